@@ -1,0 +1,68 @@
+# The two commands of the quick start are `make dev` and `make test`; both install what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Prisma's native schema engine cannot be downloaded offline; migrations use its WASM engine
+# (prisma/migrate.ts), and `prisma generate` only needs this variable to point at any file.
+export PRISMA_SCHEMA_ENGINE_BINARY := $(CURDIR)/package.json
+export NEXT_TELEMETRY_DISABLED := 1
+export PRISMA_HIDE_UPDATE_MESSAGE := 1
+export CHROMIUM_PATH ?= /usr/bin/chromium
+
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: help install chromium dev test lint typecheck test-unit test-integration test-python test-e2e build clean
+
+help:
+	@echo "make dev    install what is missing, start PostgreSQL (embedded unless DATABASE_URL is set),"
+	@echo "            migrate, seed the demo, serve http://localhost:3000 and run one worker"
+	@echo "make test   lint, typecheck, unit, integration, Python and browser tests"
+
+node_modules/.install-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+server/generated/prisma/client.ts: prisma/schema.prisma node_modules/.install-stamp
+	npx prisma generate
+
+$(VENV)/.install-stamp: workers/trainer/requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r workers/trainer/requirements-dev.txt
+	@touch $@
+
+install: node_modules/.install-stamp server/generated/prisma/client.ts $(VENV)/.install-stamp
+
+chromium:
+	@command -v $(CHROMIUM_PATH) >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+dev: install
+	npm run dev
+
+lint: install
+	npm run lint
+
+typecheck: install
+	npm run typecheck
+
+test-unit: install
+	npm run test:unit
+
+test-integration: install
+	npm run test:integration
+
+test-python: install
+	cd workers/trainer && ../../$(PY) -m pytest -q
+
+build: install
+	npm run build
+
+test-e2e: install chromium build
+	npm run test:e2e
+
+test: lint typecheck test-unit test-integration test-python test-e2e
+
+clean:
+	rm -rf .next .data/test-* .data/e2e-* test-results playwright-report

@@ -1,0 +1,128 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { ErrorText, Panel } from "../components/panel";
+import { useTRPC } from "../trpc/client";
+
+const roleOptions = ["annotator", "reviewer", "admin"] as const;
+
+export function UsersPanel() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const users = useQuery(trpc.users.list.queryOptions());
+  const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
+  const [created, setCreated] = useState<{ email: string; password: string | null } | null>(null);
+  const invite = useMutation(
+    trpc.users.invite.mutationOptions({
+      onSuccess: (res) => {
+        setCreated({ email: res.user.email, password: res.generatedPassword });
+        void invalidate();
+      },
+    }),
+  );
+  const deactivate = useMutation(trpc.users.deactivate.mutationOptions({ onSuccess: invalidate }));
+  const reactivate = useMutation(trpc.users.reactivate.mutationOptions({ onSuccess: invalidate }));
+  const setRole = useMutation(trpc.users.setRole.mutationOptions({ onSuccess: invalidate }));
+
+  return (
+    <Panel title="Users">
+      <form
+        className="flex flex-wrap items-end gap-3"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const f = new FormData(e.currentTarget);
+          const password = String(f.get("password") ?? "");
+          invite.mutate({
+            email: String(f.get("email") ?? ""),
+            name: String(f.get("name") ?? ""),
+            role: String(f.get("role")) as (typeof roleOptions)[number],
+            password: password || undefined,
+          });
+        }}
+      >
+        <label className="space-y-1 text-sm">
+          <span className="block font-medium">Email</span>
+          <input name="email" type="email" required className="rounded border border-slate-300 px-2 py-1" />
+        </label>
+        <label className="space-y-1 text-sm">
+          <span className="block font-medium">Name</span>
+          <input name="name" required className="rounded border border-slate-300 px-2 py-1" />
+        </label>
+        <label className="space-y-1 text-sm">
+          <span className="block font-medium">Role</span>
+          <select name="role" defaultValue="annotator" className="rounded border border-slate-300 px-2 py-1">
+            {roleOptions.map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
+        </label>
+        <label className="space-y-1 text-sm">
+          <span className="block font-medium">Password (optional)</span>
+          <input name="password" type="password" placeholder="generated if empty" className="rounded border border-slate-300 px-2 py-1" />
+        </label>
+        <button type="submit" disabled={invite.isPending} className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white disabled:opacity-50">
+          Invite user
+        </button>
+      </form>
+      <ErrorText message={invite.error?.message ?? deactivate.error?.message ?? reactivate.error?.message ?? setRole.error?.message} />
+      {created && (
+        <p className="rounded bg-green-50 px-3 py-2 text-sm text-green-800" data-testid="invite-result">
+          Created {created.email}.{" "}
+          {created.password ? (
+            <>
+              Their password, shown only now: <code className="font-mono">{created.password}</code>
+            </>
+          ) : (
+            "They can sign in with the password you chose."
+          )}
+        </p>
+      )}
+      <table className="w-full text-left text-sm">
+        <thead className="border-b text-slate-500">
+          <tr>
+            <th className="py-2">Email</th>
+            <th>Name</th>
+            <th>Role</th>
+            <th>Status</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {users.data?.map((u) => (
+            <tr key={u.id} className="border-b last:border-0">
+              <td className="py-2">{u.email}</td>
+              <td>{u.name}</td>
+              <td>
+                <select
+                  aria-label={`Role of ${u.email}`}
+                  value={u.role}
+                  onChange={(e) => setRole.mutate({ userId: u.id, role: e.target.value as (typeof roleOptions)[number] })}
+                  className="rounded border border-slate-300 px-1"
+                >
+                  {roleOptions.map((r) => (
+                    <option key={r}>{r}</option>
+                  ))}
+                </select>
+              </td>
+              <td>{u.active ? "active" : "deactivated"}</td>
+              <td className="text-right">
+                {u.active ? (
+                  <button type="button" className="text-red-700 underline" onClick={() => deactivate.mutate({ userId: u.id })}>
+                    Deactivate
+                  </button>
+                ) : (
+                  <button type="button" className="text-blue-700 underline" onClick={() => reactivate.mutate({ userId: u.id })}>
+                    Reactivate
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {users.isLoading && <p className="text-sm text-slate-500">Loading users…</p>}
+      <ErrorText message={users.error?.message} />
+    </Panel>
+  );
+}

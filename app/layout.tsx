@@ -1,0 +1,45 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { getOptionalUser } from "../server/users/current-user";
+import { SignOutButton } from "./components/sign-out-button";
+import { TRPCReactProvider } from "./trpc/client";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: "RLHF Studio",
+  description: "Collect human preferences, train reward models and policies, in one loop.",
+};
+
+export default async function RootLayout({ children }: { children: React.ReactNode }) {
+  const user = await getOptionalUser();
+  return (
+    <html lang="en">
+      <body>
+        <TRPCReactProvider>
+          <header className="border-b border-slate-200 bg-white">
+            <nav className="mx-auto flex max-w-6xl items-center gap-6 px-6 py-3">
+              <Link href="/" className="font-semibold">
+                RLHF Studio
+              </Link>
+              {user && <Link href="/queue">Labelling</Link>}
+              {user?.role === "admin" && <Link href="/admin">Admin</Link>}
+              <div className="ml-auto flex items-center gap-3 text-sm">
+                {user ? (
+                  <>
+                    <span data-testid="current-user">
+                      {user.email} · {user.role}
+                    </span>
+                    <SignOutButton />
+                  </>
+                ) : (
+                  <Link href="/sign-in">Sign in</Link>
+                )}
+              </div>
+            </nav>
+          </header>
+          <main className="mx-auto max-w-6xl px-6 py-8">{children}</main>
+        </TRPCReactProvider>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,77 @@
+// Demo data for a first start: an admin, an annotator and one project. Safe to run again:
+// what exists is left alone, and passwords are printed only when an account is first created.
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createAuth, type Auth } from "../server/auth";
+import { createDb, type Db } from "../server/db";
+import { getEnv } from "../server/env";
+import { inviteUser } from "../server/users/service";
+import type { Role } from "../server/users/roles";
+
+export type SeedOptions = {
+  adminEmail: string;
+  adminPassword?: string;
+  annotatorEmail: string;
+  annotatorPassword?: string;
+};
+
+export type SeededAccount = { email: string; role: Role; password: string | null };
+
+async function ensureUser(deps: { db: Db; auth: Auth }, email: string, name: string, role: Role, password?: string) {
+  const existing = await deps.db.user.findUnique({ where: { email }, select: { id: true } });
+  if (existing) return { id: existing.id, account: { email, role, password: null } };
+  const pw = password ?? randomBytes(9).toString("base64url");
+  const { user } = await inviteUser(deps, { email, name, role, password: pw }, null);
+  return { id: user.id, account: { email, role, password: pw } };
+}
+
+export async function seedDemo(deps: { db: Db; auth: Auth }, opts: SeedOptions): Promise<SeededAccount[]> {
+  const admin = await ensureUser(deps, opts.adminEmail, "Admin", "admin", opts.adminPassword);
+  const annotator = await ensureUser(deps, opts.annotatorEmail, "Demo Annotator", "annotator", opts.annotatorPassword);
+  await deps.db.project.upsert({
+    where: { name: "Demo: helpful and harmless" },
+    update: {},
+    create: {
+      name: "Demo: helpful and harmless",
+      description: "Rank four assistant replies per prompt and label their safety.",
+      guidelines: "# Guidelines\n\nPrefer the reply that is most helpful while staying safe. Mark ties only when two replies are equally good.",
+      k: 4,
+      mode: "rank",
+      overlap: 2,
+      createdById: admin.id,
+    },
+  });
+  return [admin.account, annotator.account];
+}
+
+async function main() {
+  const env = getEnv();
+  const db = createDb(env.DATABASE_URL);
+  const auth = createAuth(db, { baseURL: env.APP_URL, secret: env.BETTER_AUTH_SECRET });
+  try {
+    const accounts = await seedDemo(
+      { db, auth },
+      {
+        adminEmail: process.env.ADMIN_EMAIL ?? "admin@example.com",
+        adminPassword: process.env.ADMIN_PASSWORD,
+        annotatorEmail: process.env.ANNOTATOR_EMAIL ?? "annotator@example.com",
+        annotatorPassword: process.env.ANNOTATOR_PASSWORD,
+      },
+    );
+    const fresh = accounts.filter((a) => a.password);
+    if (fresh.length) {
+      console.log("\nDemo accounts created. Passwords are shown this once; keep them:");
+      for (const a of fresh) console.log(`  ${a.role.padEnd(9)} ${a.email}  password: ${a.password}`);
+      console.log("");
+    } else {
+      console.log("Demo data already present; nothing created.");
+    }
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}

@@ -1,0 +1,77 @@
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
+import type { Access } from "../users/roles";
+import { appRouter } from "./root";
+
+// Every procedure and the access it must declare. A new procedure fails this test until it is
+// listed here, so the boundary is always reviewed.
+const declared: Record<string, Access> = {
+  "health.check": "public",
+  "me.get": "annotator",
+  "users.list": "reviewer",
+  "users.invite": "admin",
+  "users.setRole": "admin",
+  "users.deactivate": "admin",
+  "users.reactivate": "admin",
+  "projects.list": "annotator",
+  "jobs.list": "admin",
+  "jobs.get": "admin",
+  "jobs.enqueuePing": "admin",
+};
+
+const callers = ["anonymous", "annotator", "reviewer", "admin"] as const;
+type CallerName = (typeof callers)[number];
+const rank: Record<CallerName, number> = { anonymous: 0, annotator: 1, reviewer: 2, admin: 3 };
+const required: Record<Access, number> = { public: 0, annotator: 1, reviewer: 2, admin: 3 };
+
+function expected(access: Access, who: CallerName): "allowed" | "UNAUTHORIZED" | "FORBIDDEN" {
+  if (rank[who] >= required[access]) return "allowed";
+  return who === "anonymous" ? "UNAUTHORIZED" : "FORBIDDEN";
+}
+
+type AnyFn = (input?: unknown) => Promise<unknown>;
+
+describe("role boundary matrix", () => {
+  let deps: TestDeps;
+  const cookies = {} as Record<CallerName, string | null>;
+
+  beforeAll(async () => {
+    deps = createTestDeps();
+    cookies.anonymous = null;
+    for (const role of ["annotator", "reviewer", "admin"] as const) {
+      const u = await createUser(deps, role);
+      cookies[role] = await signIn(deps, u.email, u.password);
+    }
+  });
+  afterAll(() => deps.db.$disconnect());
+
+  it("lists every registered procedure with the access it declares", () => {
+    const registered = Object.fromEntries(
+      Object.entries(appRouter._def.procedures).map(([path, proc]) => [
+        path,
+        (proc as unknown as { _def: { meta?: { access?: Access } } })._def.meta?.access,
+      ]),
+    );
+    expect(registered).toEqual(declared);
+  });
+
+  for (const [path, access] of Object.entries(declared)) {
+    for (const who of callers) {
+      const want = expected(access, who);
+      it(`${path} as ${who} → ${want}`, async () => {
+        const caller = await callerFor(deps, cookies[who]);
+        const fn = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as AnyFn;
+        // No input: allowed callers reach input validation (BAD_REQUEST) or run a read, never a write.
+        const outcome = await fn(undefined).then(
+          () => "allowed",
+          (err: unknown) => {
+            if (!(err instanceof TRPCError)) throw err;
+            return err.code === "UNAUTHORIZED" || err.code === "FORBIDDEN" ? err.code : "allowed";
+          },
+        );
+        expect(outcome).toBe(want);
+      });
+    }
+  }
+});

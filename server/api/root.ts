@@ -1,0 +1,18 @@
+import { healthRouter } from "../health/router";
+import { jobsRouter } from "../jobs/router";
+import { projectsRouter } from "../projects/router";
+import { meRouter } from "../users/me-router";
+import { usersRouter } from "../users/router";
+import { createCallerFactory, createTRPCRouter } from "./trpc";
+
+export const appRouter = createTRPCRouter({
+  health: healthRouter,
+  me: meRouter,
+  users: usersRouter,
+  projects: projectsRouter,
+  jobs: jobsRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);

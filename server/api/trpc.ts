@@ -1,0 +1,76 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { z, ZodError } from "zod";
+import { getAuth, type Auth } from "../auth";
+import { getDb, type Db } from "../db";
+import { AppError, errorCodes } from "../errors";
+import { logger, type Logger } from "../logger";
+import { roleAllows, type Access, type Role } from "../users/roles";
+import { getSessionUser, type SessionUser } from "../users/session";
+
+export type ContextUser = SessionUser;
+
+export type Context = { db: Db; auth: Auth; user: ContextUser | null; headers: Headers; log: Logger };
+
+/** Builds the request context from the session cookie; an inactive or unknown user is anonymous. */
+export async function createContext(opts: { headers: Headers; db?: Db; auth?: Auth }): Promise<Context> {
+  const db = opts.db ?? getDb();
+  const auth = opts.auth ?? getAuth();
+  const user = await getSessionUser(auth, opts.headers);
+  return { db, auth, user, headers: opts.headers, log: logger };
+}
+
+export type ProcedureMeta = { access: Access };
+
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({
+    transformer: superjson,
+    errorFormatter({ shape, error }) {
+      const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
+      return {
+        ...shape,
+        // Input errors read as sentences, not as the JSON of the zod issues.
+        message: error.cause instanceof ZodError ? `Invalid input: ${describeIssues(error.cause)}` : shape.message,
+        data: { ...shape.data, zodError, stack: undefined },
+      };
+    },
+  });
+
+function describeIssues(err: ZodError): string {
+  return err.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+}
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Services throw AppError; this is the only place it becomes a TRPCError. */
+const base = t.procedure.use(async ({ ctx, next, path, type }) => {
+  const log = ctx.log.child({ path, type, userId: ctx.user?.id });
+  const result = await next({ ctx: { log } });
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof AppError) {
+      throw new TRPCError({ code: errorCodes[cause.code].trpc, message: cause.message, cause });
+    }
+    if (result.error.code === "INTERNAL_SERVER_ERROR") log.error({ err: result.error }, "procedure failed");
+  }
+  return result;
+});
+
+export const publicProcedure = base.meta({ access: "public" });
+
+function requireRole(required: Role) {
+  return base.meta({ access: required }).use(({ ctx, next }) => {
+    if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+    if (!roleAllows(ctx.user.role, required)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${required} role.` });
+    }
+    return next({ ctx: { user: ctx.user, log: ctx.log.child({ role: ctx.user.role }) } });
+  });
+}
+
+export const annotatorProcedure = requireRole("annotator");
+export const reviewerProcedure = requireRole("reviewer");
+export const adminProcedure = requireRole("admin");

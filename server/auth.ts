@@ -1,0 +1,47 @@
+import { betterAuth } from "better-auth";
+import { prismaAdapter } from "better-auth/adapters/prisma";
+import { APIError, createAuthMiddleware } from "better-auth/api";
+import { nextCookies } from "better-auth/next-js";
+import { getDb, type Db } from "./db";
+import { getEnv } from "./env";
+
+export const minPasswordLength = 8;
+
+export function createAuth(db: Db, options: { baseURL: string; secret: string }) {
+  return betterAuth({
+    baseURL: options.baseURL,
+    secret: options.secret,
+    database: prismaAdapter(db, { provider: "postgresql" }),
+    // Accounts are created by admins (invites), never by self sign-up.
+    emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength },
+    user: {
+      additionalFields: {
+        role: { type: "string", input: false, defaultValue: "annotator" },
+        active: { type: "boolean", input: false, defaultValue: true },
+      },
+    },
+    hooks: {
+      before: createAuthMiddleware(async (ctx) => {
+        if (ctx.path !== "/sign-in/email") return;
+        const email = typeof ctx.body?.email === "string" ? ctx.body.email.toLowerCase() : null;
+        if (!email) return;
+        const user = await db.user.findUnique({ where: { email }, select: { active: true } });
+        if (user && !user.active) {
+          throw new APIError("FORBIDDEN", { message: "This account has been deactivated. Ask an admin to reactivate it." });
+        }
+      }),
+    },
+    plugins: [nextCookies()],
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+export type SessionUser = Auth["$Infer"]["Session"]["user"];
+
+const globalForAuth = globalThis as unknown as { auth?: Auth };
+
+export function getAuth(): Auth {
+  const env = getEnv();
+  globalForAuth.auth ??= createAuth(getDb(), { baseURL: env.APP_URL, secret: env.BETTER_AUTH_SECRET });
+  return globalForAuth.auth;
+}

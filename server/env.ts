@@ -1,0 +1,38 @@
+import { z } from "zod";
+
+const devSecret = "development-only-secret-change-me-0123456789";
+
+const ZEnv = z
+  .object({
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    DATABASE_URL: z
+      .string({ error: "DATABASE_URL is not set (make dev starts an embedded PostgreSQL and sets it)" })
+      .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgresql:// URL"),
+    APP_URL: z.url("APP_URL must be a URL such as http://localhost:3000").default("http://localhost:3000"),
+    BETTER_AUTH_SECRET: z.string().min(32, "BETTER_AUTH_SECRET must be at least 32 characters").optional(),
+    LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+    ARTIFACT_DIR: z.string().default("artifacts"),
+  })
+  .transform((e, ctx) => {
+    if (!e.BETTER_AUTH_SECRET && e.NODE_ENV === "production") {
+      ctx.addIssue({ code: "custom", path: ["BETTER_AUTH_SECRET"], message: "BETTER_AUTH_SECRET is required in production" });
+      return z.NEVER;
+    }
+    return { ...e, BETTER_AUTH_SECRET: e.BETTER_AUTH_SECRET ?? devSecret };
+  });
+
+export type Env = z.infer<typeof ZEnv>;
+
+let cached: Env | undefined;
+
+/** The validated environment; the first call fails fast with the name of every bad variable. */
+export function getEnv(): Env {
+  if (cached) return cached;
+  const parsed = ZEnv.safeParse(process.env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  cached = parsed.data;
+  return cached;
+}

@@ -1,0 +1,26 @@
+// The one error vocabulary of the services. Routers and the REST API map it with `errorStatus`.
+export const errorCodes = {
+  BAD_REQUEST: { trpc: "BAD_REQUEST", http: 400 },
+  UNAUTHORIZED: { trpc: "UNAUTHORIZED", http: 401 },
+  FORBIDDEN: { trpc: "FORBIDDEN", http: 403 },
+  NOT_FOUND: { trpc: "NOT_FOUND", http: 404 },
+  CONFLICT: { trpc: "CONFLICT", http: 409 },
+  TOO_MANY_REQUESTS: { trpc: "TOO_MANY_REQUESTS", http: 429 },
+  INTERNAL: { trpc: "INTERNAL_SERVER_ERROR", http: 500 },
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+}
+
+export function errorStatus(code: ErrorCode): number {
+  return errorCodes[code].http;
+}

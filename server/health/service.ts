@@ -1,0 +1,25 @@
+import type { Db } from "../db";
+
+export type HealthReport = { ok: boolean; db: { ok: boolean; error?: string }; queue: { ok: boolean; error?: string } };
+
+const timeoutMs = 3000;
+
+function withTimeout<T>(p: Promise<T>): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs))]);
+}
+
+async function probe(fn: () => Promise<unknown>): Promise<{ ok: boolean; error?: string }> {
+  try {
+    await withTimeout(fn());
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Database reachability, and the queue's schema being installed and readable in it. */
+export async function checkHealth(db: Db): Promise<HealthReport> {
+  const dbReport = await probe(() => db.$queryRaw`SELECT 1`);
+  const queue = await probe(() => db.$queryRaw`SELECT version FROM pgboss.version`);
+  return { ok: dbReport.ok && queue.ok, db: dbReport, queue };
+}

@@ -1,0 +1,135 @@
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appRouter } from "../api/root";
+import { createContext } from "../api/trpc";
+import { authRequest, callerFor, createTestDeps, createUser, signIn, testBaseUrl, type TestDeps } from "../test/harness";
+
+describe("sign-in", () => {
+  let deps: TestDeps;
+  beforeAll(() => {
+    deps = createTestDeps();
+  });
+  afterAll(() => deps.db.$disconnect());
+
+  it("signs in with the right password and the session identifies the user and role", async () => {
+    const u = await createUser(deps, "reviewer");
+    const cookie = await signIn(deps, u.email, u.password);
+    const me = await (await callerFor(deps, cookie)).me.get();
+    expect(me).toMatchObject({ id: u.id, email: u.email, role: "reviewer" });
+  });
+
+  it("rejects a wrong password with 401, a message, and no session cookie", async () => {
+    const u = await createUser(deps, "annotator");
+    const res = await authRequest(deps.auth, "/sign-in/email", { email: u.email, password: "not-the-password" });
+    expect(res.status).toBe(401);
+    expect((await res.json()).message).toMatch(/invalid email or password/i);
+    expect(res.headers.getSetCookie().some((c) => c.includes("session_token"))).toBe(false);
+    expect(await deps.db.session.count({ where: { userId: u.id } })).toBe(0);
+  });
+
+  it("answers malformed sign-in bodies with 400 and a message, never 500", async () => {
+    const cases = [
+      authRequest(deps.auth, "/sign-in/email", null, { rawBody: "{not json" }),
+      authRequest(deps.auth, "/sign-in/email", { email: 42 }),
+      authRequest(deps.auth, "/sign-in/email", { email: "a@b.c" }),
+      authRequest(deps.auth, "/sign-in/email", []),
+    ];
+    for (const res of await Promise.all(cases)) {
+      expect(res.status).toBe(400);
+      expect(String((await res.json()).message).length).toBeGreaterThan(0);
+    }
+  });
+
+  it("has no public sign-up: accounts come only from admin invites", async () => {
+    const res = await authRequest(deps.auth, "/sign-up/email", { email: "self@test.example", password: "long-enough-pw", name: "Self" });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(await deps.db.user.count({ where: { email: "self@test.example" } })).toBe(0);
+  });
+
+  it("deactivation ends the user's sessions and blocks signing in again; reactivation restores it", async () => {
+    const admin = await createUser(deps, "admin");
+    const target = await createUser(deps, "annotator");
+    const adminCaller = await callerFor(deps, await signIn(deps, admin.email, admin.password));
+    const targetCookie = await signIn(deps, target.email, target.password);
+
+    await adminCaller.users.deactivate({ userId: target.id });
+    await expect((await callerFor(deps, targetCookie)).me.get()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    const again = await authRequest(deps.auth, "/sign-in/email", { email: target.email, password: target.password });
+    expect(again.status).toBe(403);
+    expect((await again.json()).message).toMatch(/deactivated/);
+
+    await adminCaller.users.reactivate({ userId: target.id });
+    await expect(signIn(deps, target.email, target.password)).resolves.toContain("session_token");
+    const audit = await deps.db.auditLog.findMany({ where: { target: `user:${target.id}` }, orderBy: { at: "asc" } });
+    expect(audit.map((a) => a.action)).toEqual(["user.invite", "user.deactivate", "user.reactivate"]);
+  });
+
+  it("an admin invites a user who can then sign in with the generated password", async () => {
+    const admin = await createUser(deps, "admin");
+    const adminCaller = await callerFor(deps, await signIn(deps, admin.email, admin.password));
+    const email = `invited-${Date.now()}@test.example`;
+    const res = await adminCaller.users.invite({ email, name: "Invited", role: "annotator" });
+    expect(res.generatedPassword).toBeTruthy();
+    const me = await (await callerFor(deps, await signIn(deps, email, res.generatedPassword!))).me.get();
+    expect(me.role).toBe("annotator");
+    await expect(adminCaller.users.invite({ email, name: "Twice", role: "annotator" })).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(adminCaller.users.deactivate({ userId: admin.id })).rejects.toMatchObject({ code: "CONFLICT" });
+  });
+});
+
+describe("tRPC over HTTP with bad input", () => {
+  let deps: TestDeps;
+  let adminCookie: string;
+  beforeAll(async () => {
+    deps = createTestDeps();
+    const admin = await createUser(deps, "admin");
+    adminCookie = await signIn(deps, admin.email, admin.password);
+  });
+  afterAll(() => deps.db.$disconnect());
+
+  function call(path: string, init: { method?: string; body?: string; cookie?: string } = {}) {
+    const req = new Request(`${testBaseUrl}/api/trpc/${path}`, {
+      method: init.method ?? "POST",
+      headers: { "content-type": "application/json", ...(init.cookie ? { cookie: init.cookie } : {}) },
+      body: init.body,
+    });
+    return fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req,
+      router: appRouter,
+      createContext: () => createContext({ headers: req.headers, db: deps.db, auth: deps.auth }),
+    });
+  }
+
+  async function errorOf(res: Response) {
+    const body = await res.json();
+    return body.error.json as { message: string; data: { code: string; zodError: unknown } };
+  }
+
+  it("answers invalid procedure input with 400 and field messages", async () => {
+    const res = await call("users.invite", { body: JSON.stringify({ json: { email: "nope", role: "boss" } }), cookie: adminCookie });
+    expect(res.status).toBe(400);
+    const err = await errorOf(res);
+    expect(err.message).toMatch(/email: Enter a valid email address/);
+    expect(err.data.zodError).toMatchObject({ fieldErrors: { email: expect.any(Array), role: expect.any(Array), name: expect.any(Array) } });
+  });
+
+  it("answers unparseable bodies, unknown procedures and wrong methods with 4xx", async () => {
+    const bad = await call("users.invite", { body: "{oops", cookie: adminCookie });
+    expect(bad.status).toBe(400);
+    expect((await errorOf(bad)).message.length).toBeGreaterThan(0);
+    expect((await call("no.suchProcedure", { body: "{}" })).status).toBe(404);
+    expect((await call("users.invite", { method: "GET", cookie: adminCookie })).status).toBe(405);
+    expect((await call("jobs.get?input=" + encodeURIComponent(JSON.stringify({ json: { id: "x" } })), { method: "GET", cookie: adminCookie })).status).toBe(400);
+  });
+
+  it("answers a missing session with 401 and a wrong role with 403", async () => {
+    expect((await call("users.list", { method: "GET" })).status).toBe(401);
+    const annotator = await createUser(deps, "annotator");
+    const cookie = await signIn(deps, annotator.email, annotator.password);
+    const res = await call("users.list", { method: "GET", cookie });
+    expect(res.status).toBe(403);
+    expect((await errorOf(res)).message).toMatch(/reviewer role/);
+  });
+});

@@ -1,0 +1,24 @@
+import "server-only";
+import { headers } from "next/headers";
+import { forbidden, redirect } from "next/navigation";
+import { getAuth } from "../auth";
+import { roleAllows, type Role } from "./roles";
+import { getSessionUser, type SessionUser } from "./session";
+
+/** For server components: the signed-in user, or a redirect to sign-in. */
+export async function requireUser(nextPath: string): Promise<SessionUser> {
+  const user = await getSessionUser(getAuth(), await headers());
+  if (!user) redirect(`/sign-in?next=${encodeURIComponent(nextPath)}`);
+  return user;
+}
+
+/** Like requireUser, and a 403 page when the role is not enough. */
+export async function requireRole(required: Role, nextPath: string): Promise<SessionUser> {
+  const user = await requireUser(nextPath);
+  if (!roleAllows(user.role, required)) forbidden();
+  return user;
+}
+
+export async function getOptionalUser(): Promise<SessionUser | null> {
+  return getSessionUser(getAuth(), await headers());
+}

@@ -1,0 +1,87 @@
+import { randomBytes } from "node:crypto";
+import type { Auth } from "../auth";
+import type { Db } from "../db";
+import { AppError } from "../errors";
+import type { Prisma } from "../generated/prisma/client";
+import type { Role } from "./roles";
+import type { TInviteUserInput } from "./user.schema";
+
+export const userSelect = {
+  id: true,
+  email: true,
+  name: true,
+  role: true,
+  active: true,
+  createdAt: true,
+} satisfies Prisma.UserSelect;
+
+export function listUsers(db: Db) {
+  return db.user.findMany({ orderBy: { createdAt: "asc" }, select: userSelect });
+}
+
+async function getUserOrThrow(db: Db, userId: string) {
+  const user = await db.user.findUnique({ where: { id: userId }, select: userSelect });
+  if (!user) throw new AppError("NOT_FOUND", `No user with id ${userId}`);
+  return user;
+}
+
+/**
+ * Creates an account with a credential password through better-auth's own adapter and hasher.
+ * Returns the password when it was generated, so it can be shown once.
+ */
+export async function inviteUser(
+  { db, auth }: { db: Db; auth: Auth },
+  input: TInviteUserInput,
+  actorId: string | null,
+) {
+  const existing = await db.user.findUnique({ where: { email: input.email }, select: { id: true } });
+  if (existing) throw new AppError("CONFLICT", `A user with email ${input.email} already exists`);
+  const password = input.password ?? randomBytes(12).toString("base64url");
+  const ctx = await auth.$context;
+  const hash = await ctx.password.hash(password);
+  const created = await ctx.internalAdapter.createUser({
+    email: input.email,
+    name: input.name,
+    role: input.role,
+    active: true,
+    emailVerified: true,
+  }, { method: "admin" });
+  await ctx.internalAdapter.linkAccount({ userId: created.id, providerId: "credential", accountId: created.id, password: hash });
+  const user = await getUserOrThrow(db, created.id);
+  await db.auditLog.create({
+    data: { actorId, action: "user.invite", target: `user:${user.id}`, after: { email: user.email, role: user.role } },
+  });
+  return { user, generatedPassword: input.password ? null : password };
+}
+
+export async function setUserRole(db: Db, { userId, role }: { userId: string; role: Role }, actorId: string) {
+  if (userId === actorId && role !== "admin") throw new AppError("CONFLICT", "You cannot remove your own admin role");
+  const before = await getUserOrThrow(db, userId);
+  const [user] = await db.$transaction([
+    db.user.update({ where: { id: userId }, data: { role }, select: userSelect }),
+    db.auditLog.create({
+      data: { actorId, action: "user.set_role", target: `user:${userId}`, before: { role: before.role }, after: { role } },
+    }),
+  ]);
+  return user;
+}
+
+/** Deactivation signs the user out everywhere and blocks sign-in; their data stays. */
+export async function setUserActive(db: Db, { userId, active }: { userId: string; active: boolean }, actorId: string) {
+  if (userId === actorId && !active) throw new AppError("CONFLICT", "You cannot deactivate your own account");
+  const before = await getUserOrThrow(db, userId);
+  const [user] = await db.$transaction([
+    db.user.update({ where: { id: userId }, data: { active }, select: userSelect }),
+    ...(active ? [] : [db.session.deleteMany({ where: { userId } })]),
+    db.auditLog.create({
+      data: {
+        actorId,
+        action: active ? "user.reactivate" : "user.deactivate",
+        target: `user:${userId}`,
+        before: { active: before.active },
+        after: { active },
+      },
+    }),
+  ]);
+  return user;
+}

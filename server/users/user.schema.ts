@@ -1,0 +1,18 @@
+import { z } from "zod";
+import { minPasswordLength } from "../auth";
+import { roles } from "./roles";
+
+export const ZRole = z.enum(roles);
+
+export const ZInviteUserInput = z.object({
+  email: z.email("Enter a valid email address").transform((e) => e.toLowerCase()),
+  name: z.string().trim().min(1, "Name is required").max(100),
+  role: ZRole,
+  /** When left out, a password is generated and returned once. */
+  password: z.string().min(minPasswordLength, `Password must be at least ${minPasswordLength} characters`).max(128).optional(),
+});
+export type TInviteUserInput = z.infer<typeof ZInviteUserInput>;
+
+export const ZUserIdInput = z.object({ userId: z.string().min(1) });
+
+export const ZSetRoleInput = z.object({ userId: z.string().min(1), role: ZRole });

@@ -1,0 +1,1 @@
+"""Training side of the platform: reads dataset snapshots, writes JSON-lines events on stdout."""

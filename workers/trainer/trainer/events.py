@@ -1,0 +1,44 @@
+"""The JSON-lines protocol between the trainer and the TypeScript worker.
+
+One JSON object per line on stdout; nothing else is printed there (logs go to stderr), so the
+worker never parses free text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from typing import IO, Any
+
+EVENT_KINDS = ("metric", "checkpoint", "eval", "done", "error")
+
+
+class EventWriter:
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+
+    def emit(self, event: str, **fields: Any) -> None:
+        if event not in EVENT_KINDS:
+            raise ValueError(f"unknown event {event!r}; expected one of {EVENT_KINDS}")
+        record = {"event": event, "time": round(time.time(), 3), **fields}
+        # allow_nan=False: NaN/Infinity are not JSON; a diverged loss must be reported as an error.
+        self.stream.write(json.dumps(record, allow_nan=False, separators=(",", ":")) + "\n")
+        self.stream.flush()
+
+    def metric(self, step: int, name: str, value: float) -> None:
+        if not (name.startswith("train/") or name.startswith("eval/")):
+            raise ValueError(f"metric name {name!r} must start with train/ or eval/")
+        if not math.isfinite(value):
+            raise ValueError(f"metric {name} at step {step} is not finite: {value}")
+        self.emit("metric", step=step, name=name, value=float(value))
+
+    def checkpoint(self, step: int, path: str) -> None:
+        self.emit("checkpoint", step=step, path=path)
+
+    def done(self, **summary: Any) -> None:
+        self.emit("done", **summary)
+
+    def error(self, message: str) -> None:
+        self.emit("error", message=message)
