@@ -7,10 +7,18 @@ import { getEnv } from "./env";
 
 export const minPasswordLength = 8;
 
-export function createAuth(db: Db, options: { baseURL: string; secret: string }) {
+type AuthOptions = { baseURL: string; secret: string; signInAttemptsPerMinute?: number };
+
+export function createAuth(db: Db, options: AuthOptions) {
   return betterAuth({
     baseURL: options.baseURL,
     secret: options.secret,
+    // Per client IP, in production only (better-auth's default); sign-in is the brute-force target.
+    rateLimit: {
+      window: 60,
+      max: 300,
+      customRules: { "/sign-in/email": { window: 60, max: options.signInAttemptsPerMinute ?? 10 } },
+    },
     database: prismaAdapter(db, { provider: "postgresql" }),
     // Accounts are created by admins (invites), never by self sign-up.
     emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength },
@@ -42,6 +50,10 @@ const globalForAuth = globalThis as unknown as { auth?: Auth };
 
 export function getAuth(): Auth {
   const env = getEnv();
-  globalForAuth.auth ??= createAuth(getDb(), { baseURL: env.APP_URL, secret: env.BETTER_AUTH_SECRET });
+  globalForAuth.auth ??= createAuth(getDb(), {
+    baseURL: env.APP_URL,
+    secret: env.BETTER_AUTH_SECRET,
+    signInAttemptsPerMinute: env.AUTH_SIGNIN_ATTEMPTS_PER_MINUTE,
+  });
   return globalForAuth.auth;
 }

@@ -7,6 +7,17 @@ import { useTRPC } from "../trpc/client";
 
 const roleOptions = ["annotator", "reviewer", "admin"] as const;
 
+function Field({ id, label, children }: { id: string; label: string; children: React.ReactNode }) {
+  return (
+    <div className="space-y-1 text-sm">
+      <label htmlFor={id} className="block font-medium">
+        {label}
+      </label>
+      {children}
+    </div>
+  );
+}
+
 export function UsersPanel() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -41,26 +52,28 @@ export function UsersPanel() {
           });
         }}
       >
-        <label className="space-y-1 text-sm">
-          <span className="block font-medium">Email</span>
-          <input name="email" type="email" required className="rounded border border-slate-300 px-2 py-1" />
-        </label>
-        <label className="space-y-1 text-sm">
-          <span className="block font-medium">Name</span>
-          <input name="name" required className="rounded border border-slate-300 px-2 py-1" />
-        </label>
-        <label className="space-y-1 text-sm">
-          <span className="block font-medium">Role</span>
-          <select name="role" defaultValue="annotator" className="rounded border border-slate-300 px-2 py-1">
+        <Field id="invite-email" label="Email">
+          <input id="invite-email" name="email" type="email" required className="rounded border border-slate-300 px-2 py-1" />
+        </Field>
+        <Field id="invite-name" label="Name">
+          <input id="invite-name" name="name" required className="rounded border border-slate-300 px-2 py-1" />
+        </Field>
+        <Field id="invite-role" label="Role">
+          <select id="invite-role" name="role" defaultValue="annotator" className="rounded border border-slate-300 px-2 py-1">
             {roleOptions.map((r) => (
               <option key={r}>{r}</option>
             ))}
           </select>
-        </label>
-        <label className="space-y-1 text-sm">
-          <span className="block font-medium">Password (optional)</span>
-          <input name="password" type="password" placeholder="generated if empty" className="rounded border border-slate-300 px-2 py-1" />
-        </label>
+        </Field>
+        <Field id="invite-password" label="Password (optional)">
+          <input
+            id="invite-password"
+            name="password"
+            type="password"
+            placeholder="generated if empty"
+            className="rounded border border-slate-300 px-2 py-1"
+          />
+        </Field>
         <button type="submit" disabled={invite.isPending} className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white disabled:opacity-50">
           Invite user
         </button>

@@ -1,12 +1,12 @@
 // `make dev`: database (embedded unless DATABASE_URL is set), migrations, demo seed, then the
 // web app and one worker. Ctrl-C stops all of them and the embedded database cleanly.
-import { prepareDatabase, startService, stopServices, type Service } from "./stack";
+import { nextBin, prepareDatabase, startService, stopServices, tsNode, type Service } from "./stack";
 
 const port = Number(process.env.PORT ?? 3000);
 const db = await prepareDatabase({ dataDir: ".data/postgres", port: Number(process.env.PGPORT ?? 54329), database: "rlhf" });
 
 const env = { ...process.env, DATABASE_URL: db.url, APP_URL: process.env.APP_URL ?? `http://localhost:${port}` };
-const seed = startService("seed", "npx", ["tsx", "prisma/seed.ts"], env);
+const seed = startService("seed", ...tsNode("prisma/seed.ts"), env);
 if ((await seed.exited) !== 0) {
   await db.stop();
   console.error("Seeding the demo data failed; see the error above.");
@@ -14,8 +14,8 @@ if ((await seed.exited) !== 0) {
 }
 
 const services: Service[] = [
-  startService("web", "npx", ["next", "dev", "--port", String(port)], env),
-  startService("worker", "npx", ["tsx", "workers/index.ts"], { ...env, SERVICE_NAME: "worker" }),
+  startService("web", nextBin, ["dev", "--port", String(port)], env),
+  startService("worker", ...tsNode("workers/index.ts"), { ...env, SERVICE_NAME: "worker" }),
 ];
 console.log(`\nWeb app: http://localhost:${port}   (Ctrl-C stops the app, the worker and the database)\n`);
 

@@ -38,8 +38,9 @@ export function redact(url: string): string {
 
 export type Service = { name: string; child: ChildProcess; exited: Promise<number | null> };
 
+/** Runs a command in its own process group, so stopping it also stops whatever it spawned. */
 export function startService(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): Service {
-  const child = spawn(command, args, { env, stdio: "inherit" });
+  const child = spawn(command, args, { env, stdio: "inherit", detached: true });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return { name, child, exited };
 }
@@ -49,13 +50,28 @@ export async function stopServices(services: Service[], graceMs = 10_000): Promi
   await Promise.all(
     services.map(async (s) => {
       if (s.child.exitCode !== null || s.child.signalCode !== null) return;
-      s.child.kill("SIGTERM");
-      const timer = setTimeout(() => s.child.kill("SIGKILL"), graceMs);
+      signalGroup(s.child, "SIGTERM");
+      const timer = setTimeout(() => signalGroup(s.child, "SIGKILL"), graceMs);
       await s.exited;
       clearTimeout(timer);
     }),
   );
 }
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Node with the TypeScript loader, in one process (no npx/tsx wrapper between us and it). */
+export function tsNode(script: string): [string, string[]] {
+  return [process.execPath, ["--import", "tsx", script]];
+}
+
+export const nextBin = "node_modules/.bin/next";
 
 export async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

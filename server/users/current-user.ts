@@ -7,7 +7,7 @@ import { getSessionUser, type SessionUser } from "./session";
 
 /** For server components: the signed-in user, or a redirect to sign-in. */
 export async function requireUser(nextPath: string): Promise<SessionUser> {
-  const user = await getSessionUser(getAuth(), await headers());
+  const user = await getOptionalUser();
   if (!user) redirect(`/sign-in?next=${encodeURIComponent(nextPath)}`);
   return user;
 }
@@ -20,5 +20,7 @@ export async function requireRole(required: Role, nextPath: string): Promise<Ses
 }
 
 export async function getOptionalUser(): Promise<SessionUser | null> {
-  return getSessionUser(getAuth(), await headers());
+  // headers() first: it marks the page dynamic, so `next build` never reaches the database.
+  const requestHeaders = await headers();
+  return getSessionUser(getAuth(), requestHeaders);
 }

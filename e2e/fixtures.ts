@@ -1,0 +1,54 @@
+import { randomUUID } from "node:crypto";
+import { test as base, expect, type Page } from "@playwright/test";
+import { createAuth } from "../server/auth";
+import { createDb, type Db } from "../server/db";
+import type { Role } from "../server/users/roles";
+import { inviteUser } from "../server/users/service";
+
+export const e2eSecret = "browser-tests-secret-0123456789abcdefgh";
+
+export const demoAccounts = {
+  admin: { email: "admin@e2e.example", password: "admin-e2e-password" },
+  annotator: { email: "annotator@e2e.example", password: "annotator-e2e-password" },
+};
+
+type Fixtures = {
+  db: Db;
+  /** Creates a fresh user of the given role through the users service. */
+  makeUser: (role: Role) => Promise<{ id: string; email: string; password: string }>;
+};
+
+export const test = base.extend<Fixtures>({
+  // eslint-disable-next-line no-empty-pattern
+  db: async ({}, use) => {
+    const url = process.env.E2E_DATABASE_URL;
+    if (!url) throw new Error("E2E_DATABASE_URL is not set; run through `npm run test:e2e`");
+    const db = createDb(url);
+    await use(db);
+    await db.$disconnect();
+  },
+  makeUser: async ({ db, baseURL }, use) => {
+    const auth = createAuth(db, { baseURL: baseURL!, secret: e2eSecret });
+    await use(async (role) => {
+      const email = `${role}-${randomUUID().slice(0, 8)}@e2e.example`;
+      const password = `pw-${randomUUID()}`;
+      const { user } = await inviteUser({ db, auth }, { email, name: `E2E ${role}`, role, password }, null);
+      return { id: user.id, email, password };
+    });
+  },
+});
+
+export { expect };
+
+export async function signInThroughForm(page: Page, email: string, password: string) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Signs in through the auth API (faster than the form); the page's context keeps the cookie. */
+export async function signInThroughApi(page: Page, baseURL: string, email: string, password: string) {
+  const res = await page.request.post("/api/auth/sign-in/email", { data: { email, password }, headers: { origin: baseURL } });
+  expect(res.status(), await res.text()).toBe(200);
+}

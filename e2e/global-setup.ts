@@ -1,0 +1,65 @@
+// Starts the built app (`next build` first) and a worker on a fresh database, seeded with the
+// demo accounts whose passwords the tests know. Returns the teardown.
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { seedDemo } from "../prisma/seed";
+import { applyMigrations } from "../prisma/migrate";
+import { createAuth } from "../server/auth";
+import { createDb } from "../server/db";
+import { startEmbeddedDb } from "../server/dev/embedded-db";
+import { nextBin, startService, stopServices, tsNode, waitForHttp } from "../server/dev/stack";
+import { assertLocalDatabaseUrl, recreateDatabase, withDatabase } from "../server/test/database-url";
+import { e2ePort } from "../playwright.config";
+import { demoAccounts, e2eSecret } from "./fixtures";
+
+export default async function globalSetup() {
+  if (!existsSync(".next/BUILD_ID")) throw new Error("No production build: run `make build` (or `npm run build`) before the browser tests.");
+
+  let stopDb = async () => {};
+  let adminUrl: string;
+  if (process.env.DATABASE_URL) {
+    assertLocalDatabaseUrl(process.env.DATABASE_URL);
+    adminUrl = withDatabase(process.env.DATABASE_URL, "postgres");
+  } else {
+    await rm(".data/e2e-postgres", { recursive: true, force: true });
+    const db = await startEmbeddedDb({ dataDir: ".data/e2e-postgres", port: Number(process.env.E2E_PGPORT ?? 54359), database: "postgres" });
+    adminUrl = db.adminUrl;
+    stopDb = db.stop;
+  }
+  const url = await recreateDatabase(adminUrl, "rlhf_e2e");
+  await applyMigrations(url);
+  const appUrl = `http://localhost:${e2ePort}`;
+  const db = createDb(url);
+  await seedDemo(
+    { db, auth: createAuth(db, { baseURL: appUrl, secret: e2eSecret }) },
+    {
+      adminEmail: demoAccounts.admin.email,
+      adminPassword: demoAccounts.admin.password,
+      annotatorEmail: demoAccounts.annotator.email,
+      annotatorPassword: demoAccounts.annotator.password,
+    },
+  );
+  await db.$disconnect();
+
+  // Tests seed their own rows through the services with this URL.
+  process.env.E2E_DATABASE_URL = url;
+  const env = { ...process.env, DATABASE_URL: url, APP_URL: appUrl, BETTER_AUTH_SECRET: e2eSecret, LOG_LEVEL: "warn",
+    // Every test signs in from 127.0.0.1; the production limit would throttle the suite.
+    AUTH_SIGNIN_ATTEMPTS_PER_MINUTE: "1000" };
+  const services = [
+    startService("web", nextBin, ["start", "--port", String(e2ePort)], { ...env, NODE_ENV: "production" }),
+    startService("worker", ...tsNode("workers/index.ts"), { ...env, SERVICE_NAME: "worker" }),
+  ];
+  try {
+    await waitForHttp(`${appUrl}/api/health`, 60_000);
+  } catch (err) {
+    await stopServices(services);
+    await stopDb();
+    throw err;
+  }
+
+  return async () => {
+    await stopServices(services);
+    await stopDb();
+  };
+}

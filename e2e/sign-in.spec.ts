@@ -1,0 +1,69 @@
+import { demoAccounts, expect, signInThroughApi, signInThroughForm, test } from "./fixtures";
+
+const sessionCookie = (cookies: { name: string }[]) => cookies.find((c) => c.name.includes("session_token"));
+
+test("the seeded admin signs in and sees the admin landing page", async ({ page }) => {
+  await signInThroughForm(page, demoAccounts.admin.email, demoAccounts.admin.password);
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByRole("heading", { name: "Admin console" })).toBeVisible();
+  await expect(page.getByTestId("current-user")).toContainText(`${demoAccounts.admin.email} · admin`);
+  await expect(page.getByRole("cell", { name: demoAccounts.annotator.email })).toBeVisible();
+});
+
+test("an annotator signs in, lands on the labelling queue, and gets 403 on an admin page", async ({ page }) => {
+  await signInThroughForm(page, demoAccounts.annotator.email, demoAccounts.annotator.password);
+  await expect(page).toHaveURL(/\/queue$/);
+  await expect(page.getByTestId("project").first()).toContainText("Demo: helpful and harmless");
+  await expect(page.getByRole("link", { name: "Admin" })).toHaveCount(0);
+
+  const res = await page.goto("/admin");
+  expect(res?.status()).toBe(403);
+  await expect(page.getByRole("heading", { name: "403 — Forbidden" })).toBeVisible();
+  // The data behind the page is refused by the server too, not only hidden.
+  const api = await page.request.get("/api/trpc/users.list");
+  expect(api.status()).toBe(403);
+});
+
+test("a wrong password shows an error and creates no session", async ({ page, context }) => {
+  await signInThroughForm(page, demoAccounts.admin.email, "definitely-wrong");
+  await expect(page.getByRole("alert").filter({ hasText: /invalid email or password/i })).toBeVisible();
+  await expect(page).toHaveURL(/\/sign-in/);
+  expect(sessionCookie(await context.cookies())).toBeUndefined();
+  await page.goto("/admin");
+  await expect(page).toHaveURL(/\/sign-in\?next=%2Fadmin/);
+});
+
+test("an admin invites a user, who signs in; a deactivated user cannot", async ({ page, baseURL, makeUser, browser }) => {
+  const admin = await makeUser("admin");
+  await signInThroughApi(page, baseURL!, admin.email, admin.password);
+  await page.goto("/admin");
+  const email = `invited-${Date.now()}@e2e.example`;
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Name").fill("Invited Person");
+  await page.getByLabel("Role", { exact: true }).selectOption("reviewer");
+  await page.getByRole("button", { name: "Invite user" }).click();
+  const password = (await page.getByTestId("invite-result").locator("code").textContent())!;
+  expect(password.length).toBeGreaterThanOrEqual(12);
+
+  const other = await browser.newContext({ baseURL });
+  const otherPage = await other.newPage();
+  await signInThroughForm(otherPage, email, password);
+  await expect(otherPage).toHaveURL(/\/queue$/);
+  await expect(otherPage.getByTestId("current-user")).toContainText(`${email} · reviewer`);
+
+  await page.getByRole("row", { name: new RegExp(email) }).getByRole("button", { name: "Deactivate" }).click();
+  await expect(page.getByRole("row", { name: new RegExp(email) })).toContainText("deactivated");
+  await otherPage.reload();
+  await expect(otherPage).toHaveURL(/\/sign-in/);
+  await signInThroughForm(otherPage, email, password);
+  await expect(otherPage.getByRole("alert").filter({ hasText: /deactivated/ })).toBeVisible();
+  await other.close();
+});
+
+test("an admin sends a ping job and watches a worker complete it", async ({ page, baseURL, makeUser }) => {
+  const admin = await makeUser("admin");
+  await signInThroughApi(page, baseURL!, admin.email, admin.password);
+  await page.goto("/admin");
+  await page.getByRole("button", { name: "Send ping job" }).click();
+  await expect(page.getByTestId("job-row").first().getByTestId("job-state")).toHaveText("succeeded", { timeout: 15_000 });
+});
