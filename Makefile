@@ -19,8 +19,11 @@ help:
 	@echo "            migrate, seed the demo, serve http://localhost:3000 and run one worker"
 	@echo "make test   lint, typecheck, unit, integration, Python and browser tests"
 
+# `npm install` rather than `npm ci`: the registry this project installs from lacks some other
+# platforms' optional binaries (e.g. @next/swc-darwin-*), which `npm ci` treats as a lockfile
+# mismatch. With the lockfile present, `npm install` installs exactly the locked versions.
 node_modules/.install-stamp: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 server/generated/prisma/client.ts: prisma/schema.prisma node_modules/.install-stamp
