@@ -19,17 +19,16 @@ type Fixtures = {
 };
 
 export const test = base.extend<Fixtures>({
-  // eslint-disable-next-line no-empty-pattern
-  db: async ({}, use) => {
+  db: async ({}, provide) => {
     const url = process.env.E2E_DATABASE_URL;
     if (!url) throw new Error("E2E_DATABASE_URL is not set; run through `npm run test:e2e`");
     const db = createDb(url);
-    await use(db);
+    await provide(db);
     await db.$disconnect();
   },
-  makeUser: async ({ db, baseURL }, use) => {
+  makeUser: async ({ db, baseURL }, provide) => {
     const auth = createAuth(db, { baseURL: baseURL!, secret: e2eSecret });
-    await use(async (role) => {
+    await provide(async (role) => {
       const email = `${role}-${randomUUID().slice(0, 8)}@e2e.example`;
       const password = `pw-${randomUUID()}`;
       const { user } = await inviteUser({ db, auth }, { email, name: `E2E ${role}`, role, password }, null);
