@@ -41,8 +41,9 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Node directly (not through npm) so Ctrl-C reaches the dev runner, which then stops everything in order.
 dev: install
-	npm run dev
+	node --import tsx server/dev/run-dev.ts
 
 lint: install
 	npm run lint

@@ -7,7 +7,11 @@ import { useTRPC } from "../trpc/client";
 export function JobsPanel() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const jobs = useQuery({ ...trpc.jobs.list.queryOptions({ limit: 20 }), refetchInterval: 2000 });
+  const jobs = useQuery({
+    ...trpc.jobs.list.queryOptions({ limit: 20 }),
+    // Follow live jobs closely, idle ones lazily.
+    refetchInterval: (query) => (query.state.data?.some((j) => j.state === "queued" || j.state === "running") ? 1000 : 10_000),
+  });
   const ping = useMutation(
     trpc.jobs.enqueuePing.mutationOptions({
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.jobs.list.queryKey() }),

@@ -22,6 +22,7 @@ export function UsersPanel() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const users = useQuery(trpc.users.list.queryOptions());
+  const me = useQuery(trpc.me.get.queryOptions());
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
   const [created, setCreated] = useState<{ email: string; password: string | null } | null>(null);
   const invite = useMutation(
@@ -120,7 +121,9 @@ export function UsersPanel() {
               </td>
               <td>{u.active ? "active" : "deactivated"}</td>
               <td className="text-right">
-                {u.active ? (
+                {u.id === me.data?.id ? (
+                  <span className="text-slate-400">you</span>
+                ) : u.active ? (
                   <button type="button" className="text-red-700 underline" onClick={() => deactivate.mutate({ userId: u.id })}>
                     Deactivate
                   </button>

