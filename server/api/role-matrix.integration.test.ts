@@ -18,6 +18,14 @@ const declared: Record<string, Access> = {
   "jobs.list": "admin",
   "jobs.get": "admin",
   "jobs.enqueuePing": "admin",
+  "annotation.next": "annotator",
+  "annotation.get": "annotator",
+  "annotation.submit": "annotator",
+  "annotation.skip": "annotator",
+  "annotation.report": "annotator",
+  "annotation.demonstrate": "annotator",
+  "imports.fromText": "admin",
+  "imports.list": "admin",
 };
 
 const callers = ["anonymous", "annotator", "reviewer", "admin"] as const;

@@ -1,4 +1,6 @@
+import { annotationRouter } from "../annotation/router";
 import { healthRouter } from "../health/router";
+import { importsRouter } from "../import/router";
 import { jobsRouter } from "../jobs/router";
 import { projectsRouter } from "../projects/router";
 import { meRouter } from "../users/me-router";
@@ -11,6 +13,8 @@ export const appRouter = createTRPCRouter({
   users: usersRouter,
   projects: projectsRouter,
   jobs: jobsRouter,
+  annotation: annotationRouter,
+  imports: importsRouter,
 });
 
 export type AppRouter = typeof appRouter;

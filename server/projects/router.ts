@@ -2,5 +2,5 @@ import { annotatorProcedure, createTRPCRouter } from "../api/trpc";
 import { listActiveProjects } from "./service";
 
 export const projectsRouter = createTRPCRouter({
-  list: annotatorProcedure.query(({ ctx }) => listActiveProjects(ctx.db)),
+  list: annotatorProcedure.query(({ ctx }) => listActiveProjects(ctx.db, { userId: ctx.user.id })),
 });

@@ -1,3 +1,4 @@
+import { annotatorProgress } from "../annotation/service";
 import type { Db } from "../db";
 import type { Prisma } from "../generated/prisma/client";
 
@@ -11,6 +12,12 @@ export const projectSummarySelect = {
   createdAt: true,
 } satisfies Prisma.ProjectSelect;
 
-export function listActiveProjects(db: Db) {
-  return db.project.findMany({ where: { archivedAt: null }, orderBy: { createdAt: "asc" }, select: projectSummarySelect });
+/** Active projects with the progress the annotator's queue page shows. */
+export async function listActiveProjects(db: Db, { userId }: { userId: string }) {
+  const [projects, progress] = await Promise.all([
+    db.project.findMany({ where: { archivedAt: null }, orderBy: { createdAt: "asc" }, select: projectSummarySelect }),
+    annotatorProgress(db, { annotatorId: userId }),
+  ]);
+  const none = { total: 0, complete: 0, availableToMe: 0, doneToday: 0, doneByMe: 0 };
+  return projects.map((p) => ({ ...p, progress: progress.get(p.id) ?? none }));
 }

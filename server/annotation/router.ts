@@ -1,0 +1,39 @@
+import { annotatorProcedure, createTRPCRouter } from "../api/trpc";
+import { ZAssignmentIdInput, ZDemonstrationInput, ZProjectIdInput, ZReportInput, ZSkipInput, ZSubmitInput } from "./annotation.schema";
+import {
+  getAssignmentView,
+  nextAssignment,
+  reportPrompt,
+  saveDemonstration,
+  skipAssignment,
+  submitAnnotation,
+} from "./service";
+
+export const annotationRouter = createTRPCRouter({
+  /** Resumes the live lease or leases a new task; null when nothing is left for this annotator. */
+  next: annotatorProcedure.input(ZProjectIdInput).mutation(async ({ ctx, input }) => {
+    const next = await nextAssignment(ctx.db, { projectId: input.projectId, annotatorId: ctx.user.id });
+    return next ? getAssignmentView(ctx.db, { assignmentId: next.assignmentId, annotatorId: ctx.user.id }) : null;
+  }),
+  get: annotatorProcedure
+    .input(ZAssignmentIdInput)
+    .query(({ ctx, input }) => getAssignmentView(ctx.db, { assignmentId: input.assignmentId, annotatorId: ctx.user.id })),
+  submit: annotatorProcedure.input(ZSubmitInput).mutation(({ ctx, input }) =>
+    submitAnnotation(ctx.db, {
+      assignmentId: input.assignmentId,
+      annotatorId: ctx.user.id,
+      idempotencyKey: input.idempotencyKey,
+      labels: input.labels,
+      timeSpentMs: input.timeSpentMs,
+    }),
+  ),
+  skip: annotatorProcedure
+    .input(ZSkipInput)
+    .mutation(({ ctx, input }) => skipAssignment(ctx.db, { ...input, annotatorId: ctx.user.id })),
+  report: annotatorProcedure
+    .input(ZReportInput)
+    .mutation(({ ctx, input }) => reportPrompt(ctx.db, { ...input, annotatorId: ctx.user.id })),
+  demonstrate: annotatorProcedure
+    .input(ZDemonstrationInput)
+    .mutation(({ ctx, input }) => saveDemonstration(ctx.db, { ...input, authorId: ctx.user.id })),
+});

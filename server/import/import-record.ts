@@ -1,0 +1,88 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { maxContentChars, type Message, ZMessage, ZMessages } from "./conversation";
+import { ImportRowError } from "./import-row-error";
+
+export const promptSources = ["production", "red_team", "model_generated", "imported"] as const;
+export type PromptSource = (typeof promptSources)[number];
+
+export const minResponses = 2;
+export const maxResponses = 16;
+
+export type ImportResponse = { content: string; model: string | null };
+
+export type ImportPreference = { order: number[]; margin: number | null };
+
+export type ImportRecord = {
+  /** The conversation up to and including the user turn being judged. */
+  prompt: Message[];
+  responses: ImportResponse[];
+  source: PromptSource;
+  meta: Record<string, unknown>;
+  /** Preference files carry a judgement: response indices best-first, no ties, optional margin 0..1. */
+  preference: ImportPreference | null;
+  /** sha256 of prompt and response contents only, so re-importing the same rows is detectable. */
+  contentHash: string;
+};
+
+/** A bare string prompt is the common case for single-turn tasks. */
+export const ZPrompt = z.union([
+  ZMessage.shape.content.transform((content): Message[] => [{ role: "user", content }]),
+  ZMessages,
+]);
+
+export const ZSource = z.enum(promptSources).default("imported");
+export const ZMeta = z.record(z.string(), z.unknown(), { error: "expected an object" }).default({});
+export const ZMargin = z
+  .number({ error: "expected a number from 0 to 1" })
+  .min(0, "expected a number from 0 to 1")
+  .max(1, "expected a number from 0 to 1");
+export const ZResponseContent = z
+  .string()
+  .max(maxContentChars, `expected at most ${maxContentChars} characters`);
+
+/**
+ * Hashes a fixed-shape array rather than the input objects, so key order, unknown message keys,
+ * meta and source cannot change it; response order can, since it carries the preference.
+ */
+export function contentHash(prompt: Message[], responses: readonly string[]): string {
+  const canonical = JSON.stringify([prompt.map((m) => [m.role, m.content]), responses]);
+  return createHash("sha256").update(canonical, "utf8").digest("hex");
+}
+
+type BuildInput = Omit<ImportRecord, "contentHash">;
+
+/**
+ * The checks every layout shares. `responseNames` lets pair layouts say "chosen" instead of
+ * "responses[0]" in messages.
+ */
+export function buildImportRecord(input: BuildInput, responseNames?: readonly string[]): ImportRecord {
+  const { prompt, responses } = input;
+  const last = prompt.at(-1);
+  if (last?.role !== "user") throw new ImportRowError("prompt: the last message must be from the user");
+  if (last.content.trim() === "") throw new ImportRowError("prompt: the last user message is empty");
+
+  if (responses.length < minResponses || responses.length > maxResponses) {
+    throw new ImportRowError(`responses: expected ${minResponses} to ${maxResponses} items`);
+  }
+  const name = (i: number) => responseNames?.[i] ?? `responses[${i}]`;
+  const seen = new Map<string, number>();
+  responses.forEach((response, i) => {
+    if (response.content.trim() === "") throw new ImportRowError(`${name(i)}: content is empty`);
+    const earlier = seen.get(response.content);
+    if (earlier !== undefined) {
+      throw new ImportRowError(
+        responseNames ? `${name(earlier)} and ${name(i)} are identical` : `${name(i)}: duplicates ${name(earlier)}`,
+      );
+    }
+    seen.set(response.content, i);
+  });
+
+  return {
+    ...input,
+    contentHash: contentHash(
+      prompt,
+      responses.map((r) => r.content),
+    ),
+  };
+}

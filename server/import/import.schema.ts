@@ -1,0 +1,14 @@
+import { z } from "zod";
+
+export const ZLayout = z.enum(["tasks", "pairs", "hh"], { error: "layout must be tasks, pairs or hh" });
+
+export const ZImportTextInput = z.object({
+  projectId: z.uuid("projectId must be a UUID"),
+  layout: ZLayout.default("tasks"),
+  strict: z.boolean().default(false),
+  filename: z.string().max(255).nullable().default(null),
+  /** Small files from the console; large files go to the streaming REST endpoint. */
+  text: z.string().min(1, "The file is empty").max(5_000_000, "Files over 5 MB: use the streaming upload endpoint"),
+});
+
+export const ZListImportsInput = z.object({ projectId: z.uuid("projectId must be a UUID") });

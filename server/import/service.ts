@@ -1,0 +1,237 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { Db } from "../db";
+import { AppError } from "../errors";
+import type { Prisma } from "../generated/prisma/client";
+import type { ImportRecord } from "./import-record";
+import { parseJsonl, type JsonlLayout } from "./read-jsonl";
+
+type Tx = Prisma.TransactionClient;
+
+export type ImportSummary = {
+  batchId: string;
+  layout: JsonlLayout;
+  strict: boolean;
+  rowsRead: number;
+  imported: number;
+  duplicates: number;
+  /** Bad rows by line number (the first 1000). */
+  errors: { line: number; error: string }[];
+  /** Strict imports with a bad row import nothing. */
+  committed: boolean;
+};
+
+const flushSize = 500;
+const maxReportedErrors = 1000;
+
+class StrictImportRejected extends Error {}
+
+/**
+ * Streams a JSON Lines file into a project. Good rows become prompts, tasks and responses (and,
+ * for preference layouts, an imported judgement with its pairs); bad rows are reported by line.
+ * Content already in the project is recognised by hash and not imported twice. In strict mode a
+ * single bad row rolls the whole import back.
+ */
+export async function importJsonl(
+  db: Db,
+  opts: {
+    projectId: string;
+    layout: JsonlLayout;
+    chunks: AsyncIterable<Uint8Array | string>;
+    strict: boolean;
+    filename: string | null;
+    createdById: string | null;
+  },
+): Promise<ImportSummary> {
+  const project = await db.project.findUnique({ where: { id: opts.projectId }, select: { id: true, k: true, archivedAt: true } });
+  if (!project || project.archivedAt) throw new AppError("NOT_FOUND", `No active project with id ${opts.projectId}`);
+
+  const summary: ImportSummary = {
+    batchId: randomUUID(),
+    layout: opts.layout,
+    strict: opts.strict,
+    rowsRead: 0,
+    imported: 0,
+    duplicates: 0,
+    errors: [],
+    committed: false,
+  };
+  const addError = (line: number, error: string) => {
+    if (summary.errors.length < maxReportedErrors) summary.errors.push({ line, error });
+  };
+  let errorCount = 0;
+
+  const batchRow = (imported: number, duplicates: number) => ({
+    id: summary.batchId,
+    projectId: project.id,
+    layout: opts.layout,
+    filename: opts.filename,
+    strict: opts.strict,
+    rowsRead: summary.rowsRead,
+    imported,
+    duplicates,
+    errors: summary.errors,
+    createdById: opts.createdById,
+  });
+
+  try {
+    await db.$transaction(
+      async (tx) => {
+        await tx.importBatch.create({ data: batchRow(0, 0) });
+        let pending: { line: number; record: ImportRecord }[] = [];
+        for await (const row of parseJsonl(opts.chunks, opts.layout)) {
+          summary.rowsRead++;
+          if (!row.ok) {
+            errorCount++;
+            addError(row.line, row.error);
+            continue;
+          }
+          if (row.record.responses.length !== project.k) {
+            errorCount++;
+            addError(row.line, `this project expects ${project.k} responses per prompt; the row has ${row.record.responses.length}`);
+            continue;
+          }
+          // After the first bad row a strict import only keeps reading to report every bad row.
+          if (opts.strict && errorCount > 0) continue;
+          pending.push(row);
+          if (pending.length >= flushSize) {
+            await flush(tx, project.id, summary, pending);
+            pending = [];
+          }
+        }
+        if (opts.strict && errorCount > 0) throw new StrictImportRejected();
+        await flush(tx, project.id, summary, pending);
+        await tx.importBatch.update({
+          where: { id: summary.batchId },
+          data: { rowsRead: summary.rowsRead, imported: summary.imported, duplicates: summary.duplicates, errors: summary.errors },
+        });
+      },
+      { timeout: 15 * 60_000, maxWait: 10_000 },
+    );
+    summary.committed = true;
+  } catch (err) {
+    if (!(err instanceof StrictImportRejected)) throw err;
+    // Nothing was imported; the batch is still logged so the admin sees why.
+    summary.imported = 0;
+    summary.duplicates = 0;
+    await db.importBatch.create({ data: batchRow(0, 0) });
+  }
+  return summary;
+}
+
+function promptHash(messages: unknown): string {
+  return createHash("sha256").update(JSON.stringify(messages)).digest("hex");
+}
+
+async function flush(tx: Tx, projectId: string, summary: ImportSummary, rows: { line: number; record: ImportRecord }[]) {
+  if (!rows.length) return;
+  // Duplicates inside one file count like duplicates of earlier imports.
+  const unique = new Map<string, ImportRecord>();
+  for (const { record } of rows) {
+    if (unique.has(record.contentHash)) summary.duplicates++;
+    else unique.set(record.contentHash, record);
+  }
+  const records = [...unique.values()];
+
+  const prompts = records.map((r) => ({ record: r, hash: promptHash(r.prompt) }));
+  await tx.prompt.createMany({
+    data: prompts.map(({ record, hash }) => ({
+      id: randomUUID(),
+      projectId,
+      messages: record.prompt,
+      source: record.source,
+      meta: record.meta as Prisma.InputJsonValue,
+      contentHash: hash,
+    })),
+    skipDuplicates: true,
+  });
+  const promptIds = new Map(
+    (
+      await tx.prompt.findMany({
+        where: { projectId, contentHash: { in: prompts.map((p) => p.hash) } },
+        select: { id: true, contentHash: true },
+      })
+    ).map((p) => [p.contentHash, p.id]),
+  );
+
+  const taskIds = new Map(records.map((r) => [r.contentHash, randomUUID()]));
+  await tx.task.createMany({
+    data: prompts.map(({ record, hash }) => ({
+      id: taskIds.get(record.contentHash)!,
+      projectId,
+      promptId: promptIds.get(hash)!,
+      contentHash: record.contentHash,
+      importBatchId: summary.batchId,
+    })),
+    skipDuplicates: true,
+  });
+  const created = new Set(
+    (
+      await tx.task.findMany({
+        where: { id: { in: [...taskIds.values()] } },
+        select: { id: true },
+      })
+    ).map((t) => t.id),
+  );
+  const fresh = records.filter((r) => created.has(taskIds.get(r.contentHash)!));
+  summary.duplicates += records.length - fresh.length;
+  summary.imported += fresh.length;
+
+  const responseIds = new Map<string, string[]>();
+  const responses = fresh.flatMap((r) => {
+    const ids = r.responses.map(() => randomUUID());
+    responseIds.set(r.contentHash, ids);
+    return r.responses.map((resp, index) => ({
+      id: ids[index]!,
+      taskId: taskIds.get(r.contentHash)!,
+      index,
+      content: resp.content,
+      model: resp.model,
+    }));
+  });
+  if (responses.length) await tx.response.createMany({ data: responses });
+
+  // Preference files carry a judgement: it is kept as an imported annotation with its pairs.
+  const judged = fresh.filter((r) => r.preference);
+  if (!judged.length) return;
+  const annotations = judged.map((r) => {
+    const ids = responseIds.get(r.contentHash)!;
+    const order = r.preference!.order.map((i) => ids[i]!);
+    return { id: randomUUID(), record: r, order, margin: r.preference!.margin };
+  });
+  await tx.annotation.createMany({
+    data: annotations.map((a) => ({
+      id: a.id,
+      taskId: taskIds.get(a.record.contentHash)!,
+      origin: "imported" as const,
+      ranking: a.order.map((id) => [id]),
+      strengths: [],
+      shownOrder: a.order,
+    })),
+  });
+  await tx.preferencePair.createMany({
+    data: annotations.flatMap((a) =>
+      a.order.slice(0, -1).flatMap((chosen, i) =>
+        a.order.slice(i + 1).map((rejected, j) => ({
+          annotationId: a.id,
+          taskId: taskIds.get(a.record.contentHash)!,
+          chosenResponseId: chosen,
+          rejectedResponseId: rejected,
+          // A file without margins states a preference of unknown strength: recorded as full.
+          margin: a.margin ?? 1,
+          strength: "imported",
+          chosenRank: i,
+          rejectedRank: i + 1 + j,
+        })),
+      ),
+    ),
+  });
+}
+
+export function listImports(db: Db, projectId: string) {
+  return db.importBatch.findMany({
+    where: { projectId },
+    orderBy: { createdAt: "desc" },
+    take: 50,
+    select: { id: true, layout: true, filename: true, strict: true, rowsRead: true, imported: true, duplicates: true, errors: true, createdAt: true },
+  });
+}
