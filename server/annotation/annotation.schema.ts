@@ -14,6 +14,8 @@ export const ZSubmitInput = z.object({
     verdict: z.enum(pairwiseVerdicts).nullable().optional(),
   }),
   timeSpentMs: z.number().int().min(0).max(24 * 3600_000).nullable().default(null),
+  /** Lease and return the next task in the same round trip, so it shows at once. */
+  includeNext: z.boolean().default(false),
 });
 export type TSubmitInput = z.input<typeof ZSubmitInput>;
 

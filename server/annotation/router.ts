@@ -3,6 +3,7 @@ import { ZAssignmentIdInput, ZDemonstrationInput, ZProjectIdInput, ZReportInput,
 import {
   getAssignmentView,
   nextAssignment,
+  projectOfAssignment,
   reportPrompt,
   saveDemonstration,
   skipAssignment,
@@ -18,15 +19,19 @@ export const annotationRouter = createTRPCRouter({
   get: annotatorProcedure
     .input(ZAssignmentIdInput)
     .query(({ ctx, input }) => getAssignmentView(ctx.db, { assignmentId: input.assignmentId, annotatorId: ctx.user.id })),
-  submit: annotatorProcedure.input(ZSubmitInput).mutation(({ ctx, input }) =>
-    submitAnnotation(ctx.db, {
+  submit: annotatorProcedure.input(ZSubmitInput).mutation(async ({ ctx, input }) => {
+    const result = await submitAnnotation(ctx.db, {
       assignmentId: input.assignmentId,
       annotatorId: ctx.user.id,
       idempotencyKey: input.idempotencyKey,
       labels: input.labels,
       timeSpentMs: input.timeSpentMs,
-    }),
-  ),
+    });
+    if (!input.includeNext) return { result, next: null };
+    const projectId = await projectOfAssignment(ctx.db, input.assignmentId);
+    const next = await nextAssignment(ctx.db, { projectId, annotatorId: ctx.user.id });
+    return { result, next: next ? await getAssignmentView(ctx.db, { assignmentId: next.assignmentId, annotatorId: ctx.user.id }) : null };
+  }),
   skip: annotatorProcedure
     .input(ZSkipInput)
     .mutation(({ ctx, input }) => skipAssignment(ctx.db, { ...input, annotatorId: ctx.user.id })),

@@ -104,6 +104,12 @@ export async function nextAssignment(
   });
 }
 
+export async function projectOfAssignment(db: Db, assignmentId: string): Promise<string> {
+  const a = await db.assignment.findUnique({ where: { id: assignmentId }, select: { task: { select: { projectId: true } } } });
+  if (!a) throw new AppError("NOT_FOUND", `No assignment ${assignmentId}`);
+  return a.task.projectId;
+}
+
 /** What the annotator sees: never other people's labels, never whether the item is gold. */
 export async function getAssignmentView(db: Db, { assignmentId, annotatorId }: { assignmentId: string; annotatorId: string }) {
   const a = await db.assignment.findUnique({
