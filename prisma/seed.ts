@@ -1,13 +1,17 @@
-// Demo data for a first start: an admin, an annotator and one project. Safe to run again:
+// Demo data for a first start: an admin, an annotator and one project with the demo prompts. Safe to run again:
 // what exists is left alone, and passwords are printed only when an account is first created.
 import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAuth, type Auth } from "../server/auth";
 import { createDb, type Db } from "../server/db";
 import { getEnv } from "../server/env";
+import { importJsonl } from "../server/import/service";
 import { inviteUser } from "../server/users/service";
 import type { Role } from "../server/users/roles";
+
+const demoFile = path.join(path.dirname(fileURLToPath(import.meta.url)), "demo", "preferences-demo.jsonl");
 
 export type SeedOptions = {
   adminEmail: string;
@@ -29,7 +33,7 @@ async function ensureUser(deps: { db: Db; auth: Auth }, email: string, name: str
 export async function seedDemo(deps: { db: Db; auth: Auth }, opts: SeedOptions): Promise<SeededAccount[]> {
   const admin = await ensureUser(deps, opts.adminEmail, "Admin", "admin", opts.adminPassword);
   const annotator = await ensureUser(deps, opts.annotatorEmail, "Demo Annotator", "annotator", opts.annotatorPassword);
-  await deps.db.project.upsert({
+  const project = await deps.db.project.upsert({
     where: { name: "Demo: helpful and harmless" },
     update: {},
     create: {
@@ -41,7 +45,19 @@ export async function seedDemo(deps: { db: Db; auth: Auth }, opts: SeedOptions):
       overlap: 2,
       createdById: admin.id,
     },
+    select: { id: true, _count: { select: { tasks: true } } },
   });
+  if (project._count.tasks === 0) {
+    const summary = await importJsonl(deps.db, {
+      projectId: project.id,
+      layout: "tasks",
+      chunks: createReadStream(demoFile),
+      strict: true,
+      filename: path.basename(demoFile),
+      createdById: admin.id,
+    });
+    if (!summary.committed) throw new Error(`The demo file has bad rows: ${JSON.stringify(summary.errors.slice(0, 5))}`);
+  }
   return [admin.account, annotator.account];
 }
 

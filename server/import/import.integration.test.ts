@@ -1,0 +1,158 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createTestDeps, createUser, signIn, testBaseUrl, testSecret, type TestDeps } from "../test/harness";
+import { toHhText } from "./conversation";
+import { importJsonl } from "./service";
+
+async function* chunksOf(text: string, size = 97) {
+  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
+}
+
+const jsonl = (rows: unknown[]) => rows.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n");
+
+describe("importing JSONL into a project", () => {
+  let deps: TestDeps;
+  beforeAll(() => {
+    deps = createTestDeps();
+  });
+  afterAll(() => deps.db.$disconnect());
+
+  const project = (k = 2) => deps.db.project.create({ data: { name: `import-${randomUUID()}`, k } });
+  const run = (projectId: string, text: string, layout: "tasks" | "pairs" | "hh" = "tasks", strict = false) =>
+    importJsonl(deps.db, { projectId, layout, chunks: chunksOf(text), strict, filename: "test.jsonl", createdById: null });
+
+  it("imports the good rows and reports each bad row by line number and reason", async () => {
+    const p = await project();
+    const text = jsonl([
+      { prompt: "Hi", responses: ["Hello", "Hey"] },
+      "{not json",
+      { prompt: "Two", responses: ["only one"] },
+      "",
+      { prompt: [{ role: "user", content: "Multi" }, { role: "assistant", content: "x" }, { role: "user", content: "again" }], responses: ["a", "b"], source: "red_team", meta: { tag: 1 } },
+      { prompt: "Three", responses: ["a", "b", "c"] },
+    ]);
+    const s = await run(p.id, text);
+    expect(s.committed).toBe(true);
+    expect(s.imported).toBe(2);
+    expect(s.errors.map((e) => e.line)).toEqual([2, 3, 6]);
+    expect(s.errors[0]!.error).toMatch(/^invalid JSON/);
+    expect(s.errors[2]!.error).toBe("this project expects 2 responses per prompt; the row has 3");
+    const prompts = await deps.db.prompt.findMany({ where: { projectId: p.id }, orderBy: { createdAt: "asc" }, select: { messages: true, source: true, meta: true } });
+    expect(prompts).toHaveLength(2);
+    expect(prompts.find((x) => x.source === "red_team")?.meta).toEqual({ tag: 1 });
+    const batch = await deps.db.importBatch.findUniqueOrThrow({ where: { id: s.batchId } });
+    expect(batch).toMatchObject({ rowsRead: 5, imported: 2, duplicates: 0 });
+  });
+
+  it("in strict mode one bad row imports nothing, and every bad row is still reported", async () => {
+    const p = await project();
+    const s = await run(p.id, jsonl([{ prompt: "ok", responses: ["a", "b"] }, { prompt: "bad" }, { prompt: "ok2", responses: ["a", "b"] }, "[]"]), "tasks", true);
+    expect(s.committed).toBe(false);
+    expect(s.imported).toBe(0);
+    expect(s.errors.map((e) => e.line)).toEqual([2, 4]);
+    expect(await deps.db.task.count({ where: { projectId: p.id } })).toBe(0);
+    expect(await deps.db.prompt.count({ where: { projectId: p.id } })).toBe(0);
+    expect(await deps.db.importBatch.count({ where: { projectId: p.id } })).toBe(1);
+  });
+
+  it("re-importing the same content creates no duplicates, within a file or across imports", async () => {
+    const p = await project();
+    const rows = [
+      { prompt: "same", responses: ["a", "b"] },
+      { prompt: "same", responses: ["a", "b"], meta: { differs: "only in meta" } },
+      { prompt: "same", responses: ["a", "c"] },
+    ];
+    const first = await run(p.id, jsonl(rows));
+    expect(first).toMatchObject({ imported: 2, duplicates: 1 });
+    const again = await run(p.id, jsonl(rows));
+    expect(again).toMatchObject({ imported: 0, duplicates: 3 });
+    expect(await deps.db.task.count({ where: { projectId: p.id } })).toBe(2);
+    // The same conversation is one prompt with two tasks (different candidate sets).
+    expect(await deps.db.prompt.count({ where: { projectId: p.id } })).toBe(1);
+  });
+
+  it("keeps the judgement of pairs and hh files as an imported annotation with its pair", async () => {
+    const p = await project(2);
+    const convo = [{ role: "user" as const, content: "Capital of France?" }];
+    const pairs = await run(
+      p.id,
+      jsonl([{ id: "x1", prompt: convo, chosen: [{ role: "assistant", content: "Paris." }], rejected: [{ role: "assistant", content: "Lyon." }], margin: 0.5 }]),
+      "pairs",
+    );
+    const hh = await run(
+      p.id,
+      jsonl([{ chosen: toHhText([...convo, { role: "assistant", content: "It is Paris." }]), rejected: toHhText([...convo, { role: "assistant", content: "No idea." }]) }]),
+      "hh",
+    );
+    expect(pairs.imported + hh.imported).toBe(2);
+    const stored = await deps.db.preferencePair.findMany({
+      where: { task: { projectId: p.id } },
+      select: { margin: true, annotation: { select: { origin: true, annotatorId: true } }, chosenResponseId: true, rejectedResponseId: true },
+    });
+    expect(stored).toHaveLength(2);
+    const contents = new Map((await deps.db.response.findMany({ where: { task: { projectId: p.id } } })).map((r) => [r.id, r.content]));
+    const described = stored.map((s) => [contents.get(s.chosenResponseId), contents.get(s.rejectedResponseId), s.margin, s.annotation.origin]);
+    expect(described).toEqual(expect.arrayContaining([["Paris.", "Lyon.", 0.5, "imported"], ["It is Paris.", "No idea.", 1, "imported"]]));
+    // Imported judgements do not use up the human overlap.
+    expect((await deps.db.task.findMany({ where: { projectId: p.id } })).every((t) => t.annotationCount === 0)).toBe(true);
+  });
+
+  it("imports 10,000 rows in one streaming pass", async () => {
+    const p = await project(2);
+    const rows = Array.from({ length: 10_000 }, (_, i) => ({ prompt: `Prompt ${i}`, responses: [`First answer ${i}`, `Second answer ${i}`] }));
+    const s = await importJsonl(deps.db, {
+      projectId: p.id,
+      layout: "tasks",
+      chunks: chunksOf(jsonl(rows), 64 * 1024),
+      strict: true,
+      filename: null,
+      createdById: null,
+    });
+    expect(s).toMatchObject({ committed: true, imported: 10_000, duplicates: 0, errors: [] });
+    expect(await deps.db.response.count({ where: { task: { projectId: p.id } } })).toBe(20_000);
+  });
+});
+
+describe("POST /api/projects/{id}/import", () => {
+  let deps: TestDeps;
+  let POST: typeof import("../../app/api/projects/[projectId]/import/route").POST;
+  beforeAll(async () => {
+    deps = createTestDeps();
+    vi.stubEnv("DATABASE_URL", deps.databaseUrl);
+    vi.stubEnv("BETTER_AUTH_SECRET", testSecret);
+    vi.stubEnv("APP_URL", testBaseUrl);
+    ({ POST } = await import("../../app/api/projects/[projectId]/import/route"));
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await deps.db.$disconnect();
+  });
+
+  const upload = (projectId: string, body: string, query: string, cookie?: string) =>
+    POST(new Request(`${testBaseUrl}/api/projects/${projectId}/import?${query}`, { method: "POST", body, headers: cookie ? { cookie } : {} }), {
+      params: Promise.resolve({ projectId }),
+    });
+
+  it("streams an upload from an admin and answers bad requests with 4xx and a message", async () => {
+    const p = await deps.db.project.create({ data: { name: `rest-${randomUUID()}`, k: 2 } });
+    const admin = await createUser(deps, "admin");
+    const annotator = await createUser(deps, "annotator");
+    const adminCookie = await signIn(deps, admin.email, admin.password);
+    const body = jsonl([{ prompt: "a", responses: ["1", "2"] }, { prompt: "b", responses: ["1", "2"] }]);
+
+    expect((await upload(p.id, body, "layout=tasks")).status).toBe(401);
+    expect((await upload(p.id, body, "layout=tasks", await signIn(deps, annotator.email, annotator.password))).status).toBe(403);
+    const badLayout = await upload(p.id, body, "layout=csv", adminCookie);
+    expect(badLayout.status).toBe(400);
+    expect((await badLayout.json()).error.message).toMatch(/layout must be/);
+    expect((await upload(randomUUID(), body, "layout=tasks", adminCookie)).status).toBe(404);
+    const strictBad = await upload(p.id, `${body}\n{"prompt": 1}`, "layout=tasks&strict=1", adminCookie);
+    expect(strictBad.status).toBe(400);
+    expect((await strictBad.json()).errors[0].line).toBe(3);
+    expect(await deps.db.task.count({ where: { projectId: p.id } })).toBe(0);
+
+    const ok = await upload(p.id, body, "layout=tasks&filename=two.jsonl", adminCookie);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ imported: 2, committed: true });
+  });
+});
