@@ -1,3 +1,4 @@
+import { ImportPanel } from "./import-panel";
 import { JobsPanel } from "./jobs-panel";
 import { UsersPanel } from "./users-panel";
 
@@ -5,6 +6,7 @@ export default function AdminHome() {
   return (
     <>
       <h1>Admin console</h1>
+      <ImportPanel />
       <UsersPanel />
       <JobsPanel />
     </>
