@@ -2,7 +2,7 @@
 // concurrent simulated annotators, next to the same work done as raw SQL transactions on the same
 // database. Prints throughput, p50/p99 latencies and the ratio.
 //
-//   make build && node --import tsx bench/annotation-throughput.ts [--annotators 100] [--seconds 20]
+//   make build && node --import tsx bench/annotation-throughput.ts [--annotators 100] [--seconds 20] [--think-ms 0]
 //
 // Uses DATABASE_URL when set (a scratch database is created next to it), else an embedded PostgreSQL.
 import { randomUUID } from "node:crypto";
@@ -20,11 +20,19 @@ import { assertLocalDatabaseUrl, recreateDatabase, withDatabase } from "../serve
 import { inviteUser } from "../server/users/service";
 
 const { values: args } = parseArgs({
-  options: { annotators: { type: "string", default: "100" }, seconds: { type: "string", default: "20" }, port: { type: "string", default: "3200" } },
+  options: {
+    annotators: { type: "string", default: "100" },
+    seconds: { type: "string", default: "20" },
+    port: { type: "string", default: "3200" },
+    // Pause between an annotator's tasks: 0 measures peak throughput; a few seconds is closer to people.
+    "think-ms": { type: "string", default: "0" },
+  },
 });
 const annotators = Number(args.annotators);
 const seconds = Number(args.seconds);
 const port = Number(args.port);
+const thinkMs = Number(args["think-ms"]);
+const think = () => (thinkMs > 0 ? new Promise((r) => setTimeout(r, thinkMs * (0.5 + Math.random()))) : Promise.resolve());
 const appUrl = `http://localhost:${port}`;
 const secret = "benchmark-secret-0123456789abcdefghijkl";
 const k = 4;
@@ -96,6 +104,7 @@ async function runPlatform(projectId: string, cookies: string[]): Promise<PhaseR
             }),
           );
           r.cycles++;
+          await think();
         } catch (err) {
           r.errors++;
           if (r.errors < 5) console.error(String(err).slice(0, 300));
@@ -136,13 +145,22 @@ async function runRawSql(url: string, projectId: string, annotatorIds: string[])
           const lease = await timed(r.next, () =>
             tx(async (c) => {
               const { rows } = await c.query<{ id: string }>(
-                `SELECT t.id FROM task t WHERE t."projectId" = $1 AND t."annotationCount" < 1
+                `SELECT t.id FROM task t WHERE t."projectId" = $1 AND NOT t."isGold" AND t."annotationCount" < 1
                    AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = $2)
+                   AND t."annotationCount" + (SELECT count(*) FROM assignment a
+                         WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > now()) < 1
                  ORDER BY t."annotationCount" DESC, t."createdAt", t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
                 [projectId, annotatorId],
               );
               const taskId = rows[0]?.id;
               if (!taskId) return null;
+              // The same free-slot recount after the lock that keeps the platform from over-assigning.
+              const { rows: slot } = await c.query<{ free: boolean }>(
+                `SELECT t."annotationCount" + (SELECT count(*) FROM assignment a WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > now()) < 1 AS free
+                 FROM task t WHERE t.id = $1`,
+                [taskId],
+              );
+              if (!slot[0]?.free) return "retry" as const;
               const ins = await c.query<{ id: string; shownOrder: string[] }>(
                 `INSERT INTO assignment (id, "taskId", "annotatorId", state, "leaseExpiresAt", "shownOrder", "createdAt")
                  SELECT $1, $2, $3, 'leased', now() + interval '15 minutes', array_agg(id ORDER BY random()), now()
@@ -154,6 +172,7 @@ async function runRawSql(url: string, projectId: string, annotatorIds: string[])
             }),
           );
           if (!lease) return;
+          if (lease === "retry") continue;
           await timed(r.submit, () =>
             tx(async (c) => {
               await c.query(`SELECT id FROM assignment WHERE id = $1 FOR UPDATE`, [lease.id]);
@@ -177,6 +196,7 @@ async function runRawSql(url: string, projectId: string, annotatorIds: string[])
             }),
           );
           r.cycles++;
+          await think();
         } catch (err) {
           r.errors++;
           if (r.errors < 5) console.error(String(err).slice(0, 300));
@@ -242,14 +262,18 @@ async function main() {
     // Warm the server (JIT, connection pool) before measuring.
     await runPlatform(projectIds[0]!, cookies.slice(0, 10)).catch(() => undefined);
 
-    console.log(`\n${annotators} concurrent annotators, ${seconds} s per phase, K=${k} (6 pairs per submit)\n`);
+    console.log(`\n${annotators} concurrent annotators, ${seconds} s per phase, think time ${thinkMs} ms, K=${k} (6 pairs per submit)\n`);
     const platform = await runPlatform(projectIds[0]!, cookies);
     const raw = await runRawSql(url, projectIds[1]!, users.map((u) => u.id));
     report("platform", platform);
     report("raw SQL", raw);
     console.log(`\nratio platform / raw SQL throughput: ${(platform.cycles / platform.seconds / (raw.cycles / raw.seconds)).toFixed(2)}`);
-    const dupes = await db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM (SELECT "taskId" FROM annotation GROUP BY "taskId" HAVING count(*) > 1) d`;
-    console.log(`tasks with more than one annotation (overlap 1): ${Number(dupes[0]!.n)}`);
+    for (const [name, id] of [["platform", projectIds[0]!], ["raw SQL", projectIds[1]!]] as const) {
+      const [row] = await db.$queryRaw<{ n: bigint }[]>`
+        SELECT count(*) AS n FROM (SELECT a."taskId" FROM annotation a JOIN task t ON t.id = a."taskId"
+          WHERE t."projectId" = ${id} GROUP BY a."taskId" HAVING count(*) > 1) d`;
+      console.log(`${name}: tasks with more than one annotation (overlap 1): ${Number(row!.n)}`);
+    }
   } finally {
     await stopServices([server]);
     await db.$disconnect();

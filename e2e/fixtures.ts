@@ -51,3 +51,57 @@ export async function signInThroughApi(page: Page, baseURL: string, email: strin
   const res = await page.request.post("/api/auth/sign-in/email", { data: { email, password }, headers: { origin: baseURL } });
   expect(res.status(), await res.text()).toBe(200);
 }
+
+export type SeedRow = { prompt: string | { role: "system" | "user" | "assistant"; content: string }[]; responses: string[] };
+
+/** Creates a labelling project with its own name and imports `rows` as tasks (strict: a bad row fails the test). */
+export async function seedProject(
+  db: Db,
+  opts: { k: number; mode?: "rank" | "pairwise"; overlap?: number; tiesAllowed?: boolean; guidelines?: string; rows: SeedRow[] },
+): Promise<{ projectId: string; name: string }> {
+  // Imported here because helpers are only appended to this file, after its import block.
+  const { importJsonl } = await import("../server/import/service");
+  const name = `E2E ${opts.mode ?? "rank"} ${randomUUID().slice(0, 8)}`;
+  const project = await db.project.create({
+    data: {
+      name,
+      description: "Seeded by a browser test",
+      guidelines: opts.guidelines ?? "# Guidelines\n\nPrefer the most helpful reply that stays safe.",
+      k: opts.k,
+      mode: opts.mode ?? "rank",
+      overlap: opts.overlap ?? 1,
+      tiesAllowed: opts.tiesAllowed ?? true,
+    },
+    select: { id: true },
+  });
+  const jsonl = opts.rows.map((row) => JSON.stringify(row)).join("\n") + "\n";
+  const summary = await importJsonl(db, {
+    projectId: project.id,
+    layout: "tasks",
+    chunks: (async function* () {
+      yield jsonl;
+    })(),
+    strict: true,
+    filename: null,
+    createdById: null,
+  });
+  if (!summary.committed || summary.imported !== opts.rows.length) throw new Error(`seedProject: import failed ${JSON.stringify(summary.errors)}`);
+  return { projectId: project.id, name };
+}
+
+/** A fresh annotator, signed in on this page. */
+export async function signInNewAnnotator(
+  page: Page,
+  baseURL: string,
+  makeUser: (role: Role) => Promise<{ id: string; email: string; password: string }>,
+) {
+  const user = await makeUser("annotator");
+  await signInThroughApi(page, baseURL, user.email, user.password);
+  return user;
+}
+
+/** Response ids of a project by their content, to check stored pairs against what the test ranked. */
+export async function responseIdsByContent(db: Db, projectId: string): Promise<Map<string, string>> {
+  const responses = await db.response.findMany({ where: { task: { projectId } }, select: { id: true, content: true } });
+  return new Map(responses.map((r) => [r.content, r.id]));
+}

@@ -64,16 +64,29 @@ export async function nextAssignment(
       const tried: string[] = [];
       for (let attempt = 0; attempt < maxCandidates; attempt++) {
         // Tasks closest to completion first: finished items are worth more than many half-done ones.
-        const [candidate] = await tx.$queryRaw<{ id: string; isGold: boolean }[]>`
-          SELECT t.id, t."isGold" FROM task t
-          WHERE t."projectId" = ${projectId}
-            AND t."isGold" = ${pool === "gold"}
-            AND (t."isGold" OR t."annotationCount" < ${project.overlap})
-            AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = ${annotatorId})
-            AND NOT (t.id = ANY(${tried}::text[]))
-          ORDER BY t."annotationCount" DESC, t."createdAt", t.id
-          LIMIT 1
-          FOR UPDATE OF t SKIP LOCKED`;
+        // Gold and regular pools are separate statements so each reads its index range directly.
+        const [candidate] =
+          pool === "gold"
+            ? await tx.$queryRaw<{ id: string; isGold: boolean }[]>`
+                SELECT t.id, t."isGold" FROM task t
+                WHERE t."projectId" = ${projectId} AND t."isGold"
+                  AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = ${annotatorId})
+                  AND NOT (t.id = ANY(${tried}::text[]))
+                ORDER BY t."annotationCount" DESC, t."createdAt", t.id
+                LIMIT 1
+                FOR UPDATE OF t SKIP LOCKED`
+            : await tx.$queryRaw<{ id: string; isGold: boolean }[]>`
+                SELECT t.id, t."isGold" FROM task t
+                WHERE t."projectId" = ${projectId} AND NOT t."isGold" AND t."annotationCount" < ${project.overlap}
+                  AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = ${annotatorId})
+                  -- Pre-filter on this statement's snapshot so fully leased tasks are passed over;
+                  -- the recount after the lock below is what guarantees the overlap.
+                  AND t."annotationCount" + (SELECT count(*) FROM assignment a
+                        WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > ${now}) < ${project.overlap}
+                  AND NOT (t.id = ANY(${tried}::text[]))
+                ORDER BY t."annotationCount" DESC, t."createdAt", t.id
+                LIMIT 1
+                FOR UPDATE OF t SKIP LOCKED`;
         if (!candidate) break;
         tried.push(candidate.id);
         const [task] = await tx.$queryRaw<{ annotationCount: number; liveLeases: bigint }[]>`

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createDb } from "../db";
+import { createBoss } from "../queue";
 import { createTestDeps } from "../test/harness";
 import { checkHealth } from "./service";
 
@@ -7,18 +8,24 @@ describe("health check", () => {
   const deps = createTestDeps();
   afterAll(() => deps.db.$disconnect());
 
-  it("reports the database and the queue schema as reachable", async () => {
-    // The queue schema exists once any pg-boss client has started against this database.
-    const { createBoss } = await import("../queue");
+  it("reports the database and the queue as reachable", async () => {
     const boss = createBoss(deps.databaseUrl, "health-test");
     await boss.start();
-    await boss.stop({ graceful: false, wait: true });
-    expect(await checkHealth(deps.db)).toEqual({ ok: true, db: { ok: true }, queue: { ok: true } });
+    try {
+      expect(await checkHealth(deps.db, () => boss.getQueues())).toEqual({ ok: true, db: { ok: true }, queue: { ok: true } });
+    } finally {
+      await boss.stop({ graceful: false, wait: true });
+    }
+  });
+
+  it("reports a queue that does not answer", async () => {
+    const report = await checkHealth(deps.db, () => Promise.reject(new Error("queue down")));
+    expect(report).toEqual({ ok: false, db: { ok: true }, queue: { ok: false, error: "queue down" } });
   });
 
   it("reports an unreachable database with its error instead of throwing", async () => {
     const down = createDb("postgresql://postgres:postgres@127.0.0.1:1/nothing");
-    const report = await checkHealth(down);
+    const report = await checkHealth(down, () => Promise.resolve());
     expect(report.ok).toBe(false);
     expect(report.db.ok).toBe(false);
     expect(report.db.error).toBeTruthy();

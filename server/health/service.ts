@@ -17,9 +17,9 @@ async function probe(fn: () => Promise<unknown>): Promise<{ ok: boolean; error?:
   }
 }
 
-/** Database reachability, and the queue's schema being installed and readable in it. */
-export async function checkHealth(db: Db): Promise<HealthReport> {
+/** Database reachability, and the job queue answering (its client started, its tables readable). */
+export async function checkHealth(db: Db, probeQueue: () => Promise<unknown>): Promise<HealthReport> {
   const dbReport = await probe(() => db.$queryRaw`SELECT 1`);
-  const queue = await probe(() => db.$queryRaw`SELECT version FROM pgboss.version`);
+  const queue = await probe(probeQueue);
   return { ok: dbReport.ok && queue.ok, db: dbReport, queue };
 }
