@@ -5,7 +5,7 @@ const config = [
   ...nextVitals,
   ...nextTs,
   {
-    ignores: [".next/**", "node_modules/**", ".venv/**", ".data/**", "server/generated/**", "workers/trainer/**", "test-results/**", "playwright-report/**", "next-env.d.ts"],
+    ignores: [".next/**", ".next-*/**", "node_modules/**", ".venv/**", ".data/**", "server/generated/**", "workers/trainer/**", "test-results/**", "playwright-report/**", "next-env.d.ts"],
   },
 ];
 
