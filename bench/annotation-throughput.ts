@@ -6,17 +6,14 @@
 //
 // Uses DATABASE_URL when set (a scratch database is created next to it), else an embedded PostgreSQL.
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import superjson from "superjson";
-import { applyMigrations } from "../prisma/migrate";
 import { createAuth } from "../server/auth";
 import { createDb } from "../server/db";
-import { startEmbeddedDb } from "../server/dev/embedded-db";
 import { nextBin, startService, stopServices, waitForHttp } from "../server/dev/stack";
 import { importJsonl } from "../server/import/service";
-import { assertLocalDatabaseUrl, recreateDatabase, withDatabase } from "../server/test/database-url";
+import { openScratchDatabase } from "../server/test/scratch-database";
 import { inviteUser } from "../server/users/service";
 
 const { values: args } = parseArgs({
@@ -212,19 +209,9 @@ async function runRawSql(url: string, projectId: string, annotatorIds: string[])
 // ---- Setup
 
 async function main() {
-  let stopDb = async () => {};
-  let adminUrl: string;
-  if (process.env.DATABASE_URL) {
-    assertLocalDatabaseUrl(process.env.DATABASE_URL);
-    adminUrl = withDatabase(process.env.DATABASE_URL, "postgres");
-  } else {
-    await rm(".data/bench-postgres", { recursive: true, force: true });
-    const db = await startEmbeddedDb({ dataDir: ".data/bench-postgres", port: 54369, database: "postgres" });
-    adminUrl = db.adminUrl;
-    stopDb = db.stop;
-  }
-  const url = await recreateDatabase(adminUrl, "rlhf_bench");
-  await applyMigrations(url);
+  const scratch = await openScratchDatabase({ name: "rlhf_bench", dataDir: ".data/bench-postgres", port: 54369, freshDataDir: true });
+  const { url } = scratch;
+  const stopDb = scratch.stop;
   const db = createDb(url);
   const auth = createAuth(db, { baseURL: appUrl, secret });
 

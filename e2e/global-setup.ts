@@ -1,33 +1,25 @@
 // Starts the built app (`next build` first) and a worker on a fresh database, seeded with the
 // demo accounts whose passwords the tests know. Returns the teardown.
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import { seedDemo } from "../prisma/seed";
-import { applyMigrations } from "../prisma/migrate";
 import { createAuth } from "../server/auth";
 import { createDb } from "../server/db";
-import { startEmbeddedDb } from "../server/dev/embedded-db";
 import { nextBin, startService, stopServices, tsNode, waitForHttp } from "../server/dev/stack";
-import { assertLocalDatabaseUrl, recreateDatabase, withDatabase } from "../server/test/database-url";
+import { openScratchDatabase } from "../server/test/scratch-database";
 import { e2ePort } from "../playwright.config";
 import { demoAccounts, e2eSecret } from "./fixtures";
 
 export default async function globalSetup() {
   if (!existsSync(".next/BUILD_ID")) throw new Error("No production build: run `make build` (or `npm run build`) before the browser tests.");
 
-  let stopDb = async () => {};
-  let adminUrl: string;
-  if (process.env.DATABASE_URL) {
-    assertLocalDatabaseUrl(process.env.DATABASE_URL);
-    adminUrl = withDatabase(process.env.DATABASE_URL, "postgres");
-  } else {
-    await rm(".data/e2e-postgres", { recursive: true, force: true });
-    const db = await startEmbeddedDb({ dataDir: ".data/e2e-postgres", port: Number(process.env.E2E_PGPORT ?? 54359), database: "postgres" });
-    adminUrl = db.adminUrl;
-    stopDb = db.stop;
-  }
-  const url = await recreateDatabase(adminUrl, "rlhf_e2e");
-  await applyMigrations(url);
+  const scratch = await openScratchDatabase({
+    name: "rlhf_e2e",
+    dataDir: ".data/e2e-postgres",
+    port: Number(process.env.E2E_PGPORT ?? 54359),
+    freshDataDir: true,
+  });
+  const { url } = scratch;
+  const stopDb = scratch.stop;
   const appUrl = `http://localhost:${e2ePort}`;
   const db = createDb(url);
   await seedDemo(
