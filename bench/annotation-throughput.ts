@@ -69,6 +69,31 @@ function labelsFor(ids: string[]) {
   };
 }
 
+/** Every annotator loops over `cycle` until the deadline or until it reports no work left. */
+async function runPhase<A>(annotatorsOf: A[], cycle: (a: A, r: PhaseResult) => Promise<"submitted" | "retry" | "done">): Promise<PhaseResult> {
+  const r: PhaseResult = { cycles: 0, seconds, next: [], submit: [], errors: 0 };
+  const deadline = Date.now() + seconds * 1000;
+  const start = performance.now();
+  await Promise.all(
+    annotatorsOf.map(async (a) => {
+      while (Date.now() < deadline) {
+        try {
+          const outcome = await cycle(a, r);
+          if (outcome === "done") return;
+          if (outcome === "retry") continue;
+          r.cycles++;
+          await think();
+        } catch (err) {
+          r.errors++;
+          if (r.errors < 5) console.error(String(err).slice(0, 300));
+        }
+      }
+    }),
+  );
+  r.seconds = (performance.now() - start) / 1000;
+  return r;
+}
+
 // ---- The platform, over HTTP
 
 async function trpc(path: string, cookie: string, input: unknown) {
@@ -83,34 +108,22 @@ async function trpc(path: string, cookie: string, input: unknown) {
 }
 
 async function runPlatform(projectId: string, cookies: string[]): Promise<PhaseResult> {
-  const r: PhaseResult = { cycles: 0, seconds, next: [], submit: [], errors: 0 };
-  const deadline = Date.now() + seconds * 1000;
-  const start = performance.now();
-  await Promise.all(
-    cookies.map(async (cookie) => {
-      while (Date.now() < deadline) {
-        try {
-          const view = await timed(r.next, () => trpc("annotation.next", cookie, { projectId })) as { assignmentId: string; responses: { id: string }[] } | null;
-          if (!view) return;
-          await timed(r.submit, () =>
-            trpc("annotation.submit", cookie, {
-              assignmentId: view.assignmentId,
-              idempotencyKey: randomUUID(),
-              labels: labelsFor(view.responses.map((x) => x.id)),
-              timeSpentMs: 1000,
-            }),
-          );
-          r.cycles++;
-          await think();
-        } catch (err) {
-          r.errors++;
-          if (r.errors < 5) console.error(String(err).slice(0, 300));
-        }
-      }
-    }),
-  );
-  r.seconds = (performance.now() - start) / 1000;
-  return r;
+  return runPhase(cookies, async (cookie, r) => {
+    const view = (await timed(r.next, () => trpc("annotation.next", cookie, { projectId }))) as {
+      assignmentId: string;
+      responses: { id: string }[];
+    } | null;
+    if (!view) return "done";
+    await timed(r.submit, () =>
+      trpc("annotation.submit", cookie, {
+        assignmentId: view.assignmentId,
+        idempotencyKey: randomUUID(),
+        labels: labelsFor(view.responses.map((x) => x.id)),
+        timeSpentMs: 1000,
+      }),
+    );
+    return "submitted";
+  });
 }
 
 // ---- The baseline: the same rows written by hand-written SQL transactions
@@ -118,9 +131,6 @@ async function runPlatform(projectId: string, cookies: string[]): Promise<PhaseR
 async function runRawSql(url: string, projectId: string, annotatorIds: string[]): Promise<PhaseResult> {
   // The same pool size the app's Prisma adapter uses (node-postgres' default of 10).
   const pool = new pg.Pool({ connectionString: url, max: 10 });
-  const r: PhaseResult = { cycles: 0, seconds, next: [], submit: [], errors: 0 };
-  const deadline = Date.now() + seconds * 1000;
-  const start = performance.now();
   const tx = async <T>(fn: (c: pg.PoolClient) => Promise<T>) => {
     const c = await pool.connect();
     try {
@@ -135,75 +145,64 @@ async function runRawSql(url: string, projectId: string, annotatorIds: string[])
       c.release();
     }
   };
-  await Promise.all(
-    annotatorIds.map(async (annotatorId) => {
-      while (Date.now() < deadline) {
-        try {
-          const lease = await timed(r.next, () =>
-            tx(async (c) => {
-              const { rows } = await c.query<{ id: string }>(
-                `SELECT t.id FROM task t WHERE t."projectId" = $1 AND NOT t."isGold" AND t."annotationCount" < 1
-                   AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = $2)
-                   AND t."annotationCount" + (SELECT count(*) FROM assignment a
-                         WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > now()) < 1
-                 ORDER BY t."annotationCount" DESC, t."createdAt", t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
-                [projectId, annotatorId],
-              );
-              const taskId = rows[0]?.id;
-              if (!taskId) return null;
-              // The same free-slot recount after the lock that keeps the platform from over-assigning.
-              const { rows: slot } = await c.query<{ free: boolean }>(
-                `SELECT t."annotationCount" + (SELECT count(*) FROM assignment a WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > now()) < 1 AS free
-                 FROM task t WHERE t.id = $1`,
-                [taskId],
-              );
-              if (!slot[0]?.free) return "retry" as const;
-              const ins = await c.query<{ id: string; shownOrder: string[] }>(
-                `INSERT INTO assignment (id, "taskId", "annotatorId", state, "leaseExpiresAt", "shownOrder", "createdAt")
-                 SELECT $1, $2, $3, 'leased', now() + interval '15 minutes', array_agg(id ORDER BY random()), now()
-                 FROM response WHERE "taskId" = $2
-                 RETURNING id, "shownOrder"`,
-                [randomUUID(), taskId, annotatorId],
-              );
-              return { taskId, ...ins.rows[0]! };
-            }),
-          );
-          if (!lease) return;
-          if (lease === "retry") continue;
-          await timed(r.submit, () =>
-            tx(async (c) => {
-              await c.query(`SELECT id FROM assignment WHERE id = $1 FOR UPDATE`, [lease.id]);
-              const order = [...lease.shownOrder].sort(() => Math.random() - 0.5);
-              const annotationId = randomUUID();
-              await c.query(
-                `INSERT INTO annotation (id, "taskId", "assignmentId", "annotatorId", origin, "idempotencyKey", ranking, strengths, "shownOrder", "promptPolicy", rubric, flags, "timeSpentMs", "createdAt")
-                 VALUES ($1, $2, $3, $4, 'human', $5, $6, $7, $8, 'allowed', '{}', '{}', 1000, now())`,
-                [annotationId, lease.taskId, lease.id, annotatorId, randomUUID(), JSON.stringify(order.map((id) => [id])), order.slice(1).map(() => "clear"), lease.shownOrder],
-              );
-              const pairs: unknown[] = [];
-              for (let i = 0; i < order.length; i++)
-                for (let j = i + 1; j < order.length; j++) pairs.push([annotationId, lease.taskId, order[i], order[j], Math.min(1, (j - i) * (2 / 3)), "clear", i, j]);
-              const values = pairs.map((_, n) => `($${n * 8 + 1}, $${n * 8 + 2}, $${n * 8 + 3}, $${n * 8 + 4}, $${n * 8 + 5}, $${n * 8 + 6}, $${n * 8 + 7}, $${n * 8 + 8}, now())`);
-              await c.query(
-                `INSERT INTO preference_pair ("annotationId", "taskId", "chosenResponseId", "rejectedResponseId", margin, strength, "chosenRank", "rejectedRank", "createdAt") VALUES ${values.join(", ")}`,
-                pairs.flat(),
-              );
-              await c.query(`UPDATE assignment SET state = 'submitted', "finishedAt" = now() WHERE id = $1`, [lease.id]);
-              await c.query(`UPDATE task SET "annotationCount" = "annotationCount" + 1 WHERE id = $1`, [lease.taskId]);
-            }),
-          );
-          r.cycles++;
-          await think();
-        } catch (err) {
-          r.errors++;
-          if (r.errors < 5) console.error(String(err).slice(0, 300));
-        }
-      }
-    }),
-  );
-  r.seconds = (performance.now() - start) / 1000;
+  const result = await runPhase(annotatorIds, async (annotatorId, r) => {
+    const lease = await timed(r.next, () =>
+      tx(async (c) => {
+        const { rows } = await c.query<{ id: string }>(
+          `SELECT t.id FROM task t WHERE t."projectId" = $1 AND NOT t."isGold" AND t."annotationCount" < 1
+             AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = $2)
+             AND t."annotationCount" + (SELECT count(*) FROM assignment a
+                   WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > now()) < 1
+           ORDER BY t."annotationCount" DESC, t."createdAt", t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
+          [projectId, annotatorId],
+        );
+        const taskId = rows[0]?.id;
+        if (!taskId) return null;
+        // The same free-slot recount after the lock that keeps the platform from over-assigning.
+        const { rows: slot } = await c.query<{ free: boolean }>(
+          `SELECT t."annotationCount" + (SELECT count(*) FROM assignment a WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > now()) < 1 AS free
+           FROM task t WHERE t.id = $1`,
+          [taskId],
+        );
+        if (!slot[0]?.free) return "retry" as const;
+        const ins = await c.query<{ id: string; shownOrder: string[] }>(
+          `INSERT INTO assignment (id, "taskId", "annotatorId", state, "leaseExpiresAt", "shownOrder", "createdAt")
+           SELECT $1, $2, $3, 'leased', now() + interval '15 minutes', array_agg(id ORDER BY random()), now()
+           FROM response WHERE "taskId" = $2
+           RETURNING id, "shownOrder"`,
+          [randomUUID(), taskId, annotatorId],
+        );
+        return { taskId, ...ins.rows[0]! };
+      }),
+    );
+    if (!lease) return "done";
+    if (lease === "retry") return "retry";
+    await timed(r.submit, () =>
+      tx(async (c) => {
+        await c.query(`SELECT id FROM assignment WHERE id = $1 FOR UPDATE`, [lease.id]);
+        const order = [...lease.shownOrder].sort(() => Math.random() - 0.5);
+        const annotationId = randomUUID();
+        await c.query(
+          `INSERT INTO annotation (id, "taskId", "assignmentId", "annotatorId", origin, "idempotencyKey", ranking, strengths, "shownOrder", "promptPolicy", rubric, flags, "timeSpentMs", "createdAt")
+           VALUES ($1, $2, $3, $4, 'human', $5, $6, $7, $8, 'allowed', '{}', '{}', 1000, now())`,
+          [annotationId, lease.taskId, lease.id, annotatorId, randomUUID(), JSON.stringify(order.map((id) => [id])), order.slice(1).map(() => "clear"), lease.shownOrder],
+        );
+        const pairs: unknown[] = [];
+        for (let i = 0; i < order.length; i++)
+          for (let j = i + 1; j < order.length; j++) pairs.push([annotationId, lease.taskId, order[i], order[j], Math.min(1, (j - i) * (2 / 3)), "clear", i, j]);
+        const values = pairs.map((_, n) => `($${n * 8 + 1}, $${n * 8 + 2}, $${n * 8 + 3}, $${n * 8 + 4}, $${n * 8 + 5}, $${n * 8 + 6}, $${n * 8 + 7}, $${n * 8 + 8}, now())`);
+        await c.query(
+          `INSERT INTO preference_pair ("annotationId", "taskId", "chosenResponseId", "rejectedResponseId", margin, strength, "chosenRank", "rejectedRank", "createdAt") VALUES ${values.join(", ")}`,
+          pairs.flat(),
+        );
+        await c.query(`UPDATE assignment SET state = 'submitted', "finishedAt" = now() WHERE id = $1`, [lease.id]);
+        await c.query(`UPDATE task SET "annotationCount" = "annotationCount" + 1 WHERE id = $1`, [lease.taskId]);
+      }),
+    );
+    return "submitted";
+  });
   await pool.end();
-  return r;
+  return result;
 }
 
 // ---- Setup
