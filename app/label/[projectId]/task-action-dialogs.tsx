@@ -48,15 +48,9 @@ export function SkipDialog({
             className="mt-1 block w-full rounded-md border border-slate-300 p-2 text-sm"
           />
         </label>
-        <ErrorText message={error} />
-        <div className="flex justify-end gap-2">
-          <button type="button" onClick={onClose} className="btn">
-            Cancel
-          </button>
-          <button type="submit" disabled={pending || !reason.trim()} className="btn-primary">
-            {pending ? "Skipping…" : "Skip task"}
-          </button>
-        </div>
+        <DialogActions error={error} onClose={onClose} disabled={pending || !reason.trim()} className="btn-primary">
+          {pending ? "Skipping…" : "Skip task"}
+        </DialogActions>
       </form>
     </ModalDialog>
   );
@@ -114,16 +108,39 @@ export function ReportDialog({
             className="mt-1 block w-full rounded-md border border-slate-300 p-2 text-sm"
           />
         </label>
-        <ErrorText message={error} />
-        <div className="flex justify-end gap-2">
-          <button type="button" onClick={onClose} className="btn">
-            Cancel
-          </button>
-          <button type="submit" disabled={pending || !reason} className="btn-danger">
-            {pending ? "Reporting…" : "Report and skip"}
-          </button>
-        </div>
+        <DialogActions error={error} onClose={onClose} disabled={pending || !reason} className="btn-danger">
+          {pending ? "Reporting…" : "Report and skip"}
+        </DialogActions>
       </form>
     </ModalDialog>
+  );
+}
+
+/** The error line and Cancel / submit buttons every task dialog ends with. */
+function DialogActions({
+  error,
+  onClose,
+  disabled,
+  className,
+  children,
+}: {
+  error: string | null;
+  onClose: () => void;
+  disabled: boolean;
+  className: string;
+  children: React.ReactNode;
+}) {
+  return (
+    <>
+      <ErrorText message={error} />
+      <div className="flex justify-end gap-2">
+        <button type="button" onClick={onClose} className="btn">
+          Cancel
+        </button>
+        <button type="submit" disabled={disabled} className={className}>
+          {children}
+        </button>
+      </div>
+    </>
   );
 }
