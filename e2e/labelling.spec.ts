@@ -244,6 +244,17 @@ test("an annotator skips a task, reports a prompt and writes a better answer", a
     ],
   });
   const annotator = await signInNewAnnotator(page, baseURL!, makeUser);
+  // The first progress read is answered late, after the lease exists, although it was counted
+  // before: "Remaining" must still settle on the count that includes the task on screen.
+  let delayed = false;
+  await page.route("**/api/trpc/projects.list**", async (route) => {
+    const response = await route.fetch();
+    if (!delayed) {
+      delayed = true;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+    await route.fulfill({ response });
+  });
   await page.goto(`/label/${projectId}`);
   await expect(page.getByTestId("response-card")).toHaveCount(2);
   await expect(page.getByTestId("remaining")).toHaveText("3");

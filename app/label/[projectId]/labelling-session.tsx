@@ -30,7 +30,16 @@ export function LabellingSession({ projectId }: { projectId: string }) {
   const [notice, setNotice] = useState<Notice | null>(null);
   const orphansChecked = useRef(false);
 
-  const refreshProgress = useCallback(() => queryClient.invalidateQueries({ queryKey: trpc.projects.list.queryKey() }), [queryClient, trpc]);
+  /**
+   * Re-reads progress. A read still in flight may have counted before the lease just taken existed,
+   * and an invalidation during a query's first fetch joins that fetch instead of starting a new one,
+   * so the in-flight read is cancelled first.
+   */
+  const refreshProgress = useCallback(async () => {
+    const queryKey = trpc.projects.list.queryKey();
+    await queryClient.cancelQueries({ queryKey });
+    await queryClient.invalidateQueries({ queryKey });
+  }, [queryClient, trpc]);
 
   const say = useCallback((tone: Notice["tone"], text: string) => setNotice({ tone, text, id: Date.now() }), []);
   useEffect(() => {
