@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { getOptionalUser } from "../server/users/current-user";
+import { roleAllows } from "../server/users/roles";
 import { SignOutButton } from "./components/sign-out-button";
 import { TRPCReactProvider } from "./trpc/client";
 import "./globals.css";
@@ -17,11 +18,17 @@ export default async function RootLayout({ children }: { children: React.ReactNo
       <body>
         <TRPCReactProvider>
           <header className="border-b border-slate-200 bg-white">
-            <nav className="mx-auto flex max-w-6xl items-center gap-6 px-6 py-3">
-              <Link href="/" className="font-semibold">
+            <nav className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-6 py-3">
+              <Link href="/" className="whitespace-nowrap font-semibold">
                 RLHF Studio
               </Link>
               {user && <Link href="/queue">Labelling</Link>}
+              {user && roleAllows(user.role, "reviewer") && (
+                <>
+                  <Link href="/admin/projects">Projects</Link>
+                  <Link href="/review">Review</Link>
+                </>
+              )}
               {user?.role === "admin" && <Link href="/admin">Admin</Link>}
               <div className="ml-auto flex items-center gap-3 text-sm">
                 {user ? (

@@ -11,7 +11,7 @@ import pg from "pg";
 import superjson from "superjson";
 import { createAuth } from "../server/auth";
 import { createDb } from "../server/db";
-import { nextBin, startService, stopServices, waitForHttp } from "../server/dev/stack";
+import { nextBin, nextScript, startService, stopServices, waitForHttp } from "../server/dev/stack";
 import { importJsonl } from "../server/import/service";
 import { openScratchDatabase } from "../server/test/scratch-database";
 import { inviteUser } from "../server/users/service";
@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     port: { type: "string", default: "3200" },
     // Pause between an annotator's tasks: 0 measures peak throughput; a few seconds is closer to people.
     "think-ms": { type: "string", default: "0" },
+    // Writes a V8 CPU profile of the server to this folder when it stops (open it in Chrome DevTools).
+    "cpu-prof": { type: "string" },
   },
 });
 const annotators = Number(args.annotators);
@@ -76,6 +78,8 @@ async function runPhase<A>(annotatorsOf: A[], cycle: (a: A, r: PhaseResult) => P
   const start = performance.now();
   await Promise.all(
     annotatorsOf.map(async (a) => {
+      // People do not all start at the same millisecond: with think time, starts spread over it.
+      if (thinkMs > 0) await new Promise((r) => setTimeout(r, thinkMs * Math.random()));
       while (Date.now() < deadline) {
         try {
           const outcome = await cycle(a, r);
@@ -122,6 +126,23 @@ async function runPlatform(projectId: string, cookies: string[]): Promise<PhaseR
         timeSpentMs: 1000,
       }),
     );
+    return "submitted";
+  });
+}
+
+/**
+ * The floor under any procedure: two anonymous calls per cycle that the server refuses before any
+ * database work (HTTP, Next.js routing, tRPC and the session cookie check only).
+ */
+async function runHttpFloor(annotatorCount: number): Promise<PhaseResult> {
+  const refused = async (path: string) => {
+    const res = await fetch(`${appUrl}/api/trpc/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    await res.arrayBuffer();
+    if (res.status !== 401) throw new Error(`${path}: expected 401, got ${res.status}`);
+  };
+  return runPhase(Array.from({ length: annotatorCount }), async (_, r) => {
+    await timed(r.next, () => refused("annotation.next"));
+    await timed(r.submit, () => refused("annotation.submit"));
     return "submitted";
   });
 }
@@ -231,7 +252,9 @@ async function main() {
   }
 
   const env = { ...process.env, DATABASE_URL: url, APP_URL: appUrl, BETTER_AUTH_SECRET: secret, LOG_LEVEL: "warn", NODE_ENV: "production" as const, AUTH_SIGNIN_ATTEMPTS_PER_MINUTE: "100000" };
-  const server = startService("web", nextBin, ["start", "--port", String(port)], env);
+  const server = args["cpu-prof"]
+    ? startService("web", process.execPath, ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`, nextScript, "start", "--port", String(port)], env)
+    : startService("web", nextBin, ["start", "--port", String(port)], env);
   try {
     await waitForHttp(`${appUrl}/api/health`, 60_000);
     const cookies = await Promise.all(
@@ -251,9 +274,13 @@ async function main() {
     console.log(`\n${annotators} concurrent annotators, ${seconds} s per phase, think time ${thinkMs} ms, K=${k} (6 pairs per submit)\n`);
     const platform = await runPlatform(projectIds[0]!, cookies);
     const raw = await runRawSql(url, projectIds[1]!, users.map((u) => u.id));
+    const floor = await runHttpFloor(annotators);
     report("platform", platform);
     report("raw SQL", raw);
-    console.log(`\nratio platform / raw SQL throughput: ${(platform.cycles / platform.seconds / (raw.cycles / raw.seconds)).toFixed(2)}`);
+    report("HTTP floor", floor);
+    const rate = (r: PhaseResult) => r.cycles / r.seconds;
+    console.log(`\nratio platform / raw SQL throughput: ${(rate(platform) / rate(raw)).toFixed(2)}`);
+    console.log(`ratio HTTP floor / raw SQL throughput: ${(rate(floor) / rate(raw)).toFixed(2)} (the most any HTTP procedure pair could reach here)`);
     for (const [name, id] of [["platform", projectIds[0]!], ["raw SQL", projectIds[1]!]] as const) {
       const [row] = await db.$queryRaw<{ n: bigint }[]>`
         SELECT count(*) AS n FROM (SELECT a."taskId" FROM annotation a JOIN task t ON t.id = a."taskId"

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { test as base, expect, type Page } from "@playwright/test";
+import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
 import { createAuth } from "../server/auth";
 import { createDb, type Db } from "../server/db";
 import type { Role } from "../server/users/roles";
@@ -104,4 +104,18 @@ export async function signInNewAnnotator(
 export async function responseIdsByContent(db: Db, projectId: string): Promise<Map<string, string>> {
   const responses = await db.response.findMany({ where: { task: { projectId } }, select: { id: true, content: true } });
   return new Map(responses.map((r) => [r.content, r.id]));
+}
+
+/**
+ * Calls a tRPC procedure over HTTP as whoever is signed in on `request` (superjson on the wire),
+ * for test set-up that need not go through the UI. Throws with the server's message on an error.
+ */
+export async function callTrpc<T = unknown>(request: APIRequestContext, path: string, input: unknown, kind: "query" | "mutation" = "mutation"): Promise<T> {
+  const res =
+    kind === "query"
+      ? await request.get(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`)
+      : await request.post(`/api/trpc/${path}`, { data: { json: input } });
+  const body = (await res.json()) as { result?: { data: { json: T } }; error?: { json: { message: string } } };
+  if (!res.ok() || !body.result) throw new Error(`${path} failed (${res.status()}): ${body.error?.json.message ?? JSON.stringify(body)}`);
+  return body.result.data.json;
 }

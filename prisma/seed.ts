@@ -1,4 +1,4 @@
-// Demo data for a first start: an admin, an annotator and one project with the demo prompts. Safe to run again:
+// Demo data for a first start: an admin, an annotator, a reviewer and one project with the demo prompts. Safe to run again:
 // what exists is left alone, and passwords are printed only when an account is first created.
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -18,6 +18,9 @@ export type SeedOptions = {
   adminPassword?: string;
   annotatorEmail: string;
   annotatorPassword?: string;
+  /** A reviewer account, for trying the review console. */
+  reviewerEmail?: string;
+  reviewerPassword?: string;
 };
 
 export type SeededAccount = { email: string; role: Role; password: string | null };
@@ -33,6 +36,7 @@ async function ensureUser(deps: { db: Db; auth: Auth }, email: string, name: str
 export async function seedDemo(deps: { db: Db; auth: Auth }, opts: SeedOptions): Promise<SeededAccount[]> {
   const admin = await ensureUser(deps, opts.adminEmail, "Admin", "admin", opts.adminPassword);
   const annotator = await ensureUser(deps, opts.annotatorEmail, "Demo Annotator", "annotator", opts.annotatorPassword);
+  const reviewer = opts.reviewerEmail ? await ensureUser(deps, opts.reviewerEmail, "Demo Reviewer", "reviewer", opts.reviewerPassword) : null;
   const project = await deps.db.project.upsert({
     where: { name: "Demo: helpful and harmless" },
     update: {},
@@ -58,7 +62,7 @@ export async function seedDemo(deps: { db: Db; auth: Auth }, opts: SeedOptions):
     });
     if (!summary.committed) throw new Error(`The demo file has bad rows: ${JSON.stringify(summary.errors.slice(0, 5))}`);
   }
-  return [admin.account, annotator.account];
+  return [admin.account, annotator.account, ...(reviewer ? [reviewer.account] : [])];
 }
 
 async function main() {
@@ -73,6 +77,8 @@ async function main() {
         adminPassword: process.env.ADMIN_PASSWORD,
         annotatorEmail: process.env.ANNOTATOR_EMAIL ?? "annotator@example.com",
         annotatorPassword: process.env.ANNOTATOR_PASSWORD,
+        reviewerEmail: process.env.REVIEWER_EMAIL ?? "reviewer@example.com",
+        reviewerPassword: process.env.REVIEWER_PASSWORD,
       },
     );
     const fresh = accounts.filter((a) => a.password);

@@ -13,6 +13,8 @@ const ZEnv = z
     LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
     ARTIFACT_DIR: z.string().default("artifacts"),
     AUTH_SIGNIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().positive().default(10),
+    /** Requests per minute one API key may make to /api/v1. */
+    API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(600),
   })
   .transform((e, ctx) => {
     if (!e.BETTER_AUTH_SECRET && e.NODE_ENV === "production") {

@@ -1,3 +1,5 @@
+import type { ZodError } from "zod";
+
 // The one error vocabulary of the services. Routers and the REST API map it with `errorStatus`.
 export const errorCodes = {
   BAD_REQUEST: { trpc: "BAD_REQUEST", http: 400 },
@@ -23,4 +25,9 @@ export class AppError extends Error {
 
 export function errorStatus(code: ErrorCode): number {
   return errorCodes[code].http;
+}
+
+/** A zod error as one sentence a client can act on. */
+export function describeZodError(err: ZodError): string {
+  return err.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
 }

@@ -19,13 +19,16 @@ const layouts = [
   { value: "hh", label: "HH: {chosen, rejected} transcripts" },
 ];
 
-/** Uploads a JSONL file to the streaming import endpoint and shows what became of each row. */
-export function ImportPanel() {
+/**
+ * Uploads a JSONL file to the streaming import endpoint and shows what became of each row. On a
+ * project's page it is fixed to that project (`projectId`); on the admin home it offers a choice.
+ */
+export function ImportPanel({ projectId: fixedProjectId }: { projectId?: string } = {}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const projects = useQuery(trpc.projects.list.queryOptions());
+  const projects = useQuery({ ...trpc.projects.list.queryOptions(), enabled: !fixedProjectId });
   const [projectId, setProjectId] = useState<string>("");
-  const selected = projectId || projects.data?.[0]?.id || "";
+  const selected = fixedProjectId ?? (projectId || projects.data?.[0]?.id || "");
   const history = useQuery({ ...trpc.imports.list.queryOptions({ projectId: selected }), enabled: Boolean(selected) });
   const [summary, setSummary] = useState<Summary | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -53,7 +56,8 @@ export function ImportPanel() {
       if (body.error) setError(body.error.message);
       else setSummary(body as Summary);
       await queryClient.invalidateQueries({ queryKey: trpc.imports.list.queryKey() });
-      await queryClient.invalidateQueries({ queryKey: trpc.projects.list.queryKey() });
+      // Task counts, progress and dashboards all change with new tasks.
+      await queryClient.invalidateQueries({ queryKey: trpc.projects.pathKey() });
     } catch {
       setError("The upload did not reach the server; check the connection and try again.");
     } finally {
@@ -62,20 +66,22 @@ export function ImportPanel() {
   }
 
   return (
-    <Panel title="Import data">
+    <Panel title={fixedProjectId ? "Import tasks into this project" : "Import data"}>
       <form className="flex flex-wrap items-end gap-3 text-sm" onSubmit={onSubmit}>
-        <div className="space-y-1">
-          <label htmlFor="import-project" className="block font-medium">
-            Project
-          </label>
-          <select id="import-project" value={selected} onChange={(e) => setProjectId(e.target.value)} className="rounded border border-slate-300 px-2 py-1">
-            {projects.data?.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name} (K={p.k}, {p.progress.total} tasks)
-              </option>
-            ))}
-          </select>
-        </div>
+        {!fixedProjectId && (
+          <div className="space-y-1">
+            <label htmlFor="import-project" className="block font-medium">
+              Project
+            </label>
+            <select id="import-project" value={selected} onChange={(e) => setProjectId(e.target.value)} className="rounded border border-slate-300 px-2 py-1">
+              {projects.data?.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name} (K={p.k}, {p.progress.total} tasks)
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
         <div className="space-y-1">
           <label htmlFor="import-layout" className="block font-medium">
             Layout
@@ -101,7 +107,7 @@ export function ImportPanel() {
           {pending ? "Importing…" : "Import"}
         </button>
       </form>
-      <ErrorText message={error ?? projects.error?.message} />
+      <ErrorText message={error ?? projects.error?.message ?? history.error?.message} />
       {summary && (
         <div className="space-y-2 text-sm" data-testid="import-summary">
           <p className={summary.committed ? "text-green-800" : "text-red-700"}>
@@ -121,32 +127,34 @@ export function ImportPanel() {
         </div>
       )}
       {history.data && history.data.length > 0 && (
-        <table className="w-full text-left text-sm">
-          <thead className="border-b text-slate-500">
-            <tr>
-              <th className="py-2">When</th>
-              <th>File</th>
-              <th>Layout</th>
-              <th>Rows</th>
-              <th>Imported</th>
-              <th>Duplicates</th>
-              <th>Bad rows</th>
-            </tr>
-          </thead>
-          <tbody>
-            {history.data.map((b) => (
-              <tr key={b.id} className="border-b last:border-0">
-                <td className="py-1">{b.createdAt.toLocaleString()}</td>
-                <td>{b.filename ?? "—"}</td>
-                <td>{b.layout}</td>
-                <td>{b.rowsRead}</td>
-                <td>{b.imported}</td>
-                <td>{b.duplicates}</td>
-                <td>{Array.isArray(b.errors) ? b.errors.length : 0}</td>
+        <div className="overflow-x-auto">
+          <table className="w-full text-left text-sm">
+            <thead className="border-b text-slate-500">
+              <tr>
+                <th className="py-2">When</th>
+                <th>File</th>
+                <th>Layout</th>
+                <th>Rows</th>
+                <th>Imported</th>
+                <th>Duplicates</th>
+                <th>Bad rows</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {history.data.map((b) => (
+                <tr key={b.id} className="border-b last:border-0">
+                  <td className="py-1">{b.createdAt.toLocaleString()}</td>
+                  <td>{b.filename ?? "—"}</td>
+                  <td>{b.layout}</td>
+                  <td>{b.rowsRead}</td>
+                  <td>{b.imported}</td>
+                  <td>{b.duplicates}</td>
+                  <td>{Array.isArray(b.errors) ? b.errors.length : 0}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </Panel>
   );

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../errors";
 import { importJsonl } from "../import/service";
 import { createTestDeps, createUser, type TestDeps } from "../test/harness";
-import { pairCount, type Ranking } from "./ranking";
+import { derivePairs, pairCount, type Ranking } from "./ranking";
 import { getAssignmentView, nextAssignment, skipAssignment, submitAnnotation, type Clock } from "./service";
 
 async function* lines(rows: unknown[]) {
@@ -138,7 +138,22 @@ describe("assignment and submission", () => {
     expect(r3.annotationId).toBe(r1.annotationId);
     expect(r1.pairs).toBe(6);
     expect(await deps.db.annotation.count({ where: { task: { projectId: project.id } } })).toBe(1);
-    expect(await deps.db.preferencePair.count({ where: { task: { projectId: project.id } } })).toBe(6);
+    const stored = await deps.db.preferencePair.findMany({
+      where: { annotationId: r1.annotationId },
+      select: { chosenResponseId: true, rejectedResponseId: true, margin: true, strength: true, chosenRank: true, rejectedRank: true },
+    });
+    const expected = derivePairs(input.labels.ranking).map((p) => ({
+      chosenResponseId: p.chosenId,
+      rejectedResponseId: p.rejectedId,
+      margin: p.margin,
+      strength: p.strength,
+      chosenRank: p.chosenRank,
+      rejectedRank: p.rejectedRank,
+    }));
+    const byIds = (x: { chosenResponseId: string; rejectedResponseId: string }) => x.chosenResponseId + x.rejectedResponseId;
+    expect(stored.sort((x, y) => byIds(x).localeCompare(byIds(y)))).toEqual(expected.sort((x, y) => byIds(x).localeCompare(byIds(y))));
+    const annotation = await deps.db.annotation.findUniqueOrThrow({ where: { id: r1.annotationId } });
+    expect(annotation).toMatchObject({ ranking: input.labels.ranking.groups, strengths: input.labels.ranking.strengths, shownOrder: view.responses.map((r) => r.id), promptPolicy: "allowed", timeSpentMs: 500 });
     expect((await deps.db.task.findFirstOrThrow({ where: { projectId: project.id } })).annotationCount).toBe(1);
   });
 
@@ -196,6 +211,36 @@ describe("assignment and submission", () => {
     expect((await deps.db.assignment.findUniqueOrThrow({ where: { id: afterSkip!.assignmentId } })).taskId).not.toBe(firstTask);
     const forB = await nextAssignment(deps.db, { projectId: project.id, annotatorId: b.id });
     expect((await deps.db.assignment.findUniqueOrThrow({ where: { id: forB!.assignmentId } })).taskId).toBe(firstTask);
+  });
+
+  it("hands gold items to everyone regardless of the overlap and shows them like any other task", async () => {
+    const project = await makeProject(deps, { tasks: 3, overlap: 1 });
+    await deps.db.project.update({ where: { id: project.id }, data: { goldRate: 1 } });
+    const gold = await deps.db.task.findFirstOrThrow({ where: { projectId: project.id }, orderBy: { createdAt: "asc" } });
+    await deps.db.task.update({ where: { id: gold.id }, data: { isGold: true } });
+    const annotators = await Promise.all(Array.from({ length: 3 }, () => createUser(deps, "annotator")));
+    for (const a of annotators) {
+      const next = await nextAssignment(deps.db, { projectId: project.id, annotatorId: a.id });
+      const view = await getAssignmentView(deps.db, { assignmentId: next!.assignmentId, annotatorId: a.id });
+      expect(view).not.toHaveProperty("isGold");
+      expect((await deps.db.assignment.findUniqueOrThrow({ where: { id: next!.assignmentId } })).taskId).toBe(gold.id);
+      await submitAnnotation(deps.db, { assignmentId: next!.assignmentId, annotatorId: a.id, idempotencyKey: randomUUID(), labels: randomLabels(view.responses.map((r) => r.id), false), timeSpentMs: 1 });
+    }
+    expect((await deps.db.task.findUniqueOrThrow({ where: { id: gold.id } })).annotationCount).toBe(3);
+  });
+
+  it("refuses an idempotency key that someone else already used", async () => {
+    const project = await makeProject(deps, { tasks: 2, overlap: 1 });
+    const [a, b] = await Promise.all([createUser(deps, "annotator"), createUser(deps, "annotator")]);
+    const key = randomUUID();
+    for (const [who, expectCode] of [[a, null], [b, "CONFLICT"]] as const) {
+      const next = await nextAssignment(deps.db, { projectId: project.id, annotatorId: who.id });
+      const view = await getAssignmentView(deps.db, { assignmentId: next!.assignmentId, annotatorId: who.id });
+      const submit = submitAnnotation(deps.db, { assignmentId: next!.assignmentId, annotatorId: who.id, idempotencyKey: key, labels: randomLabels(view.responses.map((r) => r.id), false), timeSpentMs: 1 });
+      if (expectCode) expect(await codeOf(submit)).toBe(expectCode);
+      else await submit;
+    }
+    expect(await deps.db.annotation.count({ where: { task: { projectId: project.id } } })).toBe(1);
   });
 
   it("shuffles the shown order per assignment and labels responses by shown position", async () => {

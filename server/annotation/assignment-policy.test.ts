@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hasFreeSlot, leaseExpiry, poolOrder, shuffled } from "./assignment-policy";
+import { leaseExpiry, poolOrder, shuffled } from "./assignment-policy";
 
 describe("poolOrder", () => {
   it("draws gold first at the gold rate and regular first otherwise", () => {
@@ -37,18 +37,6 @@ describe("shuffled", () => {
     const counts = [0, 0, 0, 0];
     for (let i = 0; i < 8000; i++) counts[shuffled([0, 1, 2, 3], Math.random)[0]!]! += 1;
     for (const c of counts) expect(c / 8000).toBeCloseTo(0.25, 1);
-  });
-});
-
-describe("hasFreeSlot", () => {
-  it("counts submitted work and live leases against the overlap", () => {
-    expect(hasFreeSlot({ isGold: false, annotationCount: 1, }, 1, 3)).toBe(true);
-    expect(hasFreeSlot({ isGold: false, annotationCount: 2 }, 1, 3)).toBe(false);
-    expect(hasFreeSlot({ isGold: false, annotationCount: 3 }, 0, 3)).toBe(false);
-  });
-
-  it("never closes a gold item", () => {
-    expect(hasFreeSlot({ isGold: true, annotationCount: 50 }, 10, 1)).toBe(true);
   });
 });
 

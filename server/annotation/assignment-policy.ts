@@ -24,13 +24,6 @@ export function shuffled<T>(items: readonly T[], rng: Rng): T[] {
   return out;
 }
 
-/** Whether a task still has a free slot: submitted work plus live leases below the overlap. */
-export function hasFreeSlot(task: { isGold: boolean; annotationCount: number }, liveLeases: number, overlap: number): boolean {
-  // Gold items are answered by everyone: they measure annotators, not the data.
-  if (task.isGold) return true;
-  return task.annotationCount + liveLeases < overlap;
-}
-
 export function leaseExpiry(now: Date, leaseMinutes: number): Date {
   return new Date(now.getTime() + leaseMinutes * 60_000);
 }

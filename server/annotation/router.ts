@@ -3,7 +3,6 @@ import { ZAssignmentIdInput, ZDemonstrationInput, ZProjectIdInput, ZReportInput,
 import {
   getAssignmentView,
   nextAssignment,
-  projectOfAssignment,
   reportPrompt,
   saveDemonstration,
   skipAssignment,
@@ -28,8 +27,7 @@ export const annotationRouter = createTRPCRouter({
       timeSpentMs: input.timeSpentMs,
     });
     if (!input.includeNext) return { result, next: null };
-    const projectId = await projectOfAssignment(ctx.db, input.assignmentId);
-    const next = await nextAssignment(ctx.db, { projectId, annotatorId: ctx.user.id });
+    const next = await nextAssignment(ctx.db, { projectId: result.projectId, annotatorId: ctx.user.id });
     return { result, next: next ? await getAssignmentView(ctx.db, { assignmentId: next.assignmentId, annotatorId: ctx.user.id }) : null };
   }),
   skip: annotatorProcedure

@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
-import { hasFreeSlot, leaseExpiry, poolOrder, shuffled, type Rng } from "./assignment-policy";
+import { leaseExpiry, poolOrder, shuffled, type Rng } from "./assignment-policy";
 import { derivePairs, rankingFromVerdict, type PairwiseVerdict } from "./ranking";
 import { validateSubmission, type SubmissionLabels } from "./submission";
 
@@ -10,30 +11,11 @@ type Tx = Prisma.TransactionClient;
 export type Clock = { now: () => Date; rng: Rng };
 const systemClock: Clock = { now: () => new Date(), rng: Math.random };
 
-async function getActiveProjectOrThrow(db: Db | Tx, projectId: string) {
-  const project = await db.project.findUnique({
-    where: { id: projectId },
-    select: {
-      id: true,
-      name: true,
-      mode: true,
-      k: true,
-      tiesAllowed: true,
-      overlap: true,
-      goldRate: true,
-      leaseMinutes: true,
-      guidelines: true,
-      guidelinesVersion: true,
-      harmTaxonomy: true,
-      rewardTable: true,
-      archivedAt: true,
-    },
-  });
-  if (!project || project.archivedAt) throw new AppError("NOT_FOUND", `No active project with id ${projectId}`);
-  return project;
-}
 
 // ---- Handing out work
+//
+// Next-task and submit are what every annotator does all day, so they are written as a few
+// hand-written statements each (one round trip per step) rather than as ORM calls.
 
 const maxCandidates = 20;
 
@@ -42,24 +24,26 @@ const maxCandidates = 20;
  * new lease on a task they have not seen that still has a free slot.
  *
  * Every writer of a task's assignments locks the task row first (FOR UPDATE SKIP LOCKED), and the
- * free-slot count is taken after the lock in a fresh statement, so it sees every committed lease:
- * concurrent annotators never share a slot and a task never exceeds its overlap.
+ * free slot is counted again after the lock by the statement that inserts the lease, whose fresh
+ * snapshot sees every committed lease: concurrent annotators never share a slot and a task never
+ * exceeds its overlap. Gold items are answered by everyone, so they have no overlap limit.
  */
 export async function nextAssignment(
   db: Db,
   { projectId, annotatorId }: { projectId: string; annotatorId: string },
   clock: Clock = systemClock,
 ): Promise<{ assignmentId: string } | null> {
-  const project = await getActiveProjectOrThrow(db, projectId);
-  return db.$transaction(async (tx) => {
-    const now = clock.now();
-    const live = await tx.assignment.findFirst({
-      where: { annotatorId, state: "leased", leaseExpiresAt: { gt: now }, task: { projectId } },
-      orderBy: { createdAt: "asc" },
-      select: { id: true },
-    });
-    if (live) return { assignmentId: live.id };
+  const now = clock.now();
+  const [project] = await db.$queryRaw<{ overlap: number; goldRate: number; leaseMinutes: number; archived: boolean; liveAssignmentId: string | null }[]>`
+    SELECT p.overlap, p."goldRate", p."leaseMinutes", p."archivedAt" IS NOT NULL AS archived,
+      (SELECT a.id FROM assignment a JOIN task t ON t.id = a."taskId"
+        WHERE a."annotatorId" = ${annotatorId} AND a.state = 'leased' AND a."leaseExpiresAt" > ${now} AND t."projectId" = p.id
+        ORDER BY a."createdAt" LIMIT 1) AS "liveAssignmentId"
+    FROM project p WHERE p.id = ${projectId}`;
+  if (!project || project.archived) throw new AppError("NOT_FOUND", `No active project with id ${projectId}`);
+  if (project.liveAssignmentId) return { assignmentId: project.liveAssignmentId };
 
+  return db.$transaction(async (tx) => {
     for (const pool of poolOrder(project.goldRate, clock.rng)) {
       const tried: string[] = [];
       for (let attempt = 0; attempt < maxCandidates; attempt++) {
@@ -67,20 +51,22 @@ export async function nextAssignment(
         // Gold and regular pools are separate statements so each reads its index range directly.
         const [candidate] =
           pool === "gold"
-            ? await tx.$queryRaw<{ id: string; isGold: boolean }[]>`
-                SELECT t.id, t."isGold" FROM task t
+            ? await tx.$queryRaw<{ id: string; responseIds: string[] }[]>`
+                SELECT t.id, ARRAY(SELECT r.id FROM response r WHERE r."taskId" = t.id ORDER BY r.index) AS "responseIds"
+                FROM task t
                 WHERE t."projectId" = ${projectId} AND t."isGold"
                   AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = ${annotatorId})
                   AND NOT (t.id = ANY(${tried}::text[]))
                 ORDER BY t."annotationCount" DESC, t."createdAt", t.id
                 LIMIT 1
                 FOR UPDATE OF t SKIP LOCKED`
-            : await tx.$queryRaw<{ id: string; isGold: boolean }[]>`
-                SELECT t.id, t."isGold" FROM task t
+            : await tx.$queryRaw<{ id: string; responseIds: string[] }[]>`
+                SELECT t.id, ARRAY(SELECT r.id FROM response r WHERE r."taskId" = t.id ORDER BY r.index) AS "responseIds"
+                FROM task t
                 WHERE t."projectId" = ${projectId} AND NOT t."isGold" AND t."annotationCount" < ${project.overlap}
                   AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = ${annotatorId})
                   -- Pre-filter on this statement's snapshot so fully leased tasks are passed over;
-                  -- the recount after the lock below is what guarantees the overlap.
+                  -- the recount in the insert below is what guarantees the overlap.
                   AND t."annotationCount" + (SELECT count(*) FROM assignment a
                         WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > ${now}) < ${project.overlap}
                   AND NOT (t.id = ANY(${tried}::text[]))
@@ -89,72 +75,64 @@ export async function nextAssignment(
                 FOR UPDATE OF t SKIP LOCKED`;
         if (!candidate) break;
         tried.push(candidate.id);
-        const [task] = await tx.$queryRaw<{ annotationCount: number; liveLeases: bigint }[]>`
-          SELECT t."annotationCount",
-                 (SELECT count(*) FROM assignment a
-                   WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > ${now}) AS "liveLeases"
-          FROM task t WHERE t.id = ${candidate.id}`;
-        if (!task || !hasFreeSlot({ isGold: candidate.isGold, annotationCount: task.annotationCount }, Number(task.liveLeases), project.overlap)) {
-          continue;
-        }
-        const responses = await tx.response.findMany({ where: { taskId: candidate.id }, select: { id: true }, orderBy: { index: "asc" } });
-        const assignment = await tx.assignment.create({
-          data: {
-            taskId: candidate.id,
-            annotatorId,
-            leaseExpiresAt: leaseExpiry(now, project.leaseMinutes),
-            shownOrder: shuffled(
-              responses.map((r) => r.id),
-              clock.rng,
-            ),
-          },
-          select: { id: true },
-        });
-        return { assignmentId: assignment.id };
+        const [lease] = await tx.$queryRaw<{ id: string }[]>`
+          INSERT INTO assignment (id, "taskId", "annotatorId", state, "leaseExpiresAt", "shownOrder", "createdAt")
+          SELECT ${randomUUID()}, t.id, ${annotatorId}, 'leased', ${leaseExpiry(now, project.leaseMinutes)},
+                 ${shuffled(candidate.responseIds, clock.rng)}::text[], ${now}
+          FROM task t
+          WHERE t.id = ${candidate.id}
+            AND (t."isGold" OR t."annotationCount" + (SELECT count(*) FROM assignment a
+                  WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > ${now}) < ${project.overlap})
+          RETURNING id`;
+        if (lease) return { assignmentId: lease.id };
       }
     }
     return null;
   });
 }
 
-export async function projectOfAssignment(db: Db, assignmentId: string): Promise<string> {
-  const a = await db.assignment.findUnique({ where: { id: assignmentId }, select: { task: { select: { projectId: true } } } });
-  if (!a) throw new AppError("NOT_FOUND", `No assignment ${assignmentId}`);
-  return a.task.projectId;
-}
+type AssignmentViewRow = {
+  id: string;
+  annotatorId: string;
+  state: "leased" | "submitted" | "skipped" | "expired";
+  leaseExpiresAt: Date;
+  createdAt: Date;
+  shownOrder: string[];
+  project: {
+    id: string;
+    name: string;
+    mode: "rank" | "pairwise";
+    tiesAllowed: boolean;
+    guidelines: string;
+    guidelinesVersion: number;
+    harmTaxonomy: string[];
+    rewardTable: Prisma.JsonValue;
+  };
+  promptId: string;
+  messages: { role: string; content: string }[];
+  responses: { id: string; content: string }[];
+};
 
 /** What the annotator sees: never other people's labels, never whether the item is gold. */
 export async function getAssignmentView(db: Db, { assignmentId, annotatorId }: { assignmentId: string; annotatorId: string }) {
-  const a = await db.assignment.findUnique({
-    where: { id: assignmentId },
-    select: {
-      id: true,
-      annotatorId: true,
-      state: true,
-      leaseExpiresAt: true,
-      shownOrder: true,
-      createdAt: true,
-      task: {
-        select: {
-          id: true,
-          project: {
-            select: { id: true, name: true, mode: true, tiesAllowed: true, guidelines: true, guidelinesVersion: true, harmTaxonomy: true, rewardTable: true },
-          },
-          prompt: { select: { id: true, messages: true } },
-          responses: { select: { id: true, content: true } },
-        },
-      },
-    },
-  });
+  // One statement for the whole screen.
+  const [a] = await db.$queryRaw<AssignmentViewRow[]>`
+    SELECT a.id, a."annotatorId", a.state, a."leaseExpiresAt", a."createdAt", a."shownOrder",
+      json_build_object('id', p.id, 'name', p.name, 'mode', p.mode, 'tiesAllowed', p."tiesAllowed", 'guidelines', p.guidelines,
+        'guidelinesVersion', p."guidelinesVersion", 'harmTaxonomy', p."harmTaxonomy", 'rewardTable', p."rewardTable") AS project,
+      pr.id AS "promptId", pr.messages,
+      (SELECT json_agg(json_build_object('id', r.id, 'content', r.content)) FROM response r WHERE r."taskId" = t.id) AS responses
+    FROM assignment a JOIN task t ON t.id = a."taskId" JOIN project p ON p.id = t."projectId" JOIN prompt pr ON pr.id = t."promptId"
+    WHERE a.id = ${assignmentId}`;
   if (!a || a.annotatorId !== annotatorId) throw new AppError("NOT_FOUND", `No assignment ${assignmentId} for you`);
-  const byId = new Map(a.task.responses.map((r) => [r.id, r]));
+  const byId = new Map(a.responses.map((r) => [r.id, r]));
   return {
     assignmentId: a.id,
     state: a.state,
     leaseExpiresAt: a.leaseExpiresAt,
     startedAt: a.createdAt,
-    project: a.task.project,
-    prompt: { id: a.task.prompt.id, messages: a.task.prompt.messages as { role: string; content: string }[] },
+    project: a.project,
+    prompt: { id: a.promptId, messages: a.messages },
     // Letters follow the shown order, so "A" is always the first response on screen.
     responses: a.shownOrder.map((id, i) => ({ id, label: String.fromCharCode(65 + i), content: byId.get(id)?.content ?? "" })),
   };
@@ -170,96 +148,123 @@ export type SubmitInput = {
   timeSpentMs: number | null;
 };
 
-const annotationResultSelect = { id: true, taskId: true, assignmentId: true, createdAt: true, _count: { select: { pairs: true } } } satisfies Prisma.AnnotationSelect;
+export type SubmitResult = { annotationId: string; taskId: string; projectId: string; assignmentId: string | null; pairs: number; createdAt: Date };
 
-function toResult(a: Prisma.AnnotationGetPayload<{ select: typeof annotationResultSelect }>) {
-  return { annotationId: a.id, taskId: a.taskId, assignmentId: a.assignmentId, pairs: a._count.pairs, createdAt: a.createdAt };
+async function previousSubmission(db: Db, idempotencyKey: string, annotatorId: string): Promise<SubmitResult | null> {
+  const previous = await db.annotation.findUnique({
+    where: { idempotencyKey },
+    select: { id: true, taskId: true, assignmentId: true, createdAt: true, annotatorId: true, task: { select: { projectId: true } }, _count: { select: { pairs: true } } },
+  });
+  if (!previous) return null;
+  if (previous.annotatorId !== annotatorId) throw new AppError("CONFLICT", "This idempotency key was already used by someone else");
+  return {
+    annotationId: previous.id,
+    taskId: previous.taskId,
+    projectId: previous.task.projectId,
+    assignmentId: previous.assignmentId,
+    pairs: previous._count.pairs,
+    createdAt: previous.createdAt,
+  };
 }
+
+type SubmitTarget = {
+  annotatorId: string;
+  state: string;
+  leaseExpiresAt: Date;
+  shownOrder: string[];
+  taskId: string;
+  projectId: string;
+  mode: "rank" | "pairwise";
+  tiesAllowed: boolean;
+  harmTaxonomy: string[];
+  guidelinesVersion: number;
+  usedKey: boolean;
+};
 
 /**
- * Validates and stores a judgement with its preference pairs in one transaction. A retry with the
- * same idempotency key returns the first result and writes nothing.
+ * Validates and stores a judgement with its preference pairs, atomically. A retry with the same
+ * idempotency key returns the first result and writes nothing.
+ *
+ * Two statements and no held transaction: a read of what validation needs, then one write that
+ * finishes the lease only if it is still this annotator's live lease and, in the same statement,
+ * stores the annotation, its pairs and the task's counter. Of two concurrent submits of one lease
+ * the second waits on the first's row lock, then finds the lease no longer live and writes nothing.
  */
-export async function submitAnnotation(db: Db, input: SubmitInput, clock: Clock = systemClock) {
-  return db.$transaction(async (tx) => {
-    // The lock serialises double submits of one assignment; the key check then sees the first.
-    const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM assignment WHERE id = ${input.assignmentId} FOR UPDATE`;
-    const previous = await tx.annotation.findUnique({ where: { idempotencyKey: input.idempotencyKey }, select: { ...annotationResultSelect, annotatorId: true } });
-    if (previous) {
-      if (previous.annotatorId !== input.annotatorId) throw new AppError("CONFLICT", "This idempotency key was already used by someone else");
-      return toResult(previous);
-    }
-    if (!locked) throw new AppError("NOT_FOUND", `No assignment ${input.assignmentId}`);
-    const assignment = await tx.assignment.findUniqueOrThrow({
-      where: { id: input.assignmentId },
-      select: {
-        annotatorId: true,
-        state: true,
-        leaseExpiresAt: true,
-        shownOrder: true,
-        task: { select: { id: true, project: { select: { mode: true, tiesAllowed: true, harmTaxonomy: true, guidelinesVersion: true } } } },
-      },
-    });
-    if (assignment.annotatorId !== input.annotatorId) throw new AppError("FORBIDDEN", "This task is leased to another annotator");
-    if (assignment.state !== "leased") throw new AppError("CONFLICT", `This task was already ${assignment.state}`);
-    if (assignment.leaseExpiresAt <= clock.now()) {
-      await tx.assignment.update({ where: { id: input.assignmentId }, data: { state: "expired", finishedAt: clock.now() } });
-      throw new AppError("CONFLICT", "Your lease on this task expired; it went back to the pool. Take the next task.");
-    }
-    const project = assignment.task.project;
-    const ranking = resolveRanking(input.labels, assignment.shownOrder, project.mode);
-    const labels: SubmissionLabels = { ...input.labels, ranking };
-    const check = validateSubmission(labels, {
-      responseIds: assignment.shownOrder,
-      tiesAllowed: project.tiesAllowed || project.mode === "pairwise",
-      harmTaxonomy: project.harmTaxonomy,
-    });
-    if (!check.ok) throw new AppError("BAD_REQUEST", check.errors.join("; "));
+export async function submitAnnotation(db: Db, input: SubmitInput, clock: Clock = systemClock): Promise<SubmitResult> {
+  const [target] = await db.$queryRaw<SubmitTarget[]>`
+    SELECT a."annotatorId", a.state, a."leaseExpiresAt", a."shownOrder", a."taskId", t."projectId",
+           p.mode, p."tiesAllowed", p."harmTaxonomy", p."guidelinesVersion",
+           EXISTS (SELECT 1 FROM annotation n WHERE n."idempotencyKey" = ${input.idempotencyKey}) AS "usedKey"
+    FROM assignment a JOIN task t ON t.id = a."taskId" JOIN project p ON p.id = t."projectId"
+    WHERE a.id = ${input.assignmentId}`;
+  if (!target || target.usedKey) {
+    const previous = await previousSubmission(db, input.idempotencyKey, input.annotatorId);
+    if (previous) return previous;
+  }
+  if (!target) throw new AppError("NOT_FOUND", `No assignment ${input.assignmentId}`);
+  if (target.annotatorId !== input.annotatorId) throw new AppError("FORBIDDEN", "This task is leased to another annotator");
+  if (target.state !== "leased") throw new AppError("CONFLICT", `This task was already ${target.state}`);
+  const now = clock.now();
+  // A lease past its expiry no longer counts as live, so its slot is already back in the pool.
+  if (target.leaseExpiresAt <= now) throw leaseExpired();
 
-    const now = clock.now();
-    const annotation = await tx.annotation.create({
-      data: {
-        taskId: assignment.task.id,
-        assignmentId: input.assignmentId,
-        annotatorId: input.annotatorId,
-        idempotencyKey: input.idempotencyKey,
-        ranking: ranking.groups,
-        strengths: ranking.strengths,
-        verdict: input.labels.verdict ?? null,
-        shownOrder: assignment.shownOrder,
-        promptPolicy: labels.promptPolicy,
-        harmCategory: labels.harmCategory,
-        rubric: labels.rubric,
-        flags: labels.flags,
-        rationale: labels.rationale,
-        timeSpentMs: input.timeSpentMs,
-        guidelinesVersion: project.guidelinesVersion,
-        createdAt: now,
-      },
-      select: { id: true },
-    });
-    const pairs = derivePairs(ranking);
-    if (pairs.length) {
-      await tx.preferencePair.createMany({
-        data: pairs.map((p) => ({
-          annotationId: annotation.id,
-          taskId: assignment.task.id,
-          chosenResponseId: p.chosenId,
-          rejectedResponseId: p.rejectedId,
-          margin: p.margin,
-          strength: p.strength,
-          chosenRank: p.chosenRank,
-          rejectedRank: p.rejectedRank,
-        })),
-      });
-    }
-    await tx.assignment.update({ where: { id: input.assignmentId }, data: { state: "submitted", finishedAt: now } });
-    await tx.task.update({ where: { id: assignment.task.id }, data: { annotationCount: { increment: 1 } } });
-    return toResult(await tx.annotation.findUniqueOrThrow({ where: { id: annotation.id }, select: annotationResultSelect }));
+  const ranking = resolveRanking(input.labels, target.shownOrder, target.mode);
+  const labels: SubmissionLabels = { ...input.labels, ranking };
+  const check = validateSubmission(labels, {
+    responseIds: target.shownOrder,
+    tiesAllowed: target.tiesAllowed || target.mode === "pairwise",
+    harmTaxonomy: target.harmTaxonomy,
   });
+  if (!check.ok) throw new AppError("BAD_REQUEST", check.errors.join("; "));
+
+  const annotationId = randomUUID();
+  const pairs = derivePairs(ranking).map((p) => ({
+    chosen: p.chosenId,
+    rejected: p.rejectedId,
+    margin: p.margin,
+    strength: p.strength,
+    chosenRank: p.chosenRank,
+    rejectedRank: p.rejectedRank,
+  }));
+  const [written] = await db.$queryRaw<{ n: number }[]>`
+    WITH lease AS (
+      UPDATE assignment SET state = 'submitted', "finishedAt" = ${now}
+      WHERE id = ${input.assignmentId} AND "annotatorId" = ${input.annotatorId} AND state = 'leased' AND "leaseExpiresAt" > ${now}
+      RETURNING "taskId"),
+    annotation AS (
+      INSERT INTO annotation (id, "taskId", "assignmentId", "annotatorId", "idempotencyKey", ranking, strengths, verdict, "shownOrder",
+                              "promptPolicy", "harmCategory", rubric, flags, rationale, "timeSpentMs", "guidelinesVersion", "createdAt")
+      SELECT ${annotationId}, lease."taskId", ${input.assignmentId}, ${input.annotatorId}, ${input.idempotencyKey},
+             ${JSON.stringify(ranking.groups)}::jsonb, ${ranking.strengths}::text[], ${input.labels.verdict ?? null}, ${target.shownOrder}::text[],
+             ${labels.promptPolicy}::"PromptPolicy", ${labels.harmCategory}, ${JSON.stringify(labels.rubric)}::jsonb,
+             ${JSON.stringify(labels.flags)}::jsonb, ${labels.rationale}, ${input.timeSpentMs}, ${target.guidelinesVersion}, ${now}
+      FROM lease
+      RETURNING id, "taskId"),
+    pairs AS (
+      INSERT INTO preference_pair ("annotationId", "taskId", "chosenResponseId", "rejectedResponseId", margin, strength, "chosenRank", "rejectedRank", "createdAt")
+      SELECT annotation.id, annotation."taskId", p.chosen, p.rejected, p.margin, p.strength, p."chosenRank", p."rejectedRank", ${now}
+      FROM annotation, jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb)
+        AS p(chosen text, rejected text, margin float8, strength text, "chosenRank" int, "rejectedRank" int)),
+    counter AS (UPDATE task SET "annotationCount" = "annotationCount" + 1 WHERE id IN (SELECT "taskId" FROM annotation))
+    SELECT count(*)::int AS n FROM annotation`;
+  if (written?.n !== 1) {
+    // Someone else finished this lease between the read and the write: a double submit, a skip, or
+    // the lease ran out.
+    const previous = await previousSubmission(db, input.idempotencyKey, input.annotatorId);
+    if (previous) return previous;
+    const [current] = await db.$queryRaw<{ state: string }[]>`SELECT state FROM assignment WHERE id = ${input.assignmentId}`;
+    if (current?.state === "leased") throw leaseExpired();
+    throw new AppError("CONFLICT", `This task was already ${current?.state ?? "removed"}`);
+  }
+  return { annotationId, taskId: target.taskId, projectId: target.projectId, assignmentId: input.assignmentId, pairs: pairs.length, createdAt: now };
 }
 
-function resolveRanking(labels: SubmitInput["labels"], shownOrder: string[], mode: "rank" | "pairwise") {
+function leaseExpired() {
+  return new AppError("CONFLICT", "Your lease on this task expired; it went back to the pool. Take the next task.");
+}
+
+/** The ranking a judgement stands for: pairwise verdicts become a two-group ranking. */
+export function resolveRanking(labels: SubmitInput["labels"], shownOrder: string[], mode: "rank" | "pairwise") {
   if (mode === "pairwise") {
     const [a, b] = shownOrder;
     if (!labels.verdict || !a || !b) throw new AppError("BAD_REQUEST", "A pairwise task needs a verdict: a_better, b_better, tie or both_bad");

@@ -3,6 +3,8 @@ import { healthRouter } from "../health/router";
 import { importsRouter } from "../import/router";
 import { jobsRouter } from "../jobs/router";
 import { projectsRouter } from "../projects/router";
+import { apiKeysRouter, exportsRouter } from "../export/router";
+import { reviewRouter } from "../review/router";
 import { meRouter } from "../users/me-router";
 import { usersRouter } from "../users/router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
@@ -15,6 +17,9 @@ export const appRouter = createTRPCRouter({
   jobs: jobsRouter,
   annotation: annotationRouter,
   imports: importsRouter,
+  review: reviewRouter,
+  exports: exportsRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

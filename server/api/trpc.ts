@@ -3,7 +3,7 @@ import superjson from "superjson";
 import { z, ZodError } from "zod";
 import { getAuth, type Auth } from "../auth";
 import { getDb, type Db } from "../db";
-import { AppError, errorCodes } from "../errors";
+import { AppError, describeZodError, errorCodes } from "../errors";
 import { logger, type Logger } from "../logger";
 import { roleAllows, type Access, type Role } from "../users/roles";
 import { getSessionUser, type SessionUser } from "../users/session";
@@ -32,15 +32,11 @@ const t = initTRPC
       return {
         ...shape,
         // Input errors read as sentences, not as the JSON of the zod issues.
-        message: error.cause instanceof ZodError ? `Invalid input: ${describeIssues(error.cause)}` : shape.message,
+        message: error.cause instanceof ZodError ? `Invalid input: ${describeZodError(error.cause)}` : shape.message,
         data: { ...shape.data, zodError, stack: undefined },
       };
     },
   });
-
-function describeIssues(err: ZodError): string {
-  return err.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
-}
 
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;

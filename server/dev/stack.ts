@@ -72,6 +72,8 @@ export function tsNode(script: string): [string, string[]] {
 }
 
 export const nextBin = "node_modules/.bin/next";
+/** The JavaScript behind `nextBin`, for running it under node with flags of our own. */
+export const nextScript = "node_modules/next/dist/bin/next";
 
 export async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -66,13 +66,19 @@ export async function setUserRole(db: Db, { userId, role }: { userId: string; ro
   return user;
 }
 
-/** Deactivation signs the user out everywhere and blocks sign-in; their data stays. */
+/** Deactivation signs the user out everywhere, blocks sign-in and gives their leased tasks back to
+ *  the pool; their submitted work stays. */
 export async function setUserActive(db: Db, { userId, active }: { userId: string; active: boolean }, actorId: string) {
   if (userId === actorId && !active) throw new AppError("CONFLICT", "You cannot deactivate your own account");
   const before = await getUserOrThrow(db, userId);
   const [user] = await db.$transaction([
     db.user.update({ where: { id: userId }, data: { active }, select: userSelect }),
-    ...(active ? [] : [db.session.deleteMany({ where: { userId } })]),
+    ...(active
+      ? []
+      : [
+          db.session.deleteMany({ where: { userId } }),
+          db.assignment.updateMany({ where: { annotatorId: userId, state: "leased" }, data: { state: "expired", finishedAt: new Date() } }),
+        ]),
     db.auditLog.create({
       data: {
         actorId,

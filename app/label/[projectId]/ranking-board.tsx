@@ -4,6 +4,7 @@ import { closestCenter, DndContext, PointerSensor, useSensor, useSensors, type D
 import { arrayMove, SortableContext, useSortable, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
 import { strengths, type Strength } from "../../../server/annotation/ranking";
+import { excerpt } from "./excerpt";
 import { boundaryKey, dividerId, flatten, groupsFromDrop, type Groups } from "./ranking-state";
 import type { TaskResponse } from "./types";
 
@@ -18,10 +19,6 @@ type Boundary = { kind: "none" } | { kind: "tie" } | { kind: "strength"; key: st
 
 type ItemInfo = { response: TaskResponse; rank: number | null; tied: boolean; boundary: Boundary };
 
-/** A one-line preview, so the board stays compact however long the response is. */
-function excerpt(content: string): string {
-  return content.replace(/[#>*_`~|[\]()-]+/g, " ").replace(/\s+/g, " ").trim().slice(0, 140) || "(empty response)";
-}
 
 function StrengthPicker({ boundary, onChange }: { boundary: Extract<Boundary, { kind: "strength" }>; onChange: (s: Strength) => void }) {
   const name = `Preference strength between rank ${boundary.upperRank} and rank ${boundary.upperRank + 1}`;

@@ -1,0 +1,8 @@
+import { withApiKey } from "../../../../../../server/api-keys/http";
+import { importFromRequest } from "../../../../../../server/import/http";
+
+/** JSONL upload in the tasks, pairs or hh layout, through the console's parsers. */
+export async function POST(req: Request, { params }: { params: Promise<{ projectId: string }> }) {
+  const { projectId } = await params;
+  return withApiKey(req, projectId, ({ db }) => importFromRequest(db, req, { projectId, createdById: null }));
+}

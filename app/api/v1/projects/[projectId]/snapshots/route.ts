@@ -1,0 +1,23 @@
+import { errorResponse, withApiKey } from "../../../../../../server/api-keys/http";
+import { getEnv } from "../../../../../../server/env";
+import { describeZodError } from "../../../../../../server/errors";
+import { ZExportRequest } from "../../../../../../server/export/filter";
+import { createSnapshot, listSnapshots } from "../../../../../../server/export/snapshots";
+
+export async function GET(req: Request, { params }: { params: Promise<{ projectId: string }> }) {
+  const { projectId } = await params;
+  return withApiKey(req, projectId, async ({ db }) => Response.json({ snapshots: await listSnapshots(db, projectId) }));
+}
+
+/** Freezes a format and filter (the JSON body, same fields as the export's query) into a snapshot. */
+export async function POST(req: Request, { params }: { params: Promise<{ projectId: string }> }) {
+  const { projectId } = await params;
+  return withApiKey(req, projectId, async ({ db, key }) => {
+    const body: unknown = await req.json().catch(() => undefined);
+    if (body === undefined) return errorResponse(400, "BAD_REQUEST", "The body must be a JSON object such as {\"format\": \"pairs\"}");
+    const parsed = ZExportRequest.safeParse(body);
+    if (!parsed.success) return errorResponse(400, "BAD_REQUEST", describeZodError(parsed.error));
+    const snapshot = await createSnapshot(db, { projectId, request: parsed.data, artifactDir: getEnv().ARTIFACT_DIR, createdByKeyId: key.keyId });
+    return Response.json(snapshot, { status: 201 });
+  });
+}

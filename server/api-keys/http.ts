@@ -1,0 +1,31 @@
+// The frame of every /api/v1 route: API-key authentication, the per-key rate limit, and errors as
+// `{"error": {"code", "message"}}` with the matching status.
+import { authenticateApiKey, consumeApiKeyQuota, type ApiKeyPrincipal } from "./service";
+import { getDb, type Db } from "../db";
+import { getEnv } from "../env";
+import { AppError, errorStatus } from "../errors";
+import { logger } from "../logger";
+
+export function errorResponse(status: number, code: string, message: string, headers?: HeadersInit) {
+  return Response.json({ error: { code, message } }, { status, headers });
+}
+
+export async function withApiKey(
+  req: Request,
+  projectId: string,
+  handle: (ctx: { db: Db; key: ApiKeyPrincipal }) => Promise<Response>,
+): Promise<Response> {
+  const db = getDb();
+  try {
+    const key = await authenticateApiKey(db, req.headers.get("authorization"), projectId);
+    await consumeApiKeyQuota(db, key.keyId, getEnv().API_KEY_REQUESTS_PER_MINUTE);
+    return await handle({ db, key });
+  } catch (err) {
+    if (err instanceof AppError) {
+      const headers: HeadersInit = err.code === "UNAUTHORIZED" ? { "www-authenticate": 'Bearer realm="api/v1"' } : {};
+      return errorResponse(errorStatus(err.code), err.code, err.message, headers);
+    }
+    logger.error({ err, path: new URL(req.url).pathname }, "api/v1 request failed");
+    return errorResponse(500, "INTERNAL", "The request failed on the server; it is logged.");
+  }
+}

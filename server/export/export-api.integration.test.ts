@@ -1,0 +1,151 @@
+// The /api/v1 routes called as Next.js would call them, against the test database.
+import { createHash, randomUUID } from "node:crypto";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { gunzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createApiKey, revokeApiKey } from "../api-keys/service";
+import { parseHhRow } from "../import/parse-hh-row";
+import { parsePairsRow } from "../import/parse-pairs-row";
+import { createTestDeps, createUser, type TestDeps } from "../test/harness";
+
+const requestsPerMinute = 30;
+process.env.DATABASE_URL = inject("databaseUrl");
+process.env.BETTER_AUTH_SECRET ??= "integration-tests-secret-0123456789abcdef";
+process.env.API_KEY_REQUESTS_PER_MINUTE = String(requestsPerMinute);
+process.env.ARTIFACT_DIR = await mkdtemp(path.join(tmpdir(), "rlhf-artifacts-"));
+
+const exportRoute = await import("../../app/api/v1/projects/[projectId]/export/route");
+const importRoute = await import("../../app/api/v1/projects/[projectId]/import/route");
+const snapshotsRoute = await import("../../app/api/v1/projects/[projectId]/snapshots/route");
+const snapshotFileRoute = await import("../../app/api/v1/projects/[projectId]/snapshots/[snapshotId]/file/route");
+
+const base = "http://localhost/api/v1/projects";
+const params = <T extends Record<string, string>>(p: T) => ({ params: Promise.resolve(p) });
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+async function exportText(projectId: string, query: string, key: string) {
+  const res = await exportRoute.GET(new Request(`${base}/${projectId}/export?${query}`, { headers: bearer(key) }), params({ projectId }));
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
+const lines = (text: string) => text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe("export API", () => {
+  let deps: TestDeps;
+  let projectId: string;
+  let otherProjectId: string;
+  let key: string;
+  let keyId: string;
+
+  beforeAll(async () => {
+    deps = createTestDeps();
+    const admin = await createUser(deps, "admin");
+    projectId = (await deps.db.project.create({ data: { name: `export-${randomUUID()}`, k: 2, overlap: 1 } })).id;
+    otherProjectId = (await deps.db.project.create({ data: { name: `export-other-${randomUUID()}`, k: 2 } })).id;
+    ({ key, id: keyId } = await createApiKey(deps.db, { name: "trainer", projectIds: [projectId] }, admin.id));
+  });
+  afterAll(() => deps.db.$disconnect());
+
+  it("refuses a missing, unknown, revoked or foreign key with 401/403 and no data", async () => {
+    const admin = await createUser(deps, "admin");
+    const revoked = await createApiKey(deps.db, { name: "old", projectIds: [projectId] }, admin.id);
+    await revokeApiKey(deps.db, { keyId: revoked.id }, admin.id);
+    const foreign = await createApiKey(deps.db, { name: "other", projectIds: [otherProjectId] }, admin.id);
+    for (const [headers, status, message] of [
+      [{}, 401, "Send an API key as `Authorization: Bearer <key>`"],
+      [bearer("rlhf_not-a-key"), 401, "This API key is not valid"],
+      [bearer(revoked.key), 401, "This API key was revoked"],
+      [bearer(foreign.key), 403, `This API key is not allowed to access project ${projectId}`],
+    ] as const) {
+      const res = await exportRoute.GET(new Request(`${base}/${projectId}/export?format=pairs`, { headers }), params({ projectId }));
+      expect(res.status).toBe(status);
+      expect(await res.json()).toEqual({ error: { code: status === 401 ? "UNAUTHORIZED" : "FORBIDDEN", message } });
+    }
+    const bad = await exportRoute.GET(new Request(`${base}/${projectId}/export?format=csv`, { headers: bearer(key) }), params({ projectId }));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("format must be one of pairs, rankings, hh, openai-dpo, sft");
+  });
+
+  it("limits each key's requests per minute with 429", async () => {
+    const admin = await createUser(deps, "admin");
+    const limited = await createApiKey(deps.db, { name: "busy", projectIds: [projectId] }, admin.id);
+    const statuses = [];
+    for (let i = 0; i < requestsPerMinute + 2; i++) {
+      const res = await snapshotsRoute.GET(new Request(`${base}/${projectId}/snapshots`, { headers: bearer(limited.key) }), params({ projectId }));
+      statuses.push(res.status);
+      if (res.status === 429) expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/Rate limit of 30 requests per minute/);
+    }
+    expect(statuses.slice(0, requestsPerMinute).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(requestsPerMinute)).toEqual([429, 429]);
+    // Another key is not affected.
+    const other = await snapshotsRoute.GET(new Request(`${base}/${projectId}/snapshots`, { headers: bearer(key) }), params({ projectId }));
+    expect(other.status).toBe(200);
+  });
+
+  it("round trip: a pairs file and an hh file import and export as the same records", async () => {
+    const pairsRows = [
+      { id: "p1", prompt: [{ role: "system", content: "Be brief." }, { role: "user", content: "Say hi in Japanese 🇯🇵" }], chosen: [{ role: "assistant", content: "こんにちは" }], rejected: [{ role: "assistant", content: "Hello" }], margin: 0.5, meta: { lang: "ja" } },
+      { id: "p2", prompt: "What is 2+2?", chosen: "4", rejected: "5", margin: 1 },
+    ];
+    const imported = await importRoute.POST(new Request(`${base}/${projectId}/import?layout=pairs&strict=1`, { method: "POST", headers: bearer(key), body: jsonl(pairsRows) }), params({ projectId }));
+    expect(imported.status).toBe(200);
+    // Tasks imported together are exported in id order, not file order.
+    const byId = (a: { meta: Record<string, unknown> }, b: { meta: Record<string, unknown> }) => String(a.meta.id).localeCompare(String(b.meta.id));
+    const exported = lines(await exportText(projectId, "format=pairs", key));
+    expect(exported.map((r) => parsePairsRow(r)).sort(byId)).toEqual(pairsRows.map((r) => parsePairsRow(r)).sort(byId));
+
+    const hhProject = (await deps.db.project.create({ data: { name: `hh-${randomUUID()}`, k: 2 } })).id;
+    const admin = await createUser(deps, "admin");
+    const hhKey = (await createApiKey(deps.db, { name: "hh", projectIds: [hhProject] }, admin.id)).key;
+    const hhRows = [
+      { chosen: "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Tell me a joke\n\nAssistant: Why did the chicken…", rejected: "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Tell me a joke\n\nAssistant: No." },
+    ];
+    const hhImport = await importRoute.POST(new Request(`${base}/${hhProject}/import?layout=hh`, { method: "POST", headers: bearer(hhKey), body: jsonl(hhRows) }), params({ projectId: hhProject }));
+    expect(hhImport.status).toBe(200);
+    const hhOut = lines(await exportText(hhProject, "format=hh", hhKey));
+    expect(hhOut).toEqual(hhRows);
+    expect(hhOut.map((r) => parseHhRow(r))).toEqual(hhRows.map((r) => parseHhRow(r)));
+  });
+
+  it("gzips when asked (gzip=1), and a snapshot downloads byte-identical content matching its manifest", async () => {
+    const plain = await exportText(projectId, "format=rankings", key);
+    const zipped = await exportRoute.GET(new Request(`${base}/${projectId}/export?format=rankings&gzip=1`, { headers: bearer(key) }), params({ projectId }));
+    expect(zipped.headers.get("content-type")).toBe("application/gzip");
+    expect(gunzipSync(Buffer.from(await zipped.arrayBuffer())).toString("utf8")).toBe(plain);
+
+    const created = await snapshotsRoute.POST(
+      new Request(`${base}/${projectId}/snapshots`, { method: "POST", headers: { ...bearer(key), "content-type": "application/json" }, body: JSON.stringify({ format: "pairs", reviewState: ["pending"] }) }),
+      params({ projectId }),
+    );
+    expect(created.status).toBe(201);
+    const manifest = (await created.json()) as { id: string; rowCount: number; sha256: string; bytes: number; schemaVersion: number; format: string; filter: unknown };
+    expect(manifest).toMatchObject({ format: "pairs", rowCount: 2, schemaVersion: 1, filter: { reviewState: ["pending"] } });
+    const downloads = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await snapshotFileRoute.GET(new Request(`${base}/${projectId}/snapshots/${manifest.id}/file`, { headers: bearer(key) }), params({ projectId, snapshotId: manifest.id }));
+      expect(res.status).toBe(200);
+      downloads.push(Buffer.from(await res.arrayBuffer()));
+    }
+    expect(downloads[0]!.equals(downloads[1]!)).toBe(true);
+    expect(createHash("sha256").update(downloads[0]!).digest("hex")).toBe(manifest.sha256);
+    expect(downloads[0]!.length).toBe(manifest.bytes);
+
+    // New data after the snapshot does not change it.
+    await importRoute.POST(new Request(`${base}/${projectId}/import?layout=pairs`, { method: "POST", headers: bearer(key), body: jsonl([{ prompt: "Later", chosen: "a", rejected: "b" }]) }), params({ projectId }));
+    const again = await snapshotFileRoute.GET(new Request(`${base}/${projectId}/snapshots/${manifest.id}/file`, { headers: bearer(key) }), params({ projectId, snapshotId: manifest.id }));
+    expect(Buffer.from(await again.arrayBuffer()).equals(downloads[0]!)).toBe(true);
+    expect(lines(await exportText(projectId, "format=pairs", key))).toHaveLength(3);
+
+    const foreign = await snapshotFileRoute.GET(new Request(`${base}/${otherProjectId}/snapshots/${manifest.id}/file`, { headers: bearer(key) }), params({ projectId: otherProjectId, snapshotId: manifest.id }));
+    expect(foreign.status).toBe(403);
+  });
+
+  it("keeps the key's last use", async () => {
+    const row = await deps.db.apiKey.findUniqueOrThrow({ where: { id: keyId } });
+    expect(row.lastUsedAt).not.toBeNull();
+  });
+});

@@ -1,0 +1,145 @@
+// The OpenAPI 3.1 document of /api/v1, built from the same zod schemas the routes validate with,
+// so the description cannot drift from the behaviour.
+import { z } from "zod";
+import { ZExportFilter, ZExportRequest } from "./filter";
+import { formatSchemas } from "./formats";
+import { aggregates, exportFormats, exportSchemaVersion } from "./types";
+
+const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+
+const errorBody = {
+  type: "object",
+  required: ["error"],
+  properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } } },
+};
+
+const errors = (...codes: number[]) =>
+  Object.fromEntries(
+    codes.map((c) => [
+      String(c),
+      {
+        description: { 400: "Bad input; the message says what is wrong", 401: "No, unknown or revoked API key", 403: "The key is not allowed this project", 404: "No such project or snapshot", 429: "The key's rate limit is reached" }[c],
+        content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+      },
+    ]),
+  );
+
+const projectId = { name: "projectId", in: "path", required: true, schema: { type: "string", format: "uuid" } };
+
+const gzipParameter = { name: "gzip", in: "query", required: false, schema: { type: "string", enum: ["0", "1"], description: "1: send the records as a gzipped .jsonl.gz file" } };
+
+function filterParameters() {
+  const schema = jsonSchema(ZExportRequest) as { properties: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(schema.properties).map(([name, s]) => ({
+    name,
+    in: "query",
+    required: name === "format",
+    // Lists are comma-separated (or the parameter repeated).
+    ...(s.type === "array" ? { style: "form", explode: false } : {}),
+    schema: s,
+  }));
+}
+
+export function openApiDocument(serverUrl: string) {
+  const lineSchemas = Object.fromEntries(exportFormats.map((f) => [`Record_${f}`, jsonSchema(formatSchemas[f])]));
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "RLHF Studio export API",
+      version: `1.${exportSchemaVersion}`,
+      description:
+        "Preference data as JSON Lines, immutable snapshots, and imports. Authenticate with `Authorization: Bearer <key>`; admins create keys scoped to projects in the console. Each key has a per-minute rate limit.",
+    },
+    servers: [{ url: `${serverUrl}/api/v1` }],
+    security: [{ bearer: [] }],
+    paths: {
+      "/projects/{projectId}/export": {
+        get: {
+          summary: "Stream the project's data as JSON Lines",
+          description: `One record per line in the chosen format (${exportFormats.join(", ")}), merged across annotators per \`aggregate\` (${aggregates.join(", ")}). Streams with constant memory; add \`gzip=1\` for a gzipped .jsonl.gz file. Rejected annotations are never exported.`,
+          parameters: [projectId, ...filterParameters(), gzipParameter],
+          responses: {
+            200: {
+              description: "JSON Lines; each line is one record of the format's schema (components.schemas.Record_<format>)",
+              content: {
+                "application/jsonl": { schema: { oneOf: exportFormats.map((f) => ({ $ref: `#/components/schemas/Record_${f}` })) } },
+                "application/gzip": { schema: { type: "string", contentEncoding: "binary" } },
+              },
+            },
+            ...errors(400, 401, 403, 404, 429),
+          },
+        },
+      },
+      "/projects/{projectId}/snapshots": {
+        get: {
+          summary: "List the project's snapshots",
+          parameters: [projectId],
+          responses: { 200: { description: "Manifests, newest first", content: { "application/json": { schema: { type: "object", properties: { snapshots: { type: "array", items: { $ref: "#/components/schemas/Snapshot" } } } } } } }, ...errors(401, 403, 429) },
+        },
+        post: {
+          summary: "Freeze a format and filter into an immutable snapshot",
+          parameters: [projectId],
+          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(ZExportRequest) } } },
+          responses: { 201: { description: "The snapshot's manifest", content: { "application/json": { schema: { $ref: "#/components/schemas/Snapshot" } } } }, ...errors(400, 401, 403, 404, 429) },
+        },
+      },
+      "/projects/{projectId}/snapshots/{snapshotId}": {
+        get: {
+          summary: "A snapshot's manifest",
+          parameters: [projectId, { name: "snapshotId", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+          responses: { 200: { description: "The manifest", content: { "application/json": { schema: { $ref: "#/components/schemas/Snapshot" } } } }, ...errors(401, 403, 404, 429) },
+        },
+      },
+      "/projects/{projectId}/snapshots/{snapshotId}/file": {
+        get: {
+          summary: "Download a snapshot",
+          description: "Byte-identical on every download; the ETag is the manifest's sha256.",
+          parameters: [projectId, { name: "snapshotId", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+          responses: { 200: { description: "JSON Lines as frozen", content: { "application/jsonl": { schema: { type: "string" } } } }, ...errors(401, 403, 404, 429) },
+        },
+      },
+      "/projects/{projectId}/import": {
+        post: {
+          summary: "Import a JSONL file in the tasks, pairs or hh layout",
+          description: "The body is the file. Bad rows are reported with their line number while the good rows are imported; with strict=1 one bad row imports nothing (400). Content already in the project is not imported twice.",
+          parameters: [
+            projectId,
+            { name: "layout", in: "query", schema: { type: "string", enum: ["tasks", "pairs", "hh"], default: "tasks" } },
+            { name: "strict", in: "query", schema: { type: "string", enum: ["0", "1"] } },
+            { name: "filename", in: "query", schema: { type: "string" } },
+          ],
+          requestBody: { required: true, content: { "application/jsonl": { schema: { type: "string" } } } },
+          responses: {
+            200: { description: "Import summary: rows read, imported, duplicates, errors by line", content: { "application/json": { schema: { type: "object" } } } },
+            ...errors(400, 401, 403, 404, 429),
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API key from the console (shown once at creation)" } },
+      schemas: {
+        Error: errorBody,
+        ExportFilter: jsonSchema(ZExportFilter),
+        Snapshot: {
+          type: "object",
+          required: ["id", "projectId", "format", "aggregate", "filter", "rowCount", "bytes", "sha256", "schemaVersion", "createdAt"],
+          properties: {
+            id: { type: "string", format: "uuid" },
+            projectId: { type: "string", format: "uuid" },
+            format: { type: "string", enum: [...exportFormats] },
+            aggregate: { type: "string", enum: [...aggregates] },
+            filter: { $ref: "#/components/schemas/ExportFilter" },
+            rowCount: { type: "integer" },
+            bytes: { type: "integer" },
+            sha256: { type: "string" },
+            schemaVersion: { type: "integer" },
+            createdAt: { type: "string", format: "date-time" },
+            createdBy: { type: ["string", "null"], description: "The user or API key that made it" },
+          },
+        },
+        ...lineSchemas,
+      },
+    },
+  };
+}

@@ -1,0 +1,119 @@
+// Immutable snapshots: an export frozen to a file in the artifact directory with a manifest
+// (filter, format, row count, sha256, schema version, who and when). The file is written once,
+// made read-only, and served as it is, so every download is byte-identical.
+import { createHash, randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { chmod, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import type { Db } from "../db";
+import { AppError } from "../errors";
+import type { Prisma } from "../generated/prisma/client";
+import type { ExportRequest } from "./filter";
+import { exportChunks } from "./stream";
+import { exportSchemaVersion } from "./types";
+
+const snapshotSelect = {
+  id: true,
+  projectId: true,
+  format: true,
+  aggregate: true,
+  filter: true,
+  rowCount: true,
+  bytes: true,
+  sha256: true,
+  schemaVersion: true,
+  createdAt: true,
+  createdBy: { select: { name: true } },
+  createdByKey: { select: { name: true } },
+} satisfies Prisma.SnapshotSelect;
+
+type SnapshotRow = Prisma.SnapshotGetPayload<{ select: typeof snapshotSelect }>;
+
+/** The manifest as the API shows it. */
+function manifest(s: SnapshotRow) {
+  return {
+    id: s.id,
+    projectId: s.projectId,
+    format: s.format,
+    aggregate: s.aggregate,
+    filter: s.filter,
+    rowCount: s.rowCount,
+    bytes: Number(s.bytes),
+    sha256: s.sha256,
+    schemaVersion: s.schemaVersion,
+    createdAt: s.createdAt,
+    createdBy: s.createdBy?.name ?? s.createdByKey?.name ?? null,
+  };
+}
+export type SnapshotManifest = ReturnType<typeof manifest>;
+
+export async function createSnapshot(
+  db: Db,
+  { projectId, request, artifactDir, createdById = null, createdByKeyId = null }: { projectId: string; request: ExportRequest; artifactDir: string; createdById?: string | null; createdByKeyId?: string | null },
+): Promise<SnapshotManifest> {
+  const id = randomUUID();
+  const relative = path.join("snapshots", projectId, `${id}.jsonl`);
+  const final = path.join(artifactDir, relative);
+  const partial = `${final}.partial`;
+  await mkdir(path.dirname(final), { recursive: true });
+  const hash = createHash("sha256");
+  let rowCount = 0;
+  let bytes = 0;
+  const file = await open(partial, "wx");
+  try {
+    for await (const chunk of exportChunks(db, { projectId, request })) {
+      const buf = Buffer.from(chunk, "utf8");
+      hash.update(buf);
+      bytes += buf.length;
+      for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) rowCount++;
+      await file.write(buf);
+    }
+    await file.sync();
+  } catch (err) {
+    await file.close();
+    await rm(partial, { force: true });
+    throw err;
+  }
+  await file.close();
+  await chmod(partial, 0o444);
+  await rename(partial, final);
+  const { format, aggregate, ...filter } = request;
+  const row = await db.snapshot.create({
+    data: {
+      id,
+      projectId,
+      format,
+      aggregate,
+      filter: JSON.parse(JSON.stringify(filter)) as Prisma.InputJsonObject,
+      rowCount,
+      bytes,
+      sha256: hash.digest("hex"),
+      schemaVersion: exportSchemaVersion,
+      path: relative,
+      createdById,
+      createdByKeyId,
+    },
+    select: snapshotSelect,
+  });
+  return manifest(row);
+}
+
+export async function listSnapshots(db: Db, projectId: string): Promise<SnapshotManifest[]> {
+  const rows = await db.snapshot.findMany({ where: { projectId }, orderBy: { createdAt: "desc" }, select: snapshotSelect });
+  return rows.map(manifest);
+}
+
+export async function getSnapshot(db: Db, { projectId, snapshotId }: { projectId: string; snapshotId: string }) {
+  const row = await db.snapshot.findFirst({ where: { id: snapshotId, projectId }, select: { ...snapshotSelect, path: true } });
+  if (!row) throw new AppError("NOT_FOUND", `No snapshot ${snapshotId} in project ${projectId}`);
+  return { manifest: manifest(row), path: row.path };
+}
+
+/** The snapshot's file as a web stream, after checking it is still the size the manifest says. */
+export async function openSnapshotFile(artifactDir: string, snapshot: { path: string; manifest: SnapshotManifest }): Promise<ReadableStream<Uint8Array>> {
+  const file = path.join(artifactDir, snapshot.path);
+  const info = await stat(file).catch(() => null);
+  if (!info || info.size !== snapshot.manifest.bytes) throw new AppError("INTERNAL", `The file of snapshot ${snapshot.manifest.id} is missing or was changed`);
+  return Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+}

@@ -1,0 +1,22 @@
+// The JSONL upload both import endpoints share: the body is the file, the query names the layout.
+import type { Db } from "../db";
+import { ZLayout } from "./import.schema";
+import { importJsonl } from "./service";
+
+/** Query: layout=tasks|pairs|hh (default tasks), strict=1, filename=… */
+export async function importFromRequest(db: Db, req: Request, { projectId, createdById }: { projectId: string; createdById: string | null }): Promise<Response> {
+  const url = new URL(req.url);
+  const layout = ZLayout.safeParse(url.searchParams.get("layout") ?? "tasks");
+  if (!layout.success) return Response.json({ error: { code: "BAD_REQUEST", message: "layout must be tasks, pairs or hh" } }, { status: 400 });
+  if (!req.body) return Response.json({ error: { code: "BAD_REQUEST", message: "The request body (the JSONL file) is empty" } }, { status: 400 });
+  const summary = await importJsonl(db, {
+    projectId,
+    layout: layout.data,
+    strict: url.searchParams.get("strict") === "1" || url.searchParams.get("strict") === "true",
+    filename: url.searchParams.get("filename"),
+    chunks: req.body as unknown as AsyncIterable<Uint8Array>,
+    createdById,
+  });
+  // A strict import with bad rows changed nothing: that is the client's error to fix.
+  return Response.json(summary, { status: summary.committed ? 200 : 400 });
+}
