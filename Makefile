@@ -29,7 +29,7 @@ node_modules/.install-stamp: package.json package-lock.json
 server/generated/prisma/client.ts: prisma/schema.prisma node_modules/.install-stamp
 	npx prisma generate
 
-$(VENV)/.install-stamp: workers/trainer/requirements-dev.txt
+$(VENV)/.install-stamp: workers/trainer/requirements-dev.txt workers/trainer/requirements.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r workers/trainer/requirements-dev.txt
 	@touch $@

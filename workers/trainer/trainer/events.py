@@ -37,6 +37,10 @@ class EventWriter:
     def checkpoint(self, step: int, path: str) -> None:
         self.emit("checkpoint", step=step, path=path)
 
+    def eval(self, step: int, **results: Any) -> None:
+        """Held-out results at a step: numbers, per-category tables, calibration bins."""
+        self.emit("eval", step=step, **results)
+
     def done(self, **summary: Any) -> None:
         self.emit("done", **summary)
 

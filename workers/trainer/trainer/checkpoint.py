@@ -1,0 +1,136 @@
+"""Checkpoints that make every command resumable, and the SIGTERM flag that triggers a last one.
+
+A checkpoint is a folder `checkpoints/step-N/` holding each model's weights as safetensors, the
+optimizer state, the RNG states and `state.json` (step and whatever the command needs to go on).
+It is written under a temporary name and renamed, so a folder with that name is always complete;
+re-running a command with the same output directory continues from the highest one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from .errors import TrainerError
+
+
+class StopFlag:
+    """Set by SIGTERM/SIGINT; training loops check it between steps, save and exit cleanly."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def install(self) -> "StopFlag":
+        def handler(signum: int, _frame: Any) -> None:
+            self.requested = True
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+        return self
+
+
+def _tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    # safetensors refuses shared storage (tied embeddings) and non-contiguous tensors.
+    return {k: v.detach().to("cpu").contiguous().clone() for k, v in state.items()}
+
+
+def save_weights(state: dict[str, torch.Tensor], path: Path) -> None:
+    save_file(_tensors(state), str(path))
+
+
+def load_weights(path: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(path))
+
+
+def write_atomically(target: Path, fill: Any) -> Path:
+    """Calls `fill(tmp_dir)` and renames tmp_dir to `target`, replacing an older one."""
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        fill(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        target.rename(old)
+    tmp.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+class Checkpoints:
+    def __init__(self, output_dir: Path, keep: int = 2) -> None:
+        self.dir = output_dir / "checkpoints"
+        self.keep = keep
+
+    def latest(self) -> Path | None:
+        if not self.dir.is_dir():
+            return None
+        steps = [(int(p.name.split("-", 1)[1]), p) for p in self.dir.iterdir() if p.name.startswith("step-") and p.name[5:].isdigit()]
+        return max(steps)[1] if steps else None
+
+    def save(
+        self,
+        step: int,
+        models: dict[str, torch.nn.Module],
+        optimizers: dict[str, torch.optim.Optimizer],
+        state: dict[str, Any],
+    ) -> Path:
+        def fill(tmp: Path) -> None:
+            for name, model in models.items():
+                save_weights({k: v for k, v in model.state_dict().items()}, tmp / f"{name}.safetensors")
+            torch.save({name: opt.state_dict() for name, opt in optimizers.items()}, tmp / "optimizers.pt")
+            torch.save(
+                {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
+                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
+                tmp / "rng.pt",
+            )
+            (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=2))
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = write_atomically(self.dir / f"step-{step}", fill)
+        self._prune()
+        return path
+
+    def load(
+        self,
+        path: Path,
+        models: dict[str, torch.nn.Module],
+        optimizers: dict[str, torch.optim.Optimizer],
+    ) -> dict[str, Any]:
+        """Restores weights, optimizer and RNG states in place; returns state.json."""
+        for name, model in models.items():
+            file = path / f"{name}.safetensors"
+            if not file.is_file():
+                raise TrainerError(f"checkpoint {path} has no weights for {name}")
+            missing, unexpected = model.load_state_dict(load_weights(file), strict=False)
+            # Tied weights are saved once under one name; anything else missing is a real mismatch.
+            real_missing = [k for k in missing if not k.endswith("lm_head.weight")]
+            if real_missing or unexpected:
+                raise TrainerError(f"checkpoint {path} does not fit {name}: missing {real_missing[:3]}, unexpected {unexpected[:3]}")
+        saved = torch.load(path / "optimizers.pt", map_location="cpu", weights_only=False)
+        for name, opt in optimizers.items():
+            opt.load_state_dict(saved[name])
+        rng = torch.load(path / "rng.pt", map_location="cpu", weights_only=False)
+        random.setstate(rng["python"])
+        np.random.set_state(rng["numpy"])
+        torch.set_rng_state(rng["torch"])
+        if rng["cuda"] is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        return json.loads((path / "state.json").read_text())
+
+    def _prune(self) -> None:
+        steps = sorted((int(p.name[5:]), p) for p in self.dir.iterdir() if p.name.startswith("step-") and p.name[5:].isdigit())
+        for _, p in steps[: -self.keep]:
+            shutil.rmtree(p, ignore_errors=True)

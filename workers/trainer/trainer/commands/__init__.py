@@ -1,0 +1,12 @@
+"""The CLI's commands: name → module. Each module has a `Config` dataclass and `run(cfg, ctx)`."""
+
+from __future__ import annotations
+
+COMMANDS: dict[str, str] = {
+    "reward": "trainer.commands.reward",
+    "safety": "trainer.commands.safety",
+    "sft": "trainer.commands.sft",
+    "ppo": "trainer.commands.ppo",
+    "generate": "trainer.commands.generate",
+    "evaluate": "trainer.commands.evaluate",
+}

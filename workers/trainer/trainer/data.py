@@ -1,0 +1,243 @@
+"""Reading dataset snapshot files (the JSON-lines layouts the export API serves).
+
+Every reader checks each line and stops at the first bad one with `file:line: what is wrong`, so
+a malformed snapshot never trains half a model. Layouts: `rankings`, `pairs`, `sft` and `prompts`
+(`{"prompt": [messages], "policy"?: …}`; rankings and pairs records are accepted as prompts too).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import TrainerError
+
+Message = dict[str, str]
+ROLES = ("system", "user", "assistant", "tool")
+POLICIES = ("allowed", "sensitive", "disallowed")
+RUBRICS = ("A", "B", "C", "D")
+# Llama 2 margin table; DESIGN.md and the platform's pair derivation use the same values.
+STRENGTH_MARGIN = {"strong": 1.0, "clear": 2 / 3, "slight": 1 / 3, "negligible": 0.0}
+
+
+@dataclass
+class RankedResponse:
+    id: str
+    content: str
+    rank: int | None
+    rubric: str | None
+
+
+@dataclass
+class RankingRecord:
+    id: str
+    prompt: list[Message]
+    responses: list[RankedResponse]
+    strengths: list[str]
+    policy: str | None
+    harm_category: str | None
+
+    def pairs(self) -> list[tuple[int, int, float]]:
+        """(better index, worse index, margin) for every non-tied pair of ranked responses.
+
+        A pair across several steps gets the sum of the steps' margins capped at 1, as the
+        platform derives pairs, so a distant pair never has a smaller margin than a nearer one.
+        """
+        step_margin = [STRENGTH_MARGIN.get(s, 0.0) for s in self.strengths]
+        out = []
+        for i, a in enumerate(self.responses):
+            for j, b in enumerate(self.responses):
+                if a.rank is None or b.rank is None or a.rank >= b.rank:
+                    continue
+                out.append((i, j, min(1.0, sum(step_margin[a.rank : b.rank]))))
+        return out
+
+
+@dataclass
+class PairRecord:
+    id: str
+    prompt: list[Message]
+    chosen: str
+    rejected: str
+    margin: float
+    policy: str | None = None
+    chosen_rubric: str | None = None
+    rejected_rubric: str | None = None
+    category: str | None = None
+
+
+@dataclass
+class SftRecord:
+    messages: list[Message]
+
+
+@dataclass
+class PromptRecord:
+    id: str
+    prompt: list[Message]
+    policy: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class _Line:
+    def __init__(self, path: Path, number: int, value: Any) -> None:
+        self.path, self.number, self.value = path, number, value
+
+    def fail(self, what: str) -> TrainerError:
+        return TrainerError(f"{self.path}:{self.number}: {what}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], optional: bool = False) -> Any:
+        if key not in self.value or self.value[key] is None:
+            if optional:
+                return None
+            raise self.fail(f"missing {key!r}")
+        v = self.value[key]
+        if not isinstance(v, kind) or isinstance(v, bool) and kind is not bool:
+            raise self.fail(f"{key!r} must be {getattr(kind, '__name__', kind)}, got {type(v).__name__}")
+        return v
+
+    def messages(self, key: str, value: Any = None) -> list[Message]:
+        msgs = self.value.get(key) if value is None else value
+        if not isinstance(msgs, list) or not msgs:
+            raise self.fail(f"{key!r} must be a non-empty list of {{role, content}} messages")
+        out = []
+        for m in msgs:
+            if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
+                raise self.fail(f"{key!r} holds a message that is not {{role: {'|'.join(ROLES)}, content: string}}")
+            out.append({"role": m["role"], "content": m["content"]})
+        return out
+
+
+def _lines(path: str | Path) -> Iterator[_Line]:
+    p = Path(path)
+    if not p.is_file():
+        raise TrainerError(f"snapshot file {p} does not exist")
+    count = 0
+    with p.open(encoding="utf-8") as f:
+        for number, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError as e:
+                raise TrainerError(f"{p}:{number}: not valid JSON ({e.msg})") from None
+            if not isinstance(value, dict):
+                raise TrainerError(f"{p}:{number}: each line must be a JSON object")
+            count += 1
+            yield _Line(p, number, value)
+    if count == 0:
+        raise TrainerError(f"snapshot file {p} has no records")
+
+
+def _assistant_text(line: _Line, key: str) -> str:
+    turn = line.messages(key)
+    if len(turn) != 1 or turn[0]["role"] != "assistant":
+        raise line.fail(f"{key!r} must be exactly one assistant message")
+    return turn[0]["content"]
+
+
+def _policy(line: _Line, safety: Any) -> str | None:
+    if not isinstance(safety, dict):
+        return None
+    policy = safety.get("promptPolicy")
+    if policy is not None and policy not in POLICIES:
+        raise line.fail(f"safety.promptPolicy must be one of {', '.join(POLICIES)}")
+    return policy
+
+
+def read_rankings(path: str | Path) -> list[RankingRecord]:
+    records = []
+    for line in _lines(path):
+        responses = line.get("responses", list)
+        if len(responses) < 2:
+            raise line.fail("'responses' needs at least two responses")
+        parsed = []
+        for r in responses:
+            if not isinstance(r, dict) or not isinstance(r.get("content"), str):
+                raise line.fail("each response needs a string 'content'")
+            rank = r.get("rank")
+            if rank is not None and (not isinstance(rank, int) or isinstance(rank, bool) or rank < 0):
+                raise line.fail("a response's 'rank' must be a non-negative integer or null")
+            rubric = r.get("rubric")
+            if rubric is not None and rubric not in RUBRICS:
+                raise line.fail(f"a response's 'rubric' must be one of {', '.join(RUBRICS)} or null")
+            parsed.append(RankedResponse(id=str(r.get("id", len(parsed))), content=r["content"], rank=rank, rubric=rubric))
+        strengths = line.value.get("strengths") or []
+        if not isinstance(strengths, list) or not all(isinstance(s, str) for s in strengths):
+            raise line.fail("'strengths' must be a list of strings")
+        safety = line.value.get("safety") or {}
+        records.append(
+            RankingRecord(
+                id=str(line.value.get("id", line.number)),
+                prompt=line.messages("prompt"),
+                responses=parsed,
+                strengths=strengths,
+                policy=_policy(line, safety),
+                harm_category=safety.get("harmCategory") if isinstance(safety, dict) else None,
+            )
+        )
+    return records
+
+
+def read_pairs(path: str | Path) -> list[PairRecord]:
+    records = []
+    for line in _lines(path):
+        margin = line.value.get("margin", 0.0)
+        if not isinstance(margin, (int, float)) or isinstance(margin, bool):
+            raise line.fail("'margin' must be a number")
+        safety = line.value.get("safety") or {}
+        rubric = safety.get("rubric") if isinstance(safety, dict) else None
+        meta = line.value.get("meta") if isinstance(line.value.get("meta"), dict) else {}
+        export = meta.get("export") if isinstance(meta.get("export"), dict) else {}
+        chosen_id, rejected_id = export.get("chosenId"), export.get("rejectedId")
+        records.append(
+            PairRecord(
+                id=str(line.value.get("id", line.number)),
+                prompt=line.messages("prompt"),
+                chosen=_assistant_text(line, "chosen"),
+                rejected=_assistant_text(line, "rejected"),
+                margin=float(margin),
+                policy=_policy(line, safety),
+                chosen_rubric=rubric.get(chosen_id) if isinstance(rubric, dict) and chosen_id else None,
+                rejected_rubric=rubric.get(rejected_id) if isinstance(rubric, dict) and rejected_id else None,
+                category=(safety.get("harmCategory") if isinstance(safety, dict) else None) or line.value.get("source"),
+            )
+        )
+    return records
+
+
+def read_sft(path: str | Path) -> list[SftRecord]:
+    records = []
+    for line in _lines(path):
+        messages = line.messages("messages")
+        if messages[-1]["role"] != "assistant":
+            raise line.fail("the last message must be the assistant's (the demonstration)")
+        records.append(SftRecord(messages=messages))
+    return records
+
+
+def read_prompts(path: str | Path) -> list[PromptRecord]:
+    records = []
+    for line in _lines(path):
+        safety = line.value.get("safety") or {}
+        policy = line.value.get("policy")
+        if policy is None:
+            policy = _policy(line, safety)
+        elif policy not in POLICIES:
+            raise line.fail(f"'policy' must be one of {', '.join(POLICIES)}")
+        prompt = line.messages("prompt")
+        if prompt[-1]["role"] == "assistant":
+            raise line.fail("a prompt must not end with an assistant message")
+        meta = line.value.get("meta") if isinstance(line.value.get("meta"), dict) else {}
+        records.append(PromptRecord(id=str(line.value.get("id", line.number)), prompt=prompt, policy=policy, meta=meta))
+    return records
+
+
+def render(tokenizer: Any, messages: list[Message], add_generation_prompt: bool = False) -> str:
+    """A conversation as the model's text: its chat template when it has one, else `role: content` lines."""
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+    text = "\n\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in messages)
+    return text + ("\n\nAssistant:" if add_generation_prompt else "")
