@@ -8,6 +8,7 @@ import { createAuth, type Auth } from "../server/auth";
 import { createDb, type Db } from "../server/db";
 import { getEnv } from "../server/env";
 import { importJsonl } from "../server/import/service";
+import { ensureBuiltinModels } from "../server/models/service";
 import { inviteUser } from "../server/users/service";
 import type { Role } from "../server/users/roles";
 
@@ -62,6 +63,8 @@ export async function seedDemo(deps: { db: Db; auth: Auth }, opts: SeedOptions):
     });
     if (!summary.committed) throw new Error(`The demo file has bad rows: ${JSON.stringify(summary.errors.slice(0, 5))}`);
   }
+  // The default encoder and policy appear in the model registry from the start.
+  await ensureBuiltinModels(deps.db);
   return [admin.account, annotator.account, ...(reviewer ? [reviewer.account] : [])];
 }
 

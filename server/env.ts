@@ -2,20 +2,26 @@ import { z } from "zod";
 
 const devSecret = "development-only-secret-change-me-0123456789";
 
-const ZEnv = z
-  .object({
-    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
-    DATABASE_URL: z
-      .string({ error: "DATABASE_URL is not set (make dev starts an embedded PostgreSQL and sets it)" })
-      .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgresql:// URL"),
-    APP_URL: z.url("APP_URL must be a URL such as http://localhost:3000").default("http://localhost:3000"),
-    BETTER_AUTH_SECRET: z.string().min(32, "BETTER_AUTH_SECRET must be at least 32 characters").optional(),
-    LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-    ARTIFACT_DIR: z.string().default("artifacts"),
-    AUTH_SIGNIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().positive().default(10),
-    /** Requests per minute one API key may make to /api/v1. */
-    API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(600),
-  })
+/** Where runs, snapshots and models live, and the Python that runs the trainer (web and worker). */
+export const ZStorageEnv = z.object({
+  ARTIFACT_DIR: z.string().default("artifacts"),
+  /** The built-in default models (`make models`); each machine has its own copy. */
+  MODELS_DIR: z.string().default(".data/models"),
+  TRAINER_PYTHON: z.string().default(".venv/bin/python"),
+});
+
+const ZEnv = ZStorageEnv.extend({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  DATABASE_URL: z
+    .string({ error: "DATABASE_URL is not set (make dev starts an embedded PostgreSQL and sets it)" })
+    .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgresql:// URL"),
+  APP_URL: z.url("APP_URL must be a URL such as http://localhost:3000").default("http://localhost:3000"),
+  BETTER_AUTH_SECRET: z.string().min(32, "BETTER_AUTH_SECRET must be at least 32 characters").optional(),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  AUTH_SIGNIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().positive().default(10),
+  /** Requests per minute one API key may make to /api/v1. */
+  API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(600),
+})
   .transform((e, ctx) => {
     if (!e.BETTER_AUTH_SECRET && e.NODE_ENV === "production") {
       ctx.addIssue({ code: "custom", path: ["BETTER_AUTH_SECRET"], message: "BETTER_AUTH_SECRET is required in production" });

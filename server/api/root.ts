@@ -2,9 +2,11 @@ import { annotationRouter } from "../annotation/router";
 import { healthRouter } from "../health/router";
 import { importsRouter } from "../import/router";
 import { jobsRouter } from "../jobs/router";
+import { modelsRouter } from "../models/router";
 import { projectsRouter } from "../projects/router";
 import { apiKeysRouter, exportsRouter } from "../export/router";
 import { reviewRouter } from "../review/router";
+import { runsRouter } from "../runs/router";
 import { meRouter } from "../users/me-router";
 import { usersRouter } from "../users/router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
@@ -15,6 +17,8 @@ export const appRouter = createTRPCRouter({
   users: usersRouter,
   projects: projectsRouter,
   jobs: jobsRouter,
+  runs: runsRouter,
+  models: modelsRouter,
   annotation: annotationRouter,
   imports: importsRouter,
   review: reviewRouter,

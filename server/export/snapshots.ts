@@ -110,9 +110,14 @@ export async function getSnapshot(db: Db, { projectId, snapshotId }: { projectId
   return { manifest: manifest(row), path: row.path };
 }
 
+/** Where a snapshot's file is: its stored path is relative to the artifact directory. */
+export function snapshotFilePath(artifactDir: string, snapshotPath: string): string {
+  return path.resolve(artifactDir, snapshotPath);
+}
+
 /** The snapshot's file as a web stream, after checking it is still the size the manifest says. */
 export async function openSnapshotFile(artifactDir: string, snapshot: { path: string; manifest: SnapshotManifest }): Promise<ReadableStream<Uint8Array>> {
-  const file = path.join(artifactDir, snapshot.path);
+  const file = snapshotFilePath(artifactDir, snapshot.path);
   const info = await stat(file).catch(() => null);
   if (!info || info.size !== snapshot.manifest.bytes) throw new AppError("INTERNAL", `The file of snapshot ${snapshot.manifest.id} is missing or was changed`);
   return Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;

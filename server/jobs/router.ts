@@ -1,11 +1,12 @@
 import { getBoss } from "../queue";
 import { adminProcedure, createTRPCRouter } from "../api/trpc";
 import { ZEnqueuePingInput, ZJobIdInput, ZListJobsInput } from "./job.schema";
-import { enqueue, getJobOrThrow, listJobs } from "./service";
+import { cancelJob, enqueue, getJobOrThrow, listJobs } from "./service";
 
 export const jobsRouter = createTRPCRouter({
   list: adminProcedure.input(ZListJobsInput.optional()).query(({ ctx, input }) => listJobs(ctx.db, ZListJobsInput.parse(input ?? {}))),
   get: adminProcedure.input(ZJobIdInput).query(({ ctx, input }) => getJobOrThrow(ctx.db, input.id)),
+  cancel: adminProcedure.input(ZJobIdInput).mutation(({ ctx, input }) => cancelJob(ctx.db, input.id, { userId: ctx.user.id })),
   enqueuePing: adminProcedure.input(ZEnqueuePingInput).mutation(async ({ ctx, input }) =>
     enqueue({ db: ctx.db, boss: await getBoss() }, "ping", { message: input.message }, { createdById: ctx.user.id }),
   ),

@@ -1,9 +1,11 @@
 import type PgBoss from "pg-boss";
 import { z } from "zod";
+import type { JobDefinition } from "../../workers/jobs/job-definition";
 import { jobRegistry, type JobKind } from "../../workers/jobs/registry";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { JobState, Prisma } from "../generated/prisma/client";
+import { storagePathsFromEnv, type StoragePaths } from "../storage";
 
 export const jobSelect = {
   id: true,
@@ -20,27 +22,35 @@ export const jobSelect = {
   createdAt: true,
   startedAt: true,
   finishedAt: true,
+  outputDir: true,
+  logTail: true,
+  step: true,
+  totalSteps: true,
   createdBy: { select: { id: true, email: true } },
 } satisfies Prisma.JobSelect;
 
-type Deps = { db: Db; boss: PgBoss };
+type Deps = { db: Db; boss: PgBoss; paths?: StoragePaths };
 
-/** Validates the payload against the job kind's schema, records the job and hands it to the queue. */
+/**
+ * Validates the payload against the job kind's schema, checks what it refers to (the kind's
+ * `prepare`: snapshots, model versions) and pins defaults, records the job and hands it to the queue.
+ */
 export async function enqueue<K extends JobKind>(
-  { db, boss }: Deps,
+  { db, boss, paths }: Deps,
   kind: K,
   payload: z.input<(typeof jobRegistry)[K]["payload"]>,
   options: { createdById?: string } = {},
 ) {
-  const def = jobRegistry[kind];
+  const def: JobDefinition = jobRegistry[kind];
   const parsed = def.payload.safeParse(payload);
   if (!parsed.success) {
     throw new AppError("BAD_REQUEST", `Invalid ${kind} payload: ${z.prettifyError(parsed.error)}`);
   }
+  const pinned = def.prepare ? await def.prepare(parsed.data, { db, paths: paths ?? storagePathsFromEnv(), where: "enqueue" }) : parsed.data;
   const job = await db.job.create({
     data: {
       kind,
-      payload: parsed.data as Prisma.InputJsonValue,
+      payload: pinned as Prisma.InputJsonValue,
       maxAttempts: def.maxAttempts,
       createdById: options.createdById,
       events: { create: { to: "queued" } },
@@ -90,11 +100,14 @@ async function transition(
   to: JobState,
   data: Prisma.JobUpdateInput,
   event: { workerId?: string; message?: string },
+  /** Only when this worker holds the job: one that lost it (re-queued, claimed elsewhere) changes nothing. */
+  ownedBy?: string,
 ): Promise<boolean> {
   return db.$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ state: JobState }[]>`SELECT state FROM job WHERE id = ${jobId} FOR UPDATE`;
+    const rows = await tx.$queryRaw<{ state: JobState; workerId: string | null }[]>`SELECT state, "workerId" FROM job WHERE id = ${jobId} FOR UPDATE`;
     const from = rows[0]?.state;
     if (!from || !allowedFrom.includes(from)) return false;
+    if (ownedBy !== undefined && rows[0]?.workerId !== ownedBy) return false;
     await tx.job.update({ where: { id: jobId }, data: { ...data, state: to } });
     await tx.jobEvent.create({ data: { jobId, from, to, workerId: event.workerId, message: event.message } });
     return true;
@@ -122,6 +135,7 @@ export function markSucceeded(db: Db, jobId: string, workerId: string, result: u
     "succeeded",
     { result: (result ?? null) as Prisma.InputJsonValue, progress: 1, finishedAt: new Date() },
     { workerId },
+    workerId,
   );
 }
 
@@ -134,12 +148,40 @@ export function markAttemptFailed(db: Db, jobId: string, workerId: string, error
     willRetry ? "queued" : "failed",
     { error, finishedAt: willRetry ? null : new Date() },
     { workerId, message: error.slice(0, 2000) },
+    workerId,
   );
 }
 
-export async function recordHeartbeat(db: Db, jobId: string, progress?: number) {
-  await db.job.updateMany({
-    where: { id: jobId, state: "running" },
-    data: { heartbeatAt: new Date(), ...(progress === undefined ? {} : { progress: Math.min(1, Math.max(0, progress)) }) },
+export type JobProgress = {
+  /** In [0, 1]. */
+  progress?: number;
+  step?: number | null;
+  totalSteps?: number | null;
+  logTail?: string | null;
+};
+
+/**
+ * Records that the worker still runs the job, with what it reports. False when the job is no longer
+ * this worker's to run (cancelled, or taken back and claimed by another worker): the worker stops it.
+ */
+export async function recordHeartbeat(db: Db, jobId: string, workerId: string, update: JobProgress = {}): Promise<boolean> {
+  const { progress, ...rest } = update;
+  const { count } = await db.job.updateMany({
+    where: { id: jobId, state: "running", workerId },
+    data: { heartbeatAt: new Date(), ...rest, ...(progress === undefined ? {} : { progress: Math.min(1, Math.max(0, progress)) }) },
   });
+  return count === 1;
+}
+
+/**
+ * Cancels a queued or running job. A running job's worker notices at its next heartbeat and stops
+ * the process, which saves a checkpoint first; the run's folder is kept.
+ */
+export async function cancelJob(db: Db, jobId: string, by: { userId?: string } = {}) {
+  const done = await transition(db, jobId, ["queued", "running"], "cancelled", { finishedAt: new Date() }, { message: by.userId ? `cancelled by ${by.userId}` : "cancelled" });
+  if (!done) {
+    const job = await getJobOrThrow(db, jobId);
+    throw new AppError("CONFLICT", `Job ${jobId} is ${job.state}; only queued or running jobs can be cancelled`);
+  }
+  return getJobOrThrow(db, jobId);
 }

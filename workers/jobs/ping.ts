@@ -9,7 +9,7 @@ export const pingJob = defineJob({
   expireInSeconds: 60,
   maxAttempts: 1,
   handler: async (payload, ctx) => {
-    await ctx.heartbeat(0.5);
+    await ctx.heartbeat({ progress: 0.5 });
     return { reply: `pong: ${payload.message}`, workerId: ctx.workerId, host: os.hostname() };
   },
 });

@@ -1,0 +1,72 @@
+import type { Db } from "../db";
+import { AppError } from "../errors";
+import type { ModelKind, Prisma } from "../generated/prisma/client";
+import { builtinModels } from "./builtin-models";
+
+export const modelVersionSelect = {
+  id: true,
+  kind: true,
+  name: true,
+  path: true,
+  builtin: true,
+  parentId: true,
+  rewardModelId: true,
+  safetyModelId: true,
+  snapshotId: true,
+  jobId: true,
+  projectId: true,
+  eval: true,
+  createdAt: true,
+} satisfies Prisma.ModelVersionSelect;
+
+export type ModelVersionRow = Prisma.ModelVersionGetPayload<{ select: typeof modelVersionSelect }>;
+
+/** Registers the built-in default models (idempotent; concurrent callers are fine). */
+export async function ensureBuiltinModels(db: Db): Promise<void> {
+  await db.modelVersion.createMany({
+    data: builtinModels.map((m) => ({ id: m.id, kind: m.kind, name: m.name, path: m.path, builtin: true })),
+    skipDuplicates: true,
+  });
+}
+
+/**
+ * A model version that must exist and be of one of `kinds`; `role` names what it is for in the
+ * message ("the reward model's backbone").
+ */
+export async function getModelVersionOrThrow(db: Db, id: string, opts: { kinds?: readonly ModelKind[]; role?: string } = {}): Promise<ModelVersionRow> {
+  const row = await db.modelVersion.findUnique({ where: { id }, select: modelVersionSelect });
+  const role = opts.role ?? "model version";
+  if (!row) throw new AppError("NOT_FOUND", `No model version ${id} (${role})`);
+  if (opts.kinds && !opts.kinds.includes(row.kind)) {
+    throw new AppError("BAD_REQUEST", `Model version ${row.name} (${id}) is a ${row.kind} model; ${role} must be ${opts.kinds.join(" or ")}`);
+  }
+  return row;
+}
+
+export type RegisterModelVersion = {
+  kind: ModelKind;
+  name: string;
+  path: string;
+  jobId: string;
+  parentId?: string | null;
+  rewardModelId?: string | null;
+  safetyModelId?: string | null;
+  snapshotId?: string | null;
+  projectId?: string | null;
+  eval?: Prisma.InputJsonValue;
+  config?: Prisma.InputJsonValue;
+};
+
+/** Records a job's model; a job registers each kind once, so a retried registration returns the first. */
+export function registerModelVersion(db: Db, data: RegisterModelVersion): Promise<ModelVersionRow> {
+  return db.modelVersion.upsert({
+    where: { jobId_kind: { jobId: data.jobId, kind: data.kind } },
+    create: data,
+    update: {},
+    select: modelVersionSelect,
+  });
+}
+
+export function listModelVersions(db: Db, { kind, limit = 100 }: { kind?: ModelKind; limit?: number } = {}) {
+  return db.modelVersion.findMany({ where: kind ? { kind } : undefined, orderBy: { createdAt: "desc" }, take: limit, select: modelVersionSelect });
+}

@@ -1,0 +1,213 @@
+// train_reward end to end: real PostgreSQL, a real worker and the real trainer on a tiny encoder.
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nextAssignment, submitAnnotation } from "../../server/annotation/service";
+import { ZExportRequest } from "../../server/export/filter";
+import { createSnapshot } from "../../server/export/snapshots";
+import { importJsonl } from "../../server/import/service";
+import { cancelJob, enqueue, getJobOrThrow } from "../../server/jobs/service";
+import { minilmEncoder } from "../../server/models/builtin-models";
+import { createBoss } from "../../server/queue";
+import type { StoragePaths } from "../../server/storage";
+import { createTestDeps, createUser, type TestDeps } from "../../server/test/harness";
+import { startWorker, type RunningWorker } from "../worker";
+import { trainerDir } from "./trainer-process";
+
+const python = path.resolve(".venv/bin/python");
+const words = ["question", "good", "bad", "answer", "helpful", "rude"];
+
+async function waitFor<T>(what: string, fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? String(x) : x))}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function* chunks(rows: unknown[]) {
+  yield rows.map((r) => JSON.stringify(r)).join("\n");
+}
+
+/** A project whose tasks were ranked by an annotator: the good answer above the bad one. */
+async function labelledProject(deps: TestDeps, tasks: number) {
+  const project = await deps.db.project.create({ data: { name: `train-${randomUUID()}`, k: 2, overlap: 1 } });
+  const rows = Array.from({ length: tasks }, (_, i) => ({ prompt: `question ${i} ${randomUUID()}`, responses: ["good helpful answer", "bad rude answer"] }));
+  await importJsonl(deps.db, { projectId: project.id, layout: "tasks", chunks: chunks(rows), strict: true, filename: null, createdById: null });
+  const annotator = await createUser(deps, "annotator");
+  for (;;) {
+    const next = await nextAssignment(deps.db, { projectId: project.id, annotatorId: annotator.id });
+    if (!next) break;
+    const assignment = await deps.db.assignment.findUniqueOrThrow({ where: { id: next.assignmentId }, select: { task: { select: { responses: { select: { id: true, content: true } } } } } });
+    const good = assignment.task.responses.find((r) => r.content.startsWith("good"))!;
+    const bad = assignment.task.responses.find((r) => r !== good)!;
+    await submitAnnotation(deps.db, {
+      assignmentId: next.assignmentId,
+      annotatorId: annotator.id,
+      idempotencyKey: randomUUID(),
+      labels: { ranking: { groups: [[good.id], [bad.id]], strengths: ["clear"] }, promptPolicy: "allowed", harmCategory: null, rubric: {}, flags: {}, rationale: null },
+      timeSpentMs: 1000,
+    });
+  }
+  return project;
+}
+
+function trainerProcessOf(jobId: string): Promise<number | null> {
+  // The trainer's command line names its config file, which is in the job's own folder.
+  return readdir("/proc").then(async (entries) => {
+    for (const entry of entries.filter((e) => /^\d+$/.test(e))) {
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+      if (cmdline.includes("-m\0trainer\0") && cmdline.includes(`${jobId}/reward.config.json`)) return Number(entry);
+    }
+    return null;
+  });
+}
+
+async function checkpointSteps(artifactDir: string, jobId: string): Promise<number[]> {
+  const names = await readdir(path.join(artifactDir, "runs", jobId, "checkpoints")).catch(() => [] as string[]);
+  return names.filter((n) => /^step-\d+$/.test(n)).map((n) => Number(n.slice(5)));
+}
+
+describe("train_reward", () => {
+  let deps: TestDeps;
+  let worker: RunningWorker;
+  let sender: ReturnType<typeof createBoss>;
+  let paths: StoragePaths;
+  let snapshotId: string;
+  let projectId: string;
+  let admin: Awaited<ReturnType<typeof createUser>>;
+  const send = (payload: Parameters<typeof enqueue<"train_reward">>[2]) => enqueue({ db: deps.db, boss: sender, paths }, "train_reward", payload, { createdById: admin.id });
+  const finished = (id: string) => waitFor(`job ${id} to finish`, () => getJobOrThrow(deps.db, id), (j) => ["succeeded", "failed", "cancelled"].includes(j.state));
+  // A run long enough to be interrupted: many small steps, a checkpoint every 10.
+  const longRun = { epochs: 40, batch_size: 1, eval_every: 10, eval_fraction: 0.2, early_stopping_patience: 0, device: "cpu", lr: 1e-3 } as const;
+
+  beforeAll(async () => {
+    deps = createTestDeps();
+    const root = await mkdtemp(path.join(tmpdir(), "rlhf-train-"));
+    paths = { artifactDir: path.join(root, "artifacts"), modelsDir: path.join(root, "models") };
+    await mkdir(paths.modelsDir, { recursive: true });
+    // The built-in default encoder's folder holds a tiny encoder here, so the default path is what runs.
+    await promisify(execFile)(python, ["-c", `from trainer.tiny import make_tiny_encoder; make_tiny_encoder(${JSON.stringify(path.join(paths.modelsDir, minilmEncoder.path))}, ${JSON.stringify(words)})`], { cwd: trainerDir() });
+    admin = await createUser(deps, "admin");
+    const project = await labelledProject(deps, 10);
+    projectId = project.id;
+    snapshotId = (await createSnapshot(deps.db, { projectId, request: ZExportRequest.parse({ format: "rankings" }), artifactDir: paths.artifactDir, createdById: admin.id })).id;
+    sender = createBoss(deps.databaseUrl, "rlhf-test-sender");
+    await sender.start();
+    worker = await startWorker({ databaseUrl: deps.databaseUrl, workerId: "train-worker", heartbeatMs: 200, pollingIntervalSeconds: 0.5, paths, trainerPython: python });
+  }, 120_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await sender?.stop({ graceful: false, wait: true });
+    await deps.db.$disconnect();
+  });
+
+  it("trains on a rankings snapshot: metrics stream in and a reward model is registered with its lineage", async () => {
+    const queued = await send({ snapshotId, config: { epochs: 2, batch_size: 4, eval_every: 2, eval_fraction: 0.2, device: "cpu", lr: 1e-3 } });
+    // The default backbone is pinned when the job is queued, not looked up later.
+    expect(queued.payload).toMatchObject({ snapshotId, baseModelId: minilmEncoder.id });
+
+    const job = await finished(queued.id);
+    expect(job.error).toBeNull();
+    expect(job).toMatchObject({ state: "succeeded", attempt: 1, progress: 1, outputDir: `runs/${job.id}` });
+    expect(job.step).toBeGreaterThan(0);
+
+    const losses = await deps.db.metric.findMany({ where: { jobId: job.id, name: "train/loss" }, orderBy: { step: "asc" } });
+    expect(losses.length).toBe(job.step);
+    expect(losses.map((m) => m.step)).toEqual(Array.from({ length: losses.length }, (_, i) => i + 1));
+    expect(await deps.db.metric.count({ where: { jobId: job.id, name: "eval/accuracy" } })).toBeGreaterThan(0);
+
+    const model = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: job.id } });
+    expect(model).toMatchObject({ kind: "reward", builtin: false, snapshotId, projectId, parentId: minilmEncoder.id, path: `runs/${job.id}/model` });
+    expect(job.result).toMatchObject({ modelVersionId: model.id });
+    expect(model.eval).toMatchObject({ accuracy: expect.any(Number), summary: { interrupted: false, format: "rankings" } });
+    expect(model.config).toMatchObject({ epochs: 2, format: "rankings", output_dir: path.join(paths.artifactDir, "runs", job.id) });
+    const files = await readdir(path.join(paths.artifactDir, model.path));
+    expect(files).toEqual(expect.arrayContaining(["config.json", "reward_config.json", "head.safetensors"]));
+  }, 120_000);
+
+  it("refuses bad configs and inputs before anything is queued, saying what is wrong", async () => {
+    const emptySnapshot = await createSnapshot(deps.db, { projectId, request: ZExportRequest.parse({ format: "rankings", promptPolicy: "disallowed" }), artifactDir: paths.artifactDir });
+    const sftSnapshot = await createSnapshot(deps.db, { projectId, request: ZExportRequest.parse({ format: "sft" }), artifactDir: paths.artifactDir });
+    const before = await deps.db.job.count();
+    const missing = randomUUID();
+    const cases: [Parameters<typeof send>[0], string, RegExp][] = [
+      [{ snapshotId, config: { learning_rate: 0.1 } as never }, "BAD_REQUEST", /learning_rate/],
+      [{ snapshotId, config: { margin: "huge" as never } }, "BAD_REQUEST", /config\.margin/],
+      [{ snapshotId, config: { data: "/etc/passwd" } as never }, "BAD_REQUEST", /data/],
+      [{ snapshotId: missing }, "NOT_FOUND", new RegExp(`No snapshot ${missing}`)],
+      [{ snapshotId: emptySnapshot.id }, "BAD_REQUEST", /is empty/],
+      [{ snapshotId: sftSnapshot.id }, "BAD_REQUEST", /sft format; the reward model's training data must be rankings or pairs/],
+      [{ snapshotId, baseModelId: missing }, "NOT_FOUND", new RegExp(`No model version ${missing}`)],
+    ];
+    for (const [payload, code, message] of cases) {
+      const err = await send(payload).then(() => null, (e: unknown) => e as { code: string; message: string });
+      expect(err, JSON.stringify(payload)).toMatchObject({ code });
+      expect(err?.message).toMatch(message);
+    }
+    // A policy model is not a reward backbone here.
+    const policy = await deps.db.modelVersion.create({ data: { kind: "policy", name: `policy-${randomUUID()}`, path: "/nowhere" } });
+    await expect(send({ snapshotId, baseModelId: policy.id })).rejects.toThrow(/is a policy model; the reward model's backbone must be base or reward/);
+    expect(await deps.db.job.count()).toBe(before);
+  });
+
+  it("shows a trainer error as the job's readable error, without retrying bad input", async () => {
+    // A snapshot whose file the trainer cannot read: the trainer names the file and the line.
+    const relative = path.join("snapshots", projectId, `${randomUUID()}.jsonl`);
+    const file = path.join(paths.artifactDir, relative);
+    const content = '{"id": "1", "prompt": "not a conversation", "responses": []}\n';
+    await writeFile(file, content);
+    await chmod(file, 0o444);
+    const broken = await deps.db.snapshot.create({
+      data: { projectId, format: "rankings", aggregate: "raw", filter: {}, rowCount: 1, bytes: Buffer.byteLength(content), sha256: "x", schemaVersion: 1, path: relative },
+    });
+    const job = await finished((await send({ snapshotId: broken.id, config: { device: "cpu" } })).id);
+    expect(job.state).toBe("failed");
+    expect(job.attempt).toBe(1);
+    expect(job.error).toMatch(new RegExp(`${relative.replaceAll(".", "\\.")}:1: .*responses`));
+    expect(job.error).not.toMatch(/Traceback/);
+    expect(await deps.db.modelVersion.count({ where: { jobId: job.id } })).toBe(0);
+  }, 120_000);
+
+  it("a trainer killed mid-run fails the attempt, and the re-queued attempt resumes from its checkpoint", async () => {
+    const queued = await send({ snapshotId, config: longRun });
+    const checkpointed = await waitFor("a checkpoint", () => checkpointSteps(paths.artifactDir, queued.id), (steps) => steps.length > 0);
+    const pid = await trainerProcessOf(queued.id);
+    expect(pid).not.toBeNull();
+    process.kill(pid!, "SIGKILL");
+    const savedStep = Math.max(...checkpointed);
+
+    const job = await finished(queued.id);
+    expect(job.state).toBe("succeeded");
+    expect(job.attempt).toBe(2);
+    expect(job.events.map((e) => e.to)).toEqual(["queued", "running", "queued", "running", "succeeded"]);
+    expect(job.events[2]?.message).toMatch(/The trainer was killed \(SIGKILL\)/);
+    // The second attempt started after the checkpoint, not from step 1.
+    const resumed = await deps.db.metric.aggregate({ where: { jobId: job.id, name: "train/loss", attempt: 2 }, _min: { step: true } });
+    expect(resumed._min.step).toBeGreaterThan(savedStep);
+    expect(await deps.db.metric.count({ where: { jobId: job.id, name: "train/loss" } })).toBe(job.step);
+    expect(await deps.db.modelVersion.count({ where: { jobId: job.id, kind: "reward" } })).toBe(1);
+  }, 180_000);
+
+  it("cancel stops the trainer and keeps its checkpoint", async () => {
+    const queued = await send({ snapshotId, config: longRun });
+    await waitFor("a checkpoint", () => checkpointSteps(paths.artifactDir, queued.id), (steps) => steps.length > 0);
+    const pid = await trainerProcessOf(queued.id);
+    await cancelJob(deps.db, queued.id, { userId: admin.id });
+    await waitFor("the trainer to exit", () => trainerProcessOf(queued.id), (p) => p === null);
+    // SIGTERM, not a kill: the trainer saved a checkpoint on the way out.
+    expect(pid).not.toBeNull();
+    const job = await getJobOrThrow(deps.db, queued.id);
+    expect(job.state).toBe("cancelled");
+    expect((await checkpointSteps(paths.artifactDir, queued.id)).length).toBeGreaterThan(0);
+    expect(await stat(path.join(paths.artifactDir, "runs", queued.id, "model")).catch(() => null)).toBeNull();
+    expect(await deps.db.modelVersion.count({ where: { jobId: queued.id } })).toBe(0);
+  }, 120_000);
+});

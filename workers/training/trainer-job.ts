@@ -1,0 +1,146 @@
+// A job kind that runs one trainer command. Each kind (train-reward.ts, …) only says what its
+// payload is, how its inputs are looked up, the trainer config they make, and what to register.
+import { mkdir, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { z } from "zod";
+import { AppError } from "../../server/errors";
+import { artifactRelative } from "../../server/models/model-path";
+import { recordMetrics, type MetricPoint } from "../../server/runs/service";
+import { defineJob, PermanentJobError, type JobContext, type JobDefinition, type PrepareDeps } from "../jobs/job-definition";
+import { decideOutcome, LineTail } from "./run-outcome";
+import type { TrainerConfig } from "./trainer-config";
+import { applyEvent, emptyReport, parseTrainerLine, progressOf, type RunReport } from "./trainer-events";
+import { runTrainerProcess } from "./trainer-process";
+
+export type TrainerCommand = "reward" | "safety" | "sft" | "ppo" | "generate" | "evaluate";
+
+/** A successful run, as `register` gets it. */
+export type FinishedRun<TPayload, TInputs> = {
+  payload: TPayload;
+  inputs: TInputs;
+  /** The run's folder, absolute and as stored (relative to the artifact directory). */
+  outputDir: string;
+  outputRel: string;
+  config: TrainerConfig;
+  report: RunReport;
+  summary: Record<string, unknown>;
+};
+
+export type TrainerJobSpec<TSchema extends z.ZodType, TInputs> = {
+  name: string;
+  command: TrainerCommand;
+  payload: TSchema;
+  maxAttempts?: number;
+  /** Looks up and checks the inputs; returns them with the payload's defaults pinned. */
+  resolve: (payload: z.output<TSchema>, deps: PrepareDeps) => Promise<{ payload: z.output<TSchema>; inputs: TInputs }>;
+  config: (run: { payload: z.output<TSchema>; inputs: TInputs; outputDir: string }) => TrainerConfig;
+  /** Registers what the run produced; the returned value is the job's result. */
+  register: (run: FinishedRun<z.output<TSchema>, TInputs>, ctx: JobContext) => Promise<Record<string, unknown>>;
+};
+
+/** The longest a queue may hold a training job before taking it back (pg-boss allows under 24 h). */
+const trainingExpirySeconds = 23 * 60 * 60;
+const flushEveryMs = 1000;
+const maxBufferedMetrics = 500;
+
+export function defineTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJobSpec<TSchema, TInputs>): JobDefinition<TSchema, Record<string, unknown>> {
+  return defineJob({
+    name: spec.name,
+    payload: spec.payload,
+    maxAttempts: spec.maxAttempts ?? 3,
+    expireInSeconds: trainingExpirySeconds,
+    prepare: async (payload, deps) => (await spec.resolve(payload, deps)).payload,
+    handler: (payload, ctx) => runTrainerJob(spec, payload, ctx),
+  });
+}
+
+/** The run's folder: the same on every attempt, so a re-queued attempt resumes from its checkpoints. */
+export function runOutputDir(artifactDir: string, jobId: string): string {
+  return path.join(artifactDir, "runs", jobId);
+}
+
+async function runTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJobSpec<TSchema, TInputs>, payload: z.output<TSchema>, ctx: JobContext) {
+  const { db, jobId, log } = ctx;
+  let inputs: TInputs;
+  try {
+    ({ inputs } = await spec.resolve(payload, { db, paths: ctx.paths, where: "worker" }));
+  } catch (err) {
+    // A snapshot or model that is gone (or wrong) stays so: another attempt would fail the same way.
+    if (err instanceof AppError) throw new PermanentJobError(err.message);
+    throw err;
+  }
+  const outputDir = runOutputDir(ctx.paths.artifactDir, jobId);
+  const outputRel = artifactRelative(ctx.paths.artifactDir, outputDir);
+  const config = spec.config({ payload, inputs, outputDir });
+  await mkdir(outputDir, { recursive: true });
+  const configPath = path.join(outputDir, `${spec.command}.config.json`);
+  await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  await db.job.update({ where: { id: jobId }, data: { outputDir: outputRel, logTail: null } });
+
+  let report: RunReport = emptyReport;
+  const tail = new LineTail(50);
+  let pending: MetricPoint[] = [];
+  let reported = { step: null as number | null, totalSteps: null as number | null, log: "" };
+  // One write at a time, in order; a failed write is logged and the run goes on (metrics are not worth a crash).
+  let writes = Promise.resolve();
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    const update = { step: report.step, totalSteps: report.totalSteps, log: tail.toString() };
+    const changed = update.step !== reported.step || update.totalSteps !== reported.totalSteps || update.log !== reported.log;
+    reported = update;
+    writes = writes
+      .then(async () => {
+        await recordMetrics(db, jobId, ctx.attempt, batch);
+        if (changed) await ctx.heartbeat({ progress: progressOf(report), step: update.step, totalSteps: update.totalSteps, logTail: update.log || null });
+      })
+      .catch((err: unknown) => log.warn({ err }, "could not record the run's metrics or progress"));
+    return writes;
+  };
+  const timer = setInterval(() => void flush(), flushEveryMs);
+
+  let exit;
+  try {
+    exit = await runTrainerProcess({
+      python: ctx.trainerPython,
+      command: spec.command,
+      configPath,
+      signal: ctx.signal,
+      onStdoutLine: (line) => {
+        if (!line.trim()) return;
+        const parsed = parseTrainerLine(line);
+        if (parsed.kind === "text") {
+          tail.push(line);
+          return;
+        }
+        report = applyEvent(report, parsed.event);
+        if (parsed.event.event === "metric") {
+          pending.push({ step: parsed.event.step, name: parsed.event.name, value: parsed.event.value });
+          if (pending.length >= maxBufferedMetrics) void flush();
+        } else if (parsed.event.event === "checkpoint") {
+          log.info({ step: parsed.event.step }, "trainer saved a checkpoint");
+        }
+      },
+      onStderrLine: (line) => tail.push(line),
+    });
+  } finally {
+    clearInterval(timer);
+    await flush();
+  }
+
+  const outcome = decideOutcome(report, exit, tail.all, { stopRequested: ctx.signal.aborted });
+  if (outcome.status === "interrupted") {
+    const at = outcome.checkpointStep === null ? "" : ` at step ${outcome.checkpointStep}`;
+    throw new Error(`The run was stopped${at}; its checkpoint is kept and the next attempt resumes from it`);
+  }
+  if (outcome.status === "failed") throw outcome.retry ? new Error(outcome.message) : new PermanentJobError(outcome.message);
+  return spec.register({ payload, inputs, outputDir, outputRel, config, report, summary: outcome.summary }, ctx);
+}
+
+/** The folder a command writes its final model to, checked to exist before it is registered. */
+export async function finalModelDir(run: { outputDir: string; outputRel: string }): Promise<{ dir: string; rel: string }> {
+  const dir = path.join(run.outputDir, "model");
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory()) throw new Error(`The trainer reported success but wrote no model folder (${dir})`);
+  return { dir, rel: `${run.outputRel}/model` };
+}

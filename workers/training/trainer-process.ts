@@ -1,0 +1,72 @@
+// Runs `python -m trainer <command> --config <file>` and hands its output back line by line.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { TrainerExit } from "./run-outcome";
+
+/** The Python package's folder: the trainer runs with it as its working directory. */
+export function trainerDir(): string {
+  // Computed when needed, not at import: the web app bundles this module (job definitions are shared) but never spawns.
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../trainer");
+}
+
+export type TrainerProcessOptions = {
+  python: string;
+  command: string;
+  configPath: string;
+  /** Aborting sends SIGTERM (the trainer saves a checkpoint and exits); SIGKILL after `killAfterMs`. */
+  signal: AbortSignal;
+  killAfterMs?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  onStdoutLine: (line: string) => void;
+  onStderrLine: (line: string) => void;
+  /** Called once the process has started, with its pid (tests use it to kill the trainer). */
+  onSpawn?: (pid: number) => void;
+};
+
+export function runTrainerProcess(opts: TrainerProcessOptions): Promise<TrainerExit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(opts.python, ["-m", "trainer", opts.command, "--config", opts.configPath], {
+      cwd: opts.cwd ?? trainerDir(),
+      env: { ...process.env, ...opts.env, PYTHONUNBUFFERED: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      killTimer = setTimeout(() => child.kill("SIGKILL"), opts.killAfterMs ?? 120_000);
+    };
+    // Both streams are read to their end before the result is reported, so no line is lost.
+    const closed = Promise.all(
+      [
+        [child.stdout, opts.onStdoutLine],
+        [child.stderr, opts.onStderrLine],
+      ].map(
+        ([stream, onLine]) =>
+          new Promise<void>((done) => {
+            const lines = createInterface({ input: stream as NodeJS.ReadableStream, crlfDelay: Infinity });
+            lines.on("line", onLine as (line: string) => void);
+            lines.on("close", done);
+          }),
+      ),
+    );
+    child.once("spawn", () => {
+      if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+      if (opts.signal.aborted) stop();
+      else opts.signal.addEventListener("abort", stop, { once: true });
+    });
+    child.once("error", (err) => {
+      opts.signal.removeEventListener("abort", stop);
+      clearTimeout(killTimer);
+      reject(new Error(`Could not start the trainer with ${opts.python}: ${err.message}`));
+    });
+    child.once("exit", (code, signal) => {
+      opts.signal.removeEventListener("abort", stop);
+      clearTimeout(killTimer);
+      void closed.then(() => resolve({ code, signal }));
+    });
+  });
+}
