@@ -42,14 +42,22 @@ def _help(command: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # add_help=False: argparse would answer `reward --help` with the general help; -h/--help is
+    # handled below, per command.
+    parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, add_help=False)
     parser.add_argument("command", nargs="?", help="one of: " + ", ".join(COMMANDS))
     parser.add_argument("--config", help="JSON file with the command's options; flags override it")
+    parser.add_argument("-h", "--help", action="store_true", help="show this help (or a command's options) and exit")
     args, rest = parser.parse_known_args(argv)
     events = EventWriter()
+    if args.help and args.command is None:
+        parser.print_help(sys.stderr)
+        return 0
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.help and args.command in COMMANDS:
+        rest = ["--help"]
     if args.command not in COMMANDS:
         events.error(f"unknown command {args.command!r}; commands: {', '.join(COMMANDS)}")
         return 2

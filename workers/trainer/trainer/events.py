@@ -18,11 +18,16 @@ EVENT_KINDS = ("metric", "checkpoint", "eval", "done", "error")
 class EventWriter:
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout
+        # Set by a command once it knows how many steps it will run; metric, checkpoint and eval
+        # events then carry it, so the worker can show progress and an ETA.
+        self.total_steps: int | None = None
 
     def emit(self, event: str, **fields: Any) -> None:
         if event not in EVENT_KINDS:
             raise ValueError(f"unknown event {event!r}; expected one of {EVENT_KINDS}")
         record = {"event": event, "time": round(time.time(), 3), **fields}
+        if self.total_steps is not None and event in ("metric", "checkpoint", "eval"):
+            record.setdefault("total_steps", self.total_steps)
         # allow_nan=False: NaN/Infinity are not JSON; a diverged loss must be reported as an error.
         self.stream.write(json.dumps(record, allow_nan=False, separators=(",", ":")) + "\n")
         self.stream.flush()
