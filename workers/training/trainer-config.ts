@@ -28,6 +28,7 @@ export const ZRewardOverrides = z
     eval_every: int(1),
     early_stopping_patience: int(0),
     gradient_checkpointing: z.boolean(),
+    tokens_per_forward: int(0),
     grad_clip: z.number().min(0),
     disable_dropout: z.boolean(),
     eval_batch_size: int(1, 65_536),

@@ -44,3 +44,17 @@ def test_cli_reports_unknown_command_as_an_error_event():
     assert proc.returncode == 2
     event = json.loads(proc.stdout.strip())
     assert event["event"] == "error" and "no-such-command" in event["message"]
+
+
+def test_total_steps_rides_on_progress_events_once_known():
+    buf = io.StringIO()
+    w = EventWriter(buf)
+    w.metric(1, "train/loss", 1.0)
+    w.total_steps = 10
+    w.metric(2, "train/loss", 0.9)
+    w.checkpoint(2, "ckpt")
+    w.done(steps=2)
+    events = lines(buf)
+    assert "total_steps" not in events[0]
+    assert events[1]["total_steps"] == 10 and events[2]["total_steps"] == 10
+    assert "total_steps" not in events[3]

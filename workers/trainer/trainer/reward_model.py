@@ -318,6 +318,47 @@ def run_sorted(
     return out if out is not None else torch.empty(0)
 
 
+def sorted_chunks(ids: Sequence[Sequence[int]], tokens_per_forward: int) -> list[list[int]]:
+    """Row indexes sorted longest first and cut so each chunk pads to at most `tokens_per_forward`."""
+    chunks: list[list[int]] = []
+    for i in sorted(range(len(ids)), key=lambda i: -len(ids[i])):
+        # Longest first, so a chunk's first row sets its padded width.
+        if chunks and (len(chunks[-1]) + 1) * len(ids[chunks[-1][0]]) <= tokens_per_forward:
+            chunks[-1].append(i)
+        else:
+            chunks.append([i])
+    return chunks
+
+
+def forward_sorted(
+    model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    ids: Sequence[Sequence[int]],
+    pad: int,
+    device: torch.device,
+    tokens_per_forward: int,
+    autocast: Callable[[], Any] | None = None,
+) -> torch.Tensor:
+    """Scores `[n]` of pre-tokenized rows WITH gradients, in input order, padding little.
+
+    Rows are sorted by length and cut into forwards of at most `tokens_per_forward` padded tokens
+    (at least one row each), so a short response is never padded to the batch's longest one.
+    `tokens_per_forward <= 0` scores everything in one forward.
+    """
+    if tokens_per_forward <= 0:
+        batch = collate(ids, pad)
+        with autocast() if autocast is not None else contextlib.nullcontext():
+            return model(batch["input_ids"].to(device), batch["attention_mask"].to(device)).float()
+    chunks = sorted_chunks(ids, tokens_per_forward)
+    parts = []
+    for chunk in chunks:
+        batch = collate([ids[i] for i in chunk], pad)
+        with autocast() if autocast is not None else contextlib.nullcontext():
+            parts.append(model(batch["input_ids"].to(device), batch["attention_mask"].to(device)).float())
+    inverse = torch.empty(len(ids), dtype=torch.long)
+    inverse[torch.tensor([i for c in chunks for i in c])] = torch.arange(len(ids))
+    return torch.cat(parts)[inverse.to(parts[0].device)]
+
+
 @torch.no_grad()
 def score_ids(model: RewardModel, ids: Sequence[Sequence[int]], pad: int, batch_size: int = 16, device: torch.device | str | None = None, autocast: Callable[[], Any] | None = None) -> torch.Tensor:
     """Raw scores `[n]` of pre-tokenized rows (model switched to eval mode for the call)."""

@@ -38,6 +38,7 @@ from ..reward_model import (
     pad_id,
     score_ids,
     collate,
+    forward_sorted,
     tokenize,
 )
 from ..runtime import Runtime, seed_everything
@@ -65,6 +66,7 @@ class Config:
     eval_every: int = 100  # steps between evaluations and checkpoints
     early_stopping_patience: int = 3  # evaluations without held-out loss improvement before stopping; 0 = never
     gradient_checkpointing: bool = False  # trade compute for memory on long conversations
+    tokens_per_forward: int = 4096  # padded tokens per forward: a step's sequences are sorted by length and scored in chunks of this size (0 = one forward)
     grad_clip: float = 1.0  # max gradient norm; 0 = no clipping
     disable_dropout: bool = True  # dropout off (as TRL's reward trainer): chosen and rejected see the same network
     eval_batch_size: int = 32  # sequences per forward when scoring
@@ -81,6 +83,8 @@ class Config:
             raise TrainerError(f"margin must be none, small or large, not {self.margin!r}")
         if self.centring < 0:
             raise TrainerError("centring must be >= 0")
+        if self.tokens_per_forward < 0:
+            raise TrainerError("tokens_per_forward must be >= 0 (0 = one forward per step)")
 
 
 def validate_common(cfg: Any) -> None:
@@ -282,6 +286,7 @@ def flatten(groups: Sequence[Group], margin_scale: float | None, pad: int, devic
     batch = collate(ids, pad)
     as_long = lambda xs: torch.tensor(xs, dtype=torch.long, device=device)  # noqa: E731
     return {
+        "ids": ids,
         "input_ids": batch["input_ids"].to(device),
         "attention_mask": batch["attention_mask"].to(device),
         "better": as_long(better),
@@ -364,6 +369,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     opt = make_optimizer(model, cfg.lr, cfg.weight_decay)
     steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
+    ctx.events.total_steps = total
     margin_scale = MARGIN_SCALE[cfg.margin]
     counts = {
         "format": inputs["layout"],
@@ -425,8 +431,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         set_lr(opt, lr)
         if mine:  # every rank has the same count, so either all step or none does
             batch = flatten(mine, margin_scale, pad, rt.device)
-            with rt.autocast():
-                scores = trainer(batch["input_ids"], batch["attention_mask"])
+            scores = forward_sorted(trainer, batch["ids"], pad, rt.device, cfg.tokens_per_forward, rt.autocast)
             loss = kwise_bt_loss(scores, batch["better"], batch["worse"], batch["prompt"], batch["margin"], cfg.centring)
             loss.backward()
             if cfg.grad_clip > 0:

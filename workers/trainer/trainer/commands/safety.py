@@ -343,6 +343,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
             log(f"safety: no training examples of {of} class(es) {', '.join(where['train'])}; the model cannot learn them")
     steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
+    ctx.events.total_steps = total
     counts = {
         "format": inputs["layout"],
         "train_prompts": len(train),
