@@ -12,7 +12,7 @@ export CHROMIUM_PATH ?= /usr/bin/chromium
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install models chromium dev test lint typecheck test-unit test-integration test-python test-e2e build clean
+.PHONY: help install models docs-training chromium dev test lint typecheck test-unit test-integration test-python test-e2e build clean
 
 help:
 	@echo "make dev    install what is missing, start PostgreSQL (embedded unless DATABASE_URL is set),"
@@ -45,6 +45,10 @@ $(MODELS_DIR)/.stamp: $(VENV)/.install-stamp workers/trainer/requirements-models
 	@touch $@
 
 models: $(MODELS_DIR)/.stamp
+
+# The command reference in docs/training.md, written from the trainer's Config classes.
+docs-training: $(VENV)/.install-stamp
+	cd workers/trainer && ../../$(PY) -m trainer.docs ../../docs/training.md
 
 chromium:
 	@command -v $(CHROMIUM_PATH) >/dev/null || { \

@@ -1,0 +1,139 @@
+"""Sample K responses per prompt from a policy, as new labelling tasks.
+
+Writes OUTPUT_DIR/generations.jsonl, one line per prompt:
+`{"id", "prompt": [messages], "responses": [{"content", "finish": "eos" | "length"}], "model",
+"params", "policy"?}` (the prompt's id and policy label are kept from the prompts file), a
+layout the platform imports as ranking tasks. Each batch of prompts is sampled with its own seed
+(`seed` + batch number), so the output depends only on the options. Lines are appended to a
+partial file as batches finish; a re-run with the same options continues after the last whole
+line, and the complete file is renamed into place at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..context import RunContext
+from ..data import read_prompts
+from ..errors import TrainerError
+from ..policy import generate, load_causal_lm, load_policy_tokenizer
+
+OUTPUT_FILE = "generations.jsonl"
+PARTIAL_FILE = ".generations.partial.jsonl"
+
+
+@dataclass
+class Config:
+    policy: str  # local causal LM folder
+    prompts: str  # prompts file (JSON lines of {"prompt": [...], "id"?, "policy"?})
+    output_dir: str  # where generations.jsonl goes
+    num_samples: int = 4  # responses per prompt (K)
+    temperature: float = 1.0  # sampling temperature (0 = greedy)
+    top_p: float = 1.0  # nucleus sampling (1 = off)
+    max_new_tokens: int = 256  # response length limit (finish "length" when reached)
+    max_prompt_length: int = 1024  # prompt tokens kept (cut from the left)
+    batch_size: int = 8  # prompts per generation call
+    device: str = "auto"  # auto | cpu | cuda
+    precision: str = "auto"  # auto (bf16 on a GPU that has it, else fp32) | fp32 | bf16 | fp64
+    seed: int = 0  # sampling seed (batch b uses seed + b)
+    keep_checkpoints: int = 2  # unused (generation resumes from its partial file)
+
+    def validate(self) -> None:
+        for key in ("num_samples", "max_new_tokens", "max_prompt_length", "batch_size"):
+            if getattr(self, key) < 1:
+                raise TrainerError(f"{key} must be >= 1, got {getattr(self, key)}")
+        if self.temperature < 0:
+            raise TrainerError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise TrainerError(f"top_p must be in (0, 1], got {self.top_p}")
+
+
+def params_of(cfg: Config) -> dict[str, Any]:
+    return {"num_samples": cfg.num_samples, "temperature": cfg.temperature, "top_p": cfg.top_p,
+            "max_new_tokens": cfg.max_new_tokens, "max_prompt_length": cfg.max_prompt_length, "seed": cfg.seed,
+            "batch_size": cfg.batch_size}
+
+
+def _done_lines(partial: Path, params: dict[str, Any], model_name: str) -> list[str]:
+    """Whole lines of an earlier run with the same options (a line cut by a kill is dropped)."""
+    if not partial.is_file():
+        return []
+    lines = []
+    for raw in partial.read_text(encoding="utf-8").splitlines(keepends=True):
+        if not raw.endswith("\n"):
+            break
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError:
+            break
+        if row.get("params") != params or row.get("model") != model_name:
+            return []
+        lines.append(raw)
+    return lines
+
+
+def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
+    rt = ctx.runtime
+    records = read_prompts(cfg.prompts)
+    tokenizer = load_policy_tokenizer(cfg.policy)
+    model_name = Path(cfg.policy).resolve().name
+    params = params_of(cfg)
+    out_file = ctx.output_dir / OUTPUT_FILE
+    summary = {"prompts": len(records), "responses": len(records) * cfg.num_samples, "output": str(out_file), "model": model_name}
+    if out_file.is_file():
+        print(f"{out_file} exists; nothing to do", file=sys.stderr, flush=True)
+        return {**summary, "interrupted": False}
+    model = load_causal_lm(cfg.policy, rt.dtype if rt.device.type == "cuda" else torch.float32).to(rt.device).eval()
+    result = {**summary, "interrupted": False}
+    if rt.is_main:  # one process writes one file
+        result = _generate(cfg, ctx, model, tokenizer, records, params, model_name, summary)
+    rt.barrier()
+    return result
+
+
+def _generate(cfg: Config, ctx: RunContext, model: torch.nn.Module, tokenizer: Any, records: list[Any], params: dict[str, Any],
+              model_name: str, summary: dict[str, Any]) -> dict[str, Any]:
+    rt = ctx.runtime
+    out_file = ctx.output_dir / OUTPUT_FILE
+    ctx.output_dir.mkdir(parents=True, exist_ok=True)
+    partial = ctx.output_dir / PARTIAL_FILE
+    done = _done_lines(partial, params, model_name)
+    partial.write_text("".join(done), encoding="utf-8")  # drops a half-written last line
+    start = len(done)
+    if start % cfg.batch_size:
+        raise TrainerError(f"{partial} holds {start} lines, not whole batches of {cfg.batch_size}; delete it to start over")
+    with partial.open("a", encoding="utf-8") as f:
+        for b, first in enumerate(range(0, len(records), cfg.batch_size)):
+            if first < start:
+                continue
+            batch = records[first : first + cfg.batch_size]
+            torch.manual_seed(cfg.seed + b)
+            s = generate(model, tokenizer, [r.prompt for r in batch], cfg.num_samples, cfg.temperature, cfg.top_p,
+                         cfg.max_new_tokens, cfg.max_prompt_length, rt.device, rt.autocast)
+            for i, r in enumerate(batch):
+                responses = []
+                for j in range(i * cfg.num_samples, (i + 1) * cfg.num_samples):
+                    responses.append({"content": s.texts[j], "finish": s.finish(j)})
+                row: dict[str, Any] = {"id": r.id, "prompt": r.prompt, "responses": responses, "model": model_name, "params": params}
+                if r.policy is not None:
+                    row["policy"] = r.policy
+                if r.meta:
+                    row["meta"] = r.meta
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            f.flush()
+            done_prompts = first + len(batch)
+            ctx.events.metric(done_prompts, "train/prompts_done", float(done_prompts))
+            if ctx.stop.requested and done_prompts < len(records):
+                return {**summary, "interrupted": True, "prompts_done": done_prompts}
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(partial, out_file)
+    finishes = [x["finish"] for line in out_file.read_text(encoding="utf-8").splitlines() for x in json.loads(line)["responses"]]
+    return {**summary, "interrupted": False, "finish_eos": finishes.count("eos"), "finish_length": finishes.count("length")}

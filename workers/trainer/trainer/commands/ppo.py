@@ -1,0 +1,577 @@
+"""PPO of a policy against a reward model and a safety signal, with a KL penalty to the start.
+
+Each step samples one response per prompt for `batch_size` prompts, scores them (helpfulness
+reward model r_h and, by `safety_mode`, the safety model), adds a per-token KL penalty to the
+frozen reference (the starting policy; with LoRA the same weights with adapters off) and runs
+`ppo_epochs` epochs of clipped PPO over mini-batches, with a value head on the policy's last
+hidden state and GAE advantages. Safety modes:
+- `table` (GPT-4 style): r = r_h + safety_weight · R[policy(x)][rubric(x, y)] (expected table value);
+- `gated` (Llama 2 style): the safety score when the prompt is unsafe or the safety score is below
+  `gate_threshold`, else r_h; logit and whitened over the batch (scores as probabilities:
+  sigmoid(r_h), and the table value rescaled to [0, 1]);
+- `lagrangian` (Safe RLHF): advantage (A_r − λ·A_c)/(1 + λ) with a cost value head, and
+  λ ← λ·exp(lagrangian_lr · (E[cost] − cost_limit));
+- `none`: r_h only. `auto` is `table` when a safety model is given, else `none`.
+The KL coefficient adapts towards `target_kl` (sequence-level, nats). Held-out prompts
+(`eval_prompts`) give the mean reward and the refusal rates on allowed (over-refusal) and
+disallowed prompts every `eval_every` steps. Checkpoints hold the policy (or its LoRA adapters),
+the value head, the optimizer, the KL coefficient and λ. The final policy (LoRA merged) is written
+to OUTPUT_DIR/model as a plain Hugging Face folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..checkpoint import write_atomically
+from ..context import RunContext
+from ..data import Message, PromptRecord, read_prompts
+from ..errors import TrainerError
+from ..policy import (
+    DEFAULT_REFUSAL_MARKERS,
+    PolicyWithValue,
+    Reference,
+    Samples,
+    TrainableState,
+    disable_dropout,
+    generate,
+    is_lora,
+    is_refusal,
+    load_policy,
+    make_optimizer,
+    master_dtype,
+    refusal_stats,
+    save_policy,
+)
+from ..reward_model import check_model_folder
+from ..rl_math import (
+    AdaptiveKLController,
+    FixedKLController,
+    LagrangeMultiplier,
+    clip_rewards,
+    clipped_policy_loss,
+    clipped_value_loss,
+    combine_gated,
+    combine_table,
+    compute_gae,
+    eos_penalty,
+    kl_penalty,
+    lagrangian_advantage,
+    masked_mean,
+    masked_whiten,
+    per_token_rewards,
+)
+from ..runtime import Runtime, seed_everything
+
+SUMMARY_FILE = "training_summary.json"
+SAFETY_MODES = ("auto", "table", "gated", "lagrangian", "none")
+UNSAFE_POLICIES = ("sensitive", "disallowed")
+
+# A scorer maps (prompts, responses) to one number per response (a float tensor [n]).
+ScoreFn = Callable[[list[list[Message]], list[str]], Tensor]
+
+
+@dataclass
+class Config:
+    policy: str  # local causal LM folder: the policy to train and the frozen reference
+    reward_model: str  # reward model folder (`python -m trainer reward`): the helpfulness reward r_h
+    prompts: str  # prompts file (JSON lines of {"prompt": [...], "policy"?})
+    output_dir: str  # where checkpoints/ and the final model/ go
+    safety_model: str | None = None  # safety model folder (`python -m trainer safety`)
+    eval_prompts: str | None = None  # held-out prompts (allowed and disallowed) for reward and refusal rates
+    steps: int = 100  # PPO steps (one rollout batch and its updates each)
+    batch_size: int = 8  # prompts per rollout (global, over all ranks)
+    mini_batch_size: int = 4  # rollouts per gradient step
+    ppo_epochs: int = 2  # passes over each rollout batch
+    lr: float = 1e-5  # AdamW learning rate (constant)
+    max_new_tokens: int = 64  # response length limit
+    max_prompt_length: int = 512  # prompt tokens kept (cut from the left)
+    temperature: float = 1.0  # sampling temperature (log-probs use the same)
+    top_p: float = 1.0  # nucleus sampling (1 = off)
+    gamma: float = 1.0  # GAE discount
+    lam: float = 0.95  # GAE lambda
+    cliprange: float = 0.2  # PPO ratio clip
+    cliprange_value: float = 0.2  # value clip around the rollout's values
+    vf_coef: float = 0.1  # weight of the value loss
+    kl_estimator: str = "k1"  # k1 (log-ratio) | k3 (non-negative) per-token KL estimate
+    init_kl_coef: float = 0.05  # initial KL coefficient β
+    target_kl: float = 6.0  # target sequence KL (nats) of the adaptive controller
+    adaptive_kl: bool = True  # adapt β towards target_kl (else β stays init_kl_coef)
+    kl_horizon: int = 10000  # adaptive controller horizon (samples)
+    reward_clip: float | None = 10.0  # clamp scores to [-clip, clip]; null = no clipping
+    whiten_advantages: bool = True  # normalise advantages over the batch
+    missing_eos_penalty: float | None = 1.0  # subtracted from the score of responses cut by max_new_tokens; null = off
+    safety_mode: str = "auto"  # auto | table | gated | lagrangian | none (auto: table with a safety model, else none)
+    safety_weight: float = 1.0  # table: weight w of the table reward
+    gate_threshold: float = 0.15  # gated: use the safety score below this
+    lagrangian_lr: float = 0.1  # lagrangian: step size of log λ
+    cost_limit: float = 0.0  # lagrangian: allowed mean cost d
+    lambda_init: float = 1.0  # lagrangian: initial λ (> 0)
+    lambda_max: float | None = None  # lagrangian: cap on λ; null = none
+    lambda_delay_steps: int = 0  # lagrangian: steps before λ starts to move
+    refusal_markers: list[str] = field(default_factory=lambda: list(DEFAULT_REFUSAL_MARKERS))  # phrases that make a response a refusal (case-insensitive)
+    lora_r: int = 0  # LoRA rank (0 = full fine-tuning)
+    lora_alpha: float | None = None  # LoRA alpha (default 2 × rank)
+    gradient_checkpointing: bool = False  # trade compute for memory
+    max_grad_norm: float = 1.0  # gradient clipping; 0 = off
+    score_batch_size: int = 16  # responses per reward/safety model forward
+    score_max_length: int = 512  # tokens per scored conversation
+    eval_every: int = 20  # steps between held-out evaluations
+    eval_batch_size: int = 16  # held-out prompts per generation call
+    checkpoint_every: int = 20  # steps between checkpoints
+    device: str = "auto"  # auto | cpu | cuda
+    precision: str = "auto"  # auto (bf16 autocast on a GPU that has it, else fp32) | fp32 | bf16 | fp64
+    seed: int = 0  # seeds sampling, the prompt order and the value head
+    keep_checkpoints: int = 2  # checkpoints kept on disk
+
+    def validate(self) -> None:
+        for key in ("steps", "batch_size", "mini_batch_size", "ppo_epochs", "max_new_tokens", "max_prompt_length", "kl_horizon",
+                    "score_batch_size", "score_max_length", "eval_every", "eval_batch_size", "checkpoint_every", "keep_checkpoints"):
+            if getattr(self, key) < 1:
+                raise TrainerError(f"{key} must be >= 1, got {getattr(self, key)}")
+        for key in ("lr", "target_kl"):
+            if not (getattr(self, key) > 0 and math.isfinite(getattr(self, key))):
+                raise TrainerError(f"{key} must be a positive number, got {getattr(self, key)}")
+        for key in ("init_kl_coef", "cliprange", "cliprange_value", "vf_coef", "safety_weight", "lagrangian_lr", "lambda_delay_steps",
+                    "lora_r", "max_grad_norm"):
+            if getattr(self, key) < 0:
+                raise TrainerError(f"{key} must be >= 0, got {getattr(self, key)}")
+        if not self.temperature > 0:
+            raise TrainerError(f"temperature must be > 0 (PPO samples its rollouts), got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise TrainerError(f"top_p must be in (0, 1], got {self.top_p}")
+        if not (0 <= self.gamma <= 1 and 0 <= self.lam <= 1):
+            raise TrainerError("gamma and lam must be in [0, 1]")
+        if self.kl_estimator not in ("k1", "k3"):
+            raise TrainerError(f"kl_estimator must be k1 or k3, not {self.kl_estimator!r}")
+        if self.safety_mode not in SAFETY_MODES:
+            raise TrainerError(f"safety_mode must be one of {', '.join(SAFETY_MODES)}, not {self.safety_mode!r}")
+        if self.safety_mode in ("table", "gated", "lagrangian") and self.safety_model is None:
+            raise TrainerError(f"safety_mode {self.safety_mode} needs --safety-model")
+        if self.safety_mode == "gated" and self.batch_size < 2:
+            raise TrainerError("safety_mode gated whitens over the batch: batch_size must be >= 2")
+        if self.lambda_init <= 0:
+            raise TrainerError(f"lambda_init must be > 0, got {self.lambda_init}")
+        if self.lambda_max is not None and self.lambda_max <= 0:
+            raise TrainerError(f"lambda_max must be > 0, got {self.lambda_max}")
+        if self.reward_clip is not None and self.reward_clip <= 0:
+            raise TrainerError(f"reward_clip must be > 0 or null, got {self.reward_clip}")
+
+
+@dataclass
+class Scorers:
+    """What the rewards come from; the CLI builds them from model folders, tests pass rules.
+
+    - `reward`: helpfulness r_h (the reward model's normalised score);
+    - `safety`: table mode: the safety table value R[policy][rubric]; gated mode: a safety score in
+      [0, 1] where low means unsafe;
+    - `cost`: lagrangian mode: the cost (> 0 unsafe);
+    - `prompt_unsafe`: gated mode: 1 for prompts to judge by safety (used when a prompt has no
+      policy label; labelled sensitive and disallowed prompts are unsafe).
+    """
+
+    reward: ScoreFn
+    safety: ScoreFn | None = None
+    cost: ScoreFn | None = None
+    prompt_unsafe: ScoreFn | None = None
+
+
+def resolve_mode(cfg: Config, scorers: Scorers | None = None) -> str:
+    if cfg.safety_mode != "auto":
+        return cfg.safety_mode
+    has_safety = cfg.safety_model is not None or (scorers is not None and scorers.safety is not None)
+    return "table" if has_safety else "none"
+
+
+# --------------------------------------------------------------------------- scorers from folders
+
+
+def model_scorers(cfg: Config, rt: Runtime) -> Scorers:
+    """Scorers backed by the reward model and safety model folders."""
+    from ..reward_model import RewardModel, load_tokenizer, score
+
+    dtype = rt.dtype if rt.device.type == "cuda" else torch.float32
+    rm = RewardModel.load(cfg.reward_model, dtype).to(rt.device).eval()
+    rm_tok = load_tokenizer(cfg.reward_model, "reward model")
+
+    def reward(prompts: list[list[Message]], responses: list[str]) -> Tensor:
+        return score(rm, rm_tok, prompts, responses, cfg.score_batch_size, cfg.score_max_length, True, rt.device)
+
+    scorers = Scorers(reward=reward)
+    mode = resolve_mode(cfg)
+    if cfg.safety_model is None or mode == "none":
+        return scorers
+    from ..safety_model import SafetyModel
+
+    sm = SafetyModel.load(cfg.safety_model, dtype).to(rt.device).eval()
+    sm_tok = load_tokenizer(cfg.safety_model, "safety model")
+    kw = {"batch_size": cfg.score_batch_size, "device": rt.device, "max_length": cfg.score_max_length}
+    if mode == "table":
+        scorers.safety = lambda p, r: sm.safety_reward(sm_tok, p, r, **kw)
+    elif mode == "gated":
+        values = [v for row in sm.reward_table.values() for v in row.values()]
+        low, high = min(values), max(values)
+
+        def safety_score(p: list[list[Message]], r: list[str]) -> Tensor:
+            return ((sm.safety_reward(sm_tok, p, r, **kw) - low) / max(high - low, 1e-6)).clamp(0, 1)
+
+        def unsafe(p: list[list[Message]], r: list[str]) -> Tensor:
+            policy_probs, _ = sm.predict(sm_tok, p, r, **kw)
+            return policy_probs[:, 0] < 0.5  # P(allowed) < 0.5
+
+        scorers.safety, scorers.prompt_unsafe = safety_score, unsafe
+    elif mode == "lagrangian":
+        if not sm.has_cost:
+            raise TrainerError(f"safety_mode lagrangian needs a safety model with a cost head; {cfg.safety_model} has none")
+        scorers.cost = lambda p, r: sm.cost(sm_tok, p, r, **kw)
+    return scorers
+
+
+# --------------------------------------------------------------------------- pieces of a step
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def any_rank(rt: Runtime, flag: bool) -> bool:
+    return rt.mean(float(flag)) > 0 if rt.distributed else flag
+
+
+class PromptOrder:
+    """The prompts of step s: positions s·B … (s+1)·B of endless seeded permutations (resumable)."""
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n, self.seed = n, seed
+        self._perms: dict[int, np.ndarray] = {}
+
+    def indexes(self, step: int, batch_size: int) -> list[int]:
+        out = []
+        for k in range(step * batch_size, (step + 1) * batch_size):
+            epoch, pos = divmod(k, self.n)
+            if epoch not in self._perms:
+                self._perms = {epoch: np.random.default_rng([self.seed, epoch]).permutation(self.n)}
+            out.append(int(self._perms[epoch][pos]))
+        return out
+
+
+def _as_tensor(x: Any, n: int, what: str) -> Tensor:
+    t = torch.as_tensor(x).detach().float().cpu().reshape(-1)
+    if t.numel() != n:
+        raise TrainerError(f"the {what} scorer gave {t.numel()} values for {n} responses")
+    if not torch.isfinite(t).all():
+        raise TrainerError(f"the {what} scorer gave a value that is not finite")
+    return t
+
+
+def score_rollouts(cfg: Config, mode: str, scorers: Scorers, records: Sequence[PromptRecord], samples: Samples) -> dict[str, Tensor]:
+    """The sequence scores of a batch: `score` (what PPO maximises before the KL penalty) and parts."""
+    prompts = [records[i].prompt for i in samples.prompt_index]
+    texts = samples.texts
+    n = len(texts)
+    out: dict[str, Tensor] = {"helpful": _as_tensor(scorers.reward(prompts, texts), n, "reward")}
+    if mode == "table":
+        assert scorers.safety is not None
+        out["safety"] = _as_tensor(scorers.safety(prompts, texts), n, "safety")
+        total = combine_table(out["helpful"], out["safety"], cfg.safety_weight)
+    elif mode == "gated":
+        assert scorers.safety is not None
+        out["safety"] = _as_tensor(scorers.safety(prompts, texts), n, "safety")
+        labels = [records[i].policy for i in samples.prompt_index]
+        if all(p is not None for p in labels):
+            unsafe = torch.tensor([p in UNSAFE_POLICIES for p in labels])
+        elif scorers.prompt_unsafe is not None:
+            predicted = _as_tensor(scorers.prompt_unsafe(prompts, texts), n, "prompt-unsafe").bool()
+            unsafe = torch.tensor([p in UNSAFE_POLICIES if p is not None else bool(u) for p, u in zip(labels, predicted)])
+        else:
+            raise TrainerError("safety_mode gated needs prompt policy labels or a safety model that predicts them")
+        total = combine_gated(torch.sigmoid(out["helpful"]), out["safety"], unsafe, out["safety"], cfg.gate_threshold)
+    elif mode == "lagrangian":
+        assert scorers.cost is not None
+        out["cost"] = _as_tensor(scorers.cost(prompts, texts), n, "cost")
+        total = out["helpful"]
+    else:
+        total = out["helpful"]
+    if cfg.missing_eos_penalty is not None:
+        total = eos_penalty(total, samples.ended, cfg.missing_eos_penalty)
+    out["score"] = clip_rewards(total, cfg.reward_clip)
+    return out
+
+
+def _chunks(n: int, size: int) -> list[slice]:
+    return [slice(i, min(n, i + size)) for i in range(0, n, size)]
+
+
+@torch.no_grad()
+def rollout_forward(model: PolicyWithValue, ref: Reference, samples: Samples, cfg: Config, rt: Runtime) -> dict[str, Tensor]:
+    """Old log-probs, values, reference log-probs and entropies of the sampled responses."""
+    parts: dict[str, list[Tensor]] = {"logprobs": [], "values": [], "ref_logprobs": [], "entropy": []}
+    for sl in _chunks(samples.input_ids.shape[0], cfg.mini_batch_size):
+        args = (samples.input_ids[sl], samples.attention_mask[sl], samples.response_mask[sl])
+        with rt.autocast():
+            f = model(*args, temperature=cfg.temperature)
+            parts["ref_logprobs"].append(ref.logprobs(*args, temperature=cfg.temperature))
+        parts["logprobs"].append(f.logprobs)
+        parts["values"].append(f.values)
+        parts["entropy"].append(f.entropy)
+    return {k: torch.cat(v) for k, v in parts.items()}
+
+
+def advantages(cfg: Config, mode: str, fwd: dict[str, Tensor], scores: dict[str, Tensor], mask: Tensor, kl_coef: float, lam: float | None) -> dict[str, Tensor]:
+    dev = mask.device
+    kl = kl_penalty(fwd["logprobs"], fwd["ref_logprobs"], cfg.kl_estimator) * mask
+    rewards = per_token_rewards(scores["score"].to(dev), kl, mask, kl_coef)
+    values = fwd["values"][..., 0]
+    adv, returns = compute_gae(rewards, values, mask, cfg.gamma, cfg.lam)
+    whiten = cfg.whiten_advantages and int(mask.sum()) >= 2
+    if whiten:
+        adv = masked_whiten(adv, mask)
+    out = {"advantages": adv, "returns": returns, "values": values, "kl": kl}
+    if mode == "lagrangian":
+        cost_rewards = per_token_rewards(scores["cost"].to(dev), torch.zeros_like(kl), mask, 0.0)
+        cost_values = fwd["values"][..., 1]
+        cost_adv, cost_returns = compute_gae(cost_rewards, cost_values, mask, cfg.gamma, cfg.lam)
+        if whiten:
+            cost_adv = masked_whiten(cost_adv, mask)
+        out["advantages"] = lagrangian_advantage(adv, cost_adv, float(lam or 0.0))
+        out.update(cost_returns=cost_returns, cost_values=cost_values)
+    out["advantages"] = out["advantages"] * mask
+    return out
+
+
+def ppo_update(trainer: torch.nn.Module, model: PolicyWithValue, opt: torch.optim.Optimizer, samples: Samples, fwd: dict[str, Tensor],
+               adv: dict[str, Tensor], cfg: Config, mode: str, rt: Runtime) -> dict[str, float]:
+    """`ppo_epochs` passes of clipped PPO over shuffled mini-batches; mean statistics."""
+    mask = samples.response_mask.float()
+    n = mask.shape[0]
+    stats: dict[str, list[float]] = {"policy_loss": [], "value_loss": [], "clipfrac": [], "approx_kl": [], "value_clipfrac": []}
+    params = [p for p in model.parameters() if p.requires_grad]
+    # Train mode (dropout is off) so that gradient checkpointing, which only runs in train mode, applies.
+    model.train()
+    try:
+        for _ in range(cfg.ppo_epochs):
+            order = torch.randperm(n)
+            for sl in _chunks(n, cfg.mini_batch_size):
+                idx = order[sl].to(mask.device)
+                m = mask[idx]
+                with rt.autocast():
+                    f = trainer(samples.input_ids[idx], samples.attention_mask[idx], samples.response_mask[idx], cfg.temperature)
+                pg_loss, clipfrac, approx_kl = clipped_policy_loss(f.logprobs, fwd["logprobs"][idx], adv["advantages"][idx], m, cfg.cliprange)
+                vf_loss, vf_clipfrac = clipped_value_loss(f.values[..., 0], adv["values"][idx], adv["returns"][idx], m, cfg.cliprange_value)
+                loss = pg_loss + cfg.vf_coef * vf_loss
+                if mode == "lagrangian":
+                    cvf_loss, _ = clipped_value_loss(f.values[..., 1], adv["cost_values"][idx], adv["cost_returns"][idx], m, cfg.cliprange_value)
+                    loss = loss + cfg.vf_coef * cvf_loss
+                    stats.setdefault("cost_value_loss", []).append(float(cvf_loss.detach()))
+                if not torch.isfinite(loss):
+                    raise TrainerError("the PPO loss diverged (not finite); lower lr")
+                loss.backward()
+                if cfg.max_grad_norm > 0:
+                    torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+                opt.step()
+                opt.zero_grad(set_to_none=True)
+                stats["policy_loss"].append(float(pg_loss.detach()))
+                stats["value_loss"].append(float(vf_loss.detach()))
+                stats["clipfrac"].append(float(clipfrac))
+                stats["approx_kl"].append(float(approx_kl))
+                stats["value_clipfrac"].append(float(vf_clipfrac))
+    finally:
+        model.eval()
+    return {k: sum(v) / len(v) for k, v in stats.items() if v}
+
+
+@torch.no_grad()
+def evaluate_policy(model: PolicyWithValue, tokenizer: Any, records: Sequence[PromptRecord], scorers: Scorers, mode: str,
+                    cfg: Config, rt: Runtime) -> dict[str, Any]:
+    """Held-out prompts: mean reward(s) and refusal rates (sampled with a fixed seed)."""
+    devices = [rt.device] if rt.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(cfg.seed + 1)
+        texts: list[str] = []
+        ended: list[bool] = []
+        for sl in _chunks(len(records), cfg.eval_batch_size):
+            s = generate(model.policy, tokenizer, [r.prompt for r in records[sl]], 1, cfg.temperature, cfg.top_p, cfg.max_new_tokens,
+                         cfg.max_prompt_length, rt.device, rt.autocast)
+            texts += s.texts
+            ended += s.ended.tolist()
+    prompts = [r.prompt for r in records]
+    result: dict[str, Any] = refusal_stats(texts, [r.policy for r in records], cfg.refusal_markers)
+    result["reward"] = float(_as_tensor(scorers.reward(prompts, texts), len(texts), "reward").mean())
+    if mode == "table" and scorers.safety is not None:
+        result["reward_safety"] = float(_as_tensor(scorers.safety(prompts, texts), len(texts), "safety").mean())
+    if mode == "lagrangian" and scorers.cost is not None:
+        result["cost"] = float(_as_tensor(scorers.cost(prompts, texts), len(texts), "cost").mean())
+    result["eos_rate"] = sum(ended) / max(len(ended), 1)
+    result["samples"] = [{"id": r.id, "policy": r.policy, "response": t} for r, t in list(zip(records, texts))[:8]]
+    return result
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
+    # Inputs are checked before the (slow) scorers are loaded and before anything is written.
+    read_prompts(cfg.prompts)
+    if cfg.eval_prompts:
+        read_prompts(cfg.eval_prompts)
+    check_model_folder(cfg.policy, "policy")
+    check_model_folder(cfg.reward_model, "reward model")
+    if cfg.safety_model is not None:
+        check_model_folder(cfg.safety_model, "safety model")
+    return train(cfg, ctx, model_scorers(cfg, ctx.runtime))
+
+
+def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
+    """The PPO loop with the given scorers (the Python API; `run` builds them from folders)."""
+    rt = ctx.runtime
+    records = read_prompts(cfg.prompts)
+    eval_records = read_prompts(cfg.eval_prompts) if cfg.eval_prompts else []
+    check_model_folder(cfg.policy, "policy")
+    mode = resolve_mode(cfg, scorers)
+    if mode in ("table", "gated") and scorers.safety is None:
+        raise TrainerError(f"safety_mode {mode} needs a safety model")
+    if mode == "lagrangian" and scorers.cost is None:
+        raise TrainerError("safety_mode lagrangian needs a safety model with a cost head")
+    if mode == "gated" and cfg.batch_size < 2:
+        raise TrainerError("safety_mode gated whitens over the batch: batch_size must be >= 2")
+    if rt.distributed and cfg.batch_size % rt.world_size:
+        raise TrainerError(f"batch_size {cfg.batch_size} must be a multiple of the {rt.world_size} ranks")
+    summary_file = ctx.output_dir / "model" / SUMMARY_FILE
+    if summary_file.is_file():
+        log(f"{ctx.output_dir / 'model'} is complete; nothing to do")
+        return json.loads(summary_file.read_text())
+
+    seed_everything(cfg.seed)
+    policy, tokenizer = load_policy(cfg.policy, master_dtype(rt.dtype), cfg.lora_r, cfg.lora_alpha, 0.0, cfg.gradient_checkpointing)
+    disable_dropout(policy)
+    policy.to(rt.device)
+    ref = Reference(policy)  # before any checkpoint is loaded: the reference is the starting policy
+    model = PolicyWithValue(policy, heads=2 if mode == "lagrangian" else 1).to(rt.device)
+    model.eval()  # no dropout anywhere; gradients flow all the same
+    opt = make_optimizer(model, cfg.lr)
+    kl_ctl: AdaptiveKLController | FixedKLController = (
+        AdaptiveKLController(cfg.init_kl_coef, cfg.target_kl, cfg.kl_horizon) if cfg.adaptive_kl else FixedKLController(cfg.init_kl_coef)
+    )
+    lagrange = LagrangeMultiplier(cfg.lambda_init, cfg.lagrangian_lr, cfg.cost_limit, cfg.lambda_max, cfg.lambda_delay_steps) if mode == "lagrangian" else None
+    weights = TrainableState(model, only_trainable=is_lora(policy))
+    state: dict[str, Any] = {"last_eval": None, "eval": None, "first_eval": None}
+    step = 0
+    latest = ctx.checkpoints.latest()
+    if latest is not None:
+        saved = ctx.checkpoints.load(latest, {"policy": weights}, {"optimizer": opt})
+        step = int(saved["step"])
+        kl_ctl.value = float(saved.get("kl_coef", kl_ctl.value))
+        if lagrange is not None and saved.get("log_lambda") is not None:
+            lagrange.log_lambda = float(saved["log_lambda"])
+        state.update({k: saved[k] for k in state if k in saved})
+        log(f"resuming from {latest} (step {step} of {cfg.steps})")
+    trainer = rt.wrap(model)
+    order = PromptOrder(len(records), cfg.seed)
+    last_saved = step if latest is not None else None
+
+    def checkpoint() -> Path | None:
+        nonlocal last_saved
+        path = None
+        if rt.is_main:
+            extra = {**state, "kl_coef": kl_ctl.value, "log_lambda": lagrange.log_lambda if lagrange else None, "mode": mode, "config": asdict(cfg)}
+            path = ctx.checkpoints.save(step, {"policy": weights}, {"optimizer": opt}, extra)
+            ctx.events.checkpoint(step, str(path))
+        rt.barrier()
+        last_saved = step
+        return path
+
+    def run_eval() -> None:
+        if not eval_records or state["last_eval"] == step:
+            return
+        result = evaluate_policy(model, tokenizer, eval_records, scorers, mode, cfg, rt)
+        brief = {k: v for k, v in result.items() if k != "samples"}
+        state.update(last_eval=step, eval=brief)
+        if state["first_eval"] is None:
+            state["first_eval"] = brief
+        ctx.events.eval(step, **result)
+        for key in ("reward", "reward_safety", "cost", "refusal_rate", "over_refusal_rate", "refusal_rate_disallowed"):
+            if key in result:
+                ctx.events.metric(step, f"eval/{key}", result[key])
+
+    log(f"ppo: {len(records)} prompts, {cfg.steps} steps of {cfg.batch_size}, safety mode {mode}")
+    if step == 0:
+        run_eval()
+    last: dict[str, float] = {}
+    ctx.events.total_steps = cfg.steps
+    while step < cfg.steps:
+        mine = rt.shard([records[i] for i in order.indexes(step, cfg.batch_size)])
+        samples = generate(model.policy, tokenizer, [r.prompt for r in mine], 1, cfg.temperature, cfg.top_p, cfg.max_new_tokens,
+                           cfg.max_prompt_length, rt.device, rt.autocast)
+        scores = score_rollouts(cfg, mode, scorers, mine, samples)
+        fwd = rollout_forward(model, ref, samples, cfg, rt)
+        mask = samples.response_mask.float()
+        kl_coef = kl_ctl.value
+        lam = None
+        if lagrange is not None:
+            lam = lagrange.update(rt.mean(float(scores["cost"].mean())), step)
+        adv = advantages(cfg, mode, fwd, scores, mask, kl_coef, lam)
+        stats = ppo_update(trainer, model, opt, samples, fwd, adv, cfg, mode, rt)
+        seq_kl = rt.mean(float(adv["kl"].sum(-1).mean()))
+        kl_ctl.update(seq_kl, cfg.batch_size)
+        step += 1
+        metrics = {
+            "reward": float(scores["score"].mean()),
+            "reward_helpful": float(scores["helpful"].mean()),
+            "kl": seq_kl,
+            "kl_coef": kl_coef,
+            "entropy": float(masked_mean(fwd["entropy"], mask)),
+            "response_length": float(mask.sum(-1).mean()),
+            "eos_rate": float(samples.ended.float().mean()),
+            "refusal_rate": sum(is_refusal(t, cfg.refusal_markers) for t in samples.texts) / len(samples.texts),
+            **stats,
+        }
+        if "safety" in scores:
+            metrics["reward_safety"] = float(scores["safety"].mean())
+        if "cost" in scores:
+            metrics["cost"] = float(scores["cost"].mean())
+        if lam is not None:
+            metrics["lambda"] = lam
+        for name, value in metrics.items():
+            value = value if name in ("kl", "kl_coef", "lambda") else rt.mean(value)
+            if not math.isfinite(value):
+                raise TrainerError(f"train/{name} is not finite at step {step}; lower lr")
+            ctx.events.metric(step, f"train/{name}", value)
+            last[name] = value
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            run_eval()
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            checkpoint()
+        if any_rank(rt, ctx.stop.requested) and step < cfg.steps:
+            path = ctx.checkpoints.latest() if last_saved == step else checkpoint()
+            return {"interrupted": True, "steps": step, "total_steps": cfg.steps, "checkpoint": str(path) if path else None,
+                    "safety_mode": mode, "kl_coef": kl_ctl.value}
+
+    summary = {
+        "interrupted": False,
+        "steps": step,
+        "total_steps": cfg.steps,
+        "safety_mode": mode,
+        "kl_coef": kl_ctl.value,
+        "lambda": lagrange.value if lagrange else None,
+        "last_train": last,
+        "first_eval": state["first_eval"],
+        "final_eval": state["eval"],
+        "model": str(ctx.output_dir / "model"),
+    }
+    if rt.is_main:
+        def fill(tmp: Path) -> None:
+            save_policy(model.policy, tokenizer, tmp)
+            (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
+
+        write_atomically(ctx.output_dir / "model", fill)
+    rt.barrier()
+    return summary
