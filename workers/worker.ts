@@ -5,68 +5,110 @@ import { z } from "zod";
 import { createDb } from "../server/db";
 import { ZStorageEnv } from "../server/env";
 import { describeZodError } from "../server/errors";
-import { markAttemptFailed, markRunning, markSucceeded, recordHeartbeat, type JobProgress } from "../server/jobs/service";
+import { markAttemptFailed, markRunning, markSucceeded, passOn, recordHeartbeat, requeueStaleJobs, type JobProgress } from "../server/jobs/service";
 import { logger as rootLogger } from "../server/logger";
 import { createBoss } from "../server/queue";
 import { storagePathsFromEnv, type StoragePaths } from "../server/storage";
+import { canRun, queuesFor, type Capabilities } from "../server/workers/capabilities";
+import { registerWorker, touchWorker } from "../server/workers/service";
+import { detectCapabilities } from "./detect-capabilities";
 import { PermanentJobError, type JobDefinition } from "./jobs/job-definition";
 import { jobRegistry } from "./jobs/registry";
 
 const ZQueuedData = z.object({ jobId: z.uuid() });
+
+export const ZWorkerEnv = z.object({
+  /** A running job whose heartbeat is older than this is taken back and queued again. */
+  JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().positive("JOB_HEARTBEAT_TIMEOUT_SECONDS must be a positive number of seconds").default(60),
+});
 
 export type WorkerOptions = {
   databaseUrl: string;
   workerId?: string;
   heartbeatMs?: number;
   pollingIntervalSeconds?: number;
+  /** Default: JOB_HEARTBEAT_TIMEOUT_SECONDS. */
+  heartbeatTimeoutSeconds?: number;
+  /** How often this worker looks for jobs whose worker stopped responding. Default: every heartbeat. */
+  sweepIntervalMs?: number;
+  /** Default: what this machine has (nvidia-smi, CPUs, memory). */
+  capabilities?: Capabilities;
   /** Default: ARTIFACT_DIR and MODELS_DIR. */
   paths?: StoragePaths;
   /** Default: TRAINER_PYTHON. */
   trainerPython?: string;
 };
 
-export type RunningWorker = { workerId: string; stop: () => Promise<void> };
+export type RunningWorker = { workerId: string; capabilities: Capabilities; stop: () => Promise<void> };
 
-/** Starts claiming jobs of every registered kind; `stop` lets running jobs finish, then returns. */
+/** Starts claiming the jobs this machine can run; `stop` lets running jobs finish, then returns. */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}`;
   const heartbeatMs = options.heartbeatMs ?? 5000;
+  const heartbeatTimeoutSeconds = options.heartbeatTimeoutSeconds ?? ZWorkerEnv.parse(process.env).JOB_HEARTBEAT_TIMEOUT_SECONDS;
   const paths = options.paths ?? storagePathsFromEnv();
   const trainerPython = path.resolve(options.trainerPython ?? ZStorageEnv.parse(process.env).TRAINER_PYTHON);
+  const capabilities = options.capabilities ?? (await detectCapabilities());
   const log = rootLogger.child({ workerId });
   const db = createDb(options.databaseUrl);
   const boss = createBoss(options.databaseUrl, `rlhf-worker ${workerId}`);
   const stopping = new AbortController();
   await boss.start();
+  await registerWorker(db, { id: workerId, host: os.hostname(), capabilities });
 
+  // Every worker sweeps; the statement skips rows another sweeper holds, so they never collide.
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      await touchWorker(db, workerId);
+      for (const job of await requeueStaleJobs({ db, boss }, { timeoutSeconds: heartbeatTimeoutSeconds })) {
+        log.warn({ jobId: job.id, staleWorkerId: job.staleWorkerId, state: job.state, attempt: job.attempt }, "took back a job whose worker stopped responding");
+      }
+    } finally {
+      sweeping = false;
+    }
+  };
+  const sweeper = setInterval(() => {
+    sweep().catch((err: unknown) => log.warn({ err }, "sweep failed"));
+  }, options.sweepIntervalMs ?? heartbeatMs);
+
+  const queues: string[] = [];
   for (const def of Object.values(jobRegistry) as JobDefinition[]) {
-    await boss.createQueue(def.name);
-    await boss.work(
-      def.name,
-      { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 },
-      async ([bossJob]) => {
+    for (const queue of queuesFor(def.name, capabilities)) {
+      queues.push(queue);
+      await boss.createQueue(queue);
+      await boss.work(queue, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 }, async ([bossJob]) => {
         if (bossJob) await runJob(def, bossJob);
-      },
-    );
+      });
+    }
   }
-  log.info({ kinds: Object.keys(jobRegistry) }, "worker started");
+  log.info({ queues, capabilities }, "worker started");
 
   async function runJob(def: JobDefinition, bossJob: PgBoss.JobWithMetadata<unknown>) {
     const { jobId } = ZQueuedData.parse(bossJob.data);
     const jobLog = log.child({ jobId, kind: def.name });
-    if (!(await markRunning(db, jobId, workerId))) {
-      jobLog.info("job is no longer runnable; skipped");
+    const wanted = await db.job.findUnique({ where: { id: jobId }, select: { gpus: true } });
+    if (wanted && !canRun(capabilities, wanted.gpus)) {
+      const handed = await passOn({ db, boss }, jobId, bossJob.id);
+      jobLog.info({ gpus: wanted.gpus, handed }, "job needs more GPUs than this worker has; left for another");
       return;
     }
-    const row = await db.job.findUniqueOrThrow({ where: { id: jobId }, select: { payload: true, attempt: true } });
+    const claim = await markRunning(db, jobId, workerId, bossJob.id);
+    if (!claim) {
+      jobLog.info("job is not this message's to run (finished, cancelled, running elsewhere or re-sent); skipped");
+      return;
+    }
+    const row = await db.job.findUniqueOrThrow({ where: { id: jobId }, select: { payload: true, maxAttempts: true } });
     // Aborted when the job is cancelled or is no longer this worker's; the worker's stop aborts it too.
     const lost = new AbortController();
     const signal = AbortSignal.any([stopping.signal, lost.signal]);
     const beat = async (update?: JobProgress) => {
-      if (!(await recordHeartbeat(db, jobId, workerId, update))) lost.abort();
+      if (!(await recordHeartbeat(db, claim, update))) lost.abort();
     };
     const timer = setInterval(() => {
-      beat().catch((err) => jobLog.warn({ err }, "heartbeat failed"));
+      beat().catch((err: unknown) => jobLog.warn({ err }, "heartbeat failed"));
     }, heartbeatMs);
     try {
       // Queued data can be older than the code: parse it again.
@@ -76,7 +118,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const result = await def.handler(payload, {
         jobId,
         workerId,
-        attempt: row.attempt,
+        attempt: claim.attempt,
         db,
         log: jobLog,
         paths,
@@ -84,18 +126,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         signal,
         heartbeat: beat,
       });
-      if (!(await markSucceeded(db, jobId, workerId, result))) jobLog.warn("job finished but is no longer this worker's; result not recorded");
+      if (!(await markSucceeded(db, claim, result))) jobLog.warn("job finished but is no longer this worker's; result not recorded");
       else jobLog.info("job succeeded");
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (lost.signal.aborted) {
-        // Cancelled (or claimed by another worker): that state stands, nothing is retried from here.
+        // Cancelled (or taken back by a sweeper): that state stands, nothing is retried from here.
         jobLog.info({ reason: message }, "job stopped: it is no longer this worker's to run");
         return;
       }
       const permanent = err instanceof PermanentJobError;
-      const willRetry = !permanent && bossJob.retryCount < bossJob.retryLimit;
-      await markAttemptFailed(db, jobId, workerId, message, willRetry);
+      const willRetry = !permanent && claim.attempt < row.maxAttempts && bossJob.retryCount < bossJob.retryLimit;
+      await markAttemptFailed(db, claim, message, willRetry);
       jobLog.error({ err, willRetry }, "job failed");
       // Thrown back to the queue only when it should deliver the job again.
       if (willRetry) throw err;
@@ -106,7 +148,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   return {
     workerId,
+    capabilities,
     stop: async () => {
+      clearInterval(sweeper);
       stopping.abort();
       await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
       await db.$disconnect();

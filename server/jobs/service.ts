@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type PgBoss from "pg-boss";
 import { z } from "zod";
 import type { JobDefinition } from "../../workers/jobs/job-definition";
@@ -6,6 +7,7 @@ import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { JobState, Prisma } from "../generated/prisma/client";
 import { storagePathsFromEnv, type StoragePaths } from "../storage";
+import { queueNameFor } from "../workers/capabilities";
 
 export const jobSelect = {
   id: true,
@@ -26,6 +28,7 @@ export const jobSelect = {
   logTail: true,
   step: true,
   totalSteps: true,
+  gpus: true,
   createdBy: { select: { id: true, email: true } },
 } satisfies Prisma.JobSelect;
 
@@ -39,38 +42,55 @@ export async function enqueue<K extends JobKind>(
   { db, boss, paths }: Deps,
   kind: K,
   payload: z.input<(typeof jobRegistry)[K]["payload"]>,
-  options: { createdById?: string } = {},
+  options: { createdById?: string; gpus?: number } = {},
 ) {
   const def: JobDefinition = jobRegistry[kind];
   const parsed = def.payload.safeParse(payload);
   if (!parsed.success) {
     throw new AppError("BAD_REQUEST", `Invalid ${kind} payload: ${z.prettifyError(parsed.error)}`);
   }
+  // A payload may ask for GPUs itself; the option wins.
+  const asked = (parsed.data as { gpus?: unknown }).gpus;
+  const gpus = options.gpus ?? (typeof asked === "number" ? asked : 0);
+  if (!Number.isInteger(gpus) || gpus < 0 || gpus > 64) throw new AppError("BAD_REQUEST", `Invalid gpus: ${gpus} (a whole number from 0 to 64)`);
   const pinned = def.prepare ? await def.prepare(parsed.data, { db, paths: paths ?? storagePathsFromEnv(), where: "enqueue" }) : parsed.data;
+  // The queue message's id is chosen here, so the row names it before any worker can see the message.
+  const bossJobId = randomUUID();
   const job = await db.job.create({
     data: {
       kind,
       payload: pinned as Prisma.InputJsonValue,
       maxAttempts: def.maxAttempts,
+      gpus,
+      bossJobId,
       createdById: options.createdById,
       events: { create: { to: "queued" } },
     },
     select: jobSelect,
   });
   try {
-    await boss.createQueue(kind);
-    await boss.send(kind, { jobId: job.id }, {
-      retryLimit: def.maxAttempts - 1,
-      retryDelay: 1,
-      expireInSeconds: def.expireInSeconds,
-      singletonKey: job.id,
-    });
+    await sendToQueue(boss, { id: job.id, kind, gpus, attempt: 0, maxAttempts: def.maxAttempts, bossJobId });
   } catch (err) {
     // Nothing acknowledged may be lost: a job the queue did not take is not left looking queued.
     await db.job.delete({ where: { id: job.id } });
     throw err;
   }
   return job;
+}
+
+/** Sends the message that delivers a job's next attempt; the queue retries it while attempts remain. */
+async function sendToQueue(boss: PgBoss, job: { id: string; kind: string; gpus: number; attempt: number; maxAttempts: number; bossJobId: string }, startAfterSeconds?: number) {
+  const def: JobDefinition | undefined = (jobRegistry as Record<string, JobDefinition>)[job.kind];
+  const queue = queueNameFor(job.kind, job.gpus);
+  await boss.createQueue(queue);
+  const id = await boss.send(queue, { jobId: job.id }, {
+    id: job.bossJobId,
+    startAfter: startAfterSeconds,
+    retryLimit: Math.max(0, job.maxAttempts - job.attempt - 1),
+    retryDelay: 1,
+    expireInSeconds: def?.expireInSeconds ?? 23 * 60 * 60,
+  });
+  if (!id) throw new Error(`The queue did not take job ${job.id}`);
 }
 
 export async function listJobs(db: Db, { limit, state }: { limit: number; state?: JobState }) {
@@ -93,6 +113,11 @@ export async function getJobOrThrow(db: Db, id: string) {
 
 // ---- State transitions, called by the worker. Each writes the job row and a JobEvent together.
 
+type LockedJob = { state: JobState; workerId: string | null; attempt: number; bossJobId: string | null };
+
+/** Who runs an attempt: a worker holds a job only while the job's row names it and that attempt. */
+export type JobClaim = { jobId: string; workerId: string; attempt: number };
+
 async function transition(
   db: Db,
   jobId: string,
@@ -100,55 +125,66 @@ async function transition(
   to: JobState,
   data: Prisma.JobUpdateInput,
   event: { workerId?: string; message?: string },
-  /** Only when this worker holds the job: one that lost it (re-queued, claimed elsewhere) changes nothing. */
-  ownedBy?: string,
+  /** Extra condition on the locked row (the claim it must still match). */
+  holds: (row: LockedJob) => boolean = () => true,
 ): Promise<boolean> {
   return db.$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ state: JobState; workerId: string | null }[]>`SELECT state, "workerId" FROM job WHERE id = ${jobId} FOR UPDATE`;
-    const from = rows[0]?.state;
-    if (!from || !allowedFrom.includes(from)) return false;
-    if (ownedBy !== undefined && rows[0]?.workerId !== ownedBy) return false;
+    const rows = await tx.$queryRaw<LockedJob[]>`SELECT state, "workerId", attempt, "bossJobId" FROM job WHERE id = ${jobId} FOR UPDATE`;
+    const row = rows[0];
+    if (!row || !allowedFrom.includes(row.state) || !holds(row)) return false;
     await tx.job.update({ where: { id: jobId }, data: { ...data, state: to } });
-    await tx.jobEvent.create({ data: { jobId, from, to, workerId: event.workerId, message: event.message } });
+    await tx.jobEvent.create({ data: { jobId, from: row.state, to, workerId: event.workerId, message: event.message } });
     return true;
   });
 }
 
-/** Claims the job for a worker; false when it is no longer runnable (finished or cancelled). */
-export function markRunning(db: Db, jobId: string, workerId: string) {
+const holdsClaim = (claim: JobClaim) => (row: LockedJob) => row.workerId === claim.workerId && row.attempt === claim.attempt;
+
+/**
+ * Claims a queued job for a worker, atomically (the row is locked and must still be queued), and
+ * only through the queue message that delivers its current attempt: a stale or duplicate message
+ * claims nothing. Returns the claim, or null when the job is not this message's to run.
+ */
+export async function markRunning(db: Db, jobId: string, workerId: string, bossJobId?: string): Promise<JobClaim | null> {
   const now = new Date();
-  return transition(
+  let attempt = 0;
+  const claimed = await transition(
     db,
     jobId,
-    ["queued", "running"],
+    ["queued"],
     "running",
     { workerId, startedAt: now, heartbeatAt: now, attempt: { increment: 1 }, error: null },
     { workerId },
+    (row) => {
+      attempt = row.attempt + 1;
+      return bossJobId === undefined || row.bossJobId === null || row.bossJobId === bossJobId;
+    },
   );
+  return claimed ? { jobId, workerId, attempt } : null;
 }
 
-export function markSucceeded(db: Db, jobId: string, workerId: string, result: unknown) {
+export function markSucceeded(db: Db, claim: JobClaim, result: unknown) {
   return transition(
     db,
-    jobId,
+    claim.jobId,
     ["running"],
     "succeeded",
     { result: (result ?? null) as Prisma.InputJsonValue, progress: 1, finishedAt: new Date() },
-    { workerId },
-    workerId,
+    { workerId: claim.workerId },
+    holdsClaim(claim),
   );
 }
 
 /** Records a failed attempt: back to queued while tries remain, otherwise failed for good. */
-export function markAttemptFailed(db: Db, jobId: string, workerId: string, error: string, willRetry: boolean) {
+export function markAttemptFailed(db: Db, claim: JobClaim, error: string, willRetry: boolean) {
   return transition(
     db,
-    jobId,
+    claim.jobId,
     ["running"],
     willRetry ? "queued" : "failed",
     { error, finishedAt: willRetry ? null : new Date() },
-    { workerId, message: error.slice(0, 2000) },
-    workerId,
+    { workerId: claim.workerId, message: error.slice(0, 2000) },
+    holdsClaim(claim),
   );
 }
 
@@ -162,12 +198,12 @@ export type JobProgress = {
 
 /**
  * Records that the worker still runs the job, with what it reports. False when the job is no longer
- * this worker's to run (cancelled, or taken back and claimed by another worker): the worker stops it.
+ * this worker's to run (cancelled, or taken back by the sweeper and maybe claimed again): the worker stops it.
  */
-export async function recordHeartbeat(db: Db, jobId: string, workerId: string, update: JobProgress = {}): Promise<boolean> {
+export async function recordHeartbeat(db: Db, claim: JobClaim, update: JobProgress = {}): Promise<boolean> {
   const { progress, ...rest } = update;
   const { count } = await db.job.updateMany({
-    where: { id: jobId, state: "running", workerId },
+    where: { id: claim.jobId, state: "running", workerId: claim.workerId, attempt: claim.attempt },
     data: { heartbeatAt: new Date(), ...rest, ...(progress === undefined ? {} : { progress: Math.min(1, Math.max(0, progress)) }) },
   });
   return count === 1;
@@ -184,4 +220,67 @@ export async function cancelJob(db: Db, jobId: string, by: { userId?: string } =
     throw new AppError("CONFLICT", `Job ${jobId} is ${job.state}; only queued or running jobs can be cancelled`);
   }
   return getJobOrThrow(db, jobId);
+}
+
+export type StaleJob = {
+  id: string;
+  kind: string;
+  state: JobState;
+  attempt: number;
+  maxAttempts: number;
+  gpus: number;
+  staleBossJobId: string | null;
+  bossJobId: string;
+  staleWorkerId: string | null;
+};
+
+/**
+ * Takes back running jobs whose worker stopped heart-beating (killed, frozen, cut off): each goes
+ * back to queued with a fresh queue message, or fails when its attempts are used up. One statement
+ * picks, moves and records them (rows locked by a heartbeat or another sweeper are skipped), so
+ * every worker can run it on a timer at once. The stale message is cancelled so it is not
+ * delivered again; if it were, it could not claim the job (see `markRunning`).
+ */
+export async function requeueStaleJobs({ db, boss }: { db: Db; boss: PgBoss }, { timeoutSeconds }: { timeoutSeconds: number }): Promise<StaleJob[]> {
+  // Raw SQL: the condition on the heartbeat's age, the move and the events must be one statement.
+  const stale = await db.$queryRaw<StaleJob[]>`
+    WITH stale AS (
+      SELECT id, "workerId", "bossJobId" FROM job
+      WHERE state = 'running' AND "heartbeatAt" < now() - make_interval(secs => ${timeoutSeconds}::double precision)
+      ORDER BY "heartbeatAt"
+      LIMIT 100
+      FOR UPDATE SKIP LOCKED
+    ), moved AS (
+      UPDATE job j SET
+        state = (CASE WHEN j.attempt >= j."maxAttempts" THEN 'failed' ELSE 'queued' END)::"JobState",
+        error = 'The worker ' || coalesce(stale."workerId", '(unknown)') || ' stopped responding (no heartbeat for ' || ${timeoutSeconds}::int || ' s)'
+          || CASE WHEN j.attempt >= j."maxAttempts" THEN '; no attempts left' ELSE '; the job was queued again' END,
+        "finishedAt" = CASE WHEN j.attempt >= j."maxAttempts" THEN now() ELSE NULL END,
+        "bossJobId" = gen_random_uuid()::text
+      FROM stale WHERE j.id = stale.id
+      RETURNING j.id, j.kind, j.state, j.attempt, j."maxAttempts", j.gpus, j."bossJobId", stale."bossJobId" AS "staleBossJobId", j.error, stale."workerId" AS "staleWorkerId"
+    ), events AS (
+      INSERT INTO job_event ("jobId", "from", "to", "workerId", message)
+      SELECT id, 'running', state, "staleWorkerId", error FROM moved
+    )
+    SELECT id, kind, state, attempt, "maxAttempts", gpus, "bossJobId", "staleBossJobId", "staleWorkerId" FROM moved`;
+  for (const job of stale) {
+    if (job.staleBossJobId) await boss.cancel(queueNameFor(job.kind, job.gpus), job.staleBossJobId).catch(() => undefined);
+    // The row already names the new message, so only it can claim the next attempt.
+    if (job.state === "queued") await sendToQueue(boss, job);
+  }
+  return stale;
+}
+
+/**
+ * Gives a queued job's delivery back for another worker (this one has too few GPUs): a new message,
+ * sent after a pause, replaces the one that was delivered here. False when the job moved on meanwhile.
+ */
+export async function passOn({ db, boss }: { db: Db; boss: PgBoss }, jobId: string, bossJobId: string, afterSeconds = 10): Promise<boolean> {
+  const next = randomUUID();
+  const { count } = await db.job.updateMany({ where: { id: jobId, state: "queued", bossJobId }, data: { bossJobId: next } });
+  if (count === 0) return false;
+  const job = await db.job.findUniqueOrThrow({ where: { id: jobId }, select: { id: true, kind: true, gpus: true, attempt: true, maxAttempts: true } });
+  await sendToQueue(boss, { ...job, bossJobId: next }, afterSeconds);
+  return true;
 }

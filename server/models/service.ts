@@ -70,3 +70,16 @@ export function registerModelVersion(db: Db, data: RegisterModelVersion): Promis
 export function listModelVersions(db: Db, { kind, limit = 100 }: { kind?: ModelKind; limit?: number } = {}) {
   return db.modelVersion.findMany({ where: kind ? { kind } : undefined, orderBy: { createdAt: "desc" }, take: limit, select: modelVersionSelect });
 }
+
+/**
+ * Stores an `evaluate` job's results on a model version next to its training eval, under
+ * `evaluations[jobId]`, so later evaluations add up instead of replacing each other.
+ */
+export async function recordModelEvaluation(db: Db, id: string, jobId: string, results: Prisma.InputJsonValue): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const row = await tx.modelVersion.findUniqueOrThrow({ where: { id }, select: { eval: true } });
+    const current = row.eval !== null && typeof row.eval === "object" && !Array.isArray(row.eval) ? (row.eval as Prisma.JsonObject) : {};
+    const earlier = current.evaluations !== null && typeof current.evaluations === "object" && !Array.isArray(current.evaluations) ? (current.evaluations as Prisma.JsonObject) : {};
+    await tx.modelVersion.update({ where: { id }, data: { eval: { ...current, evaluations: { ...earlier, [jobId]: results } } } });
+  });
+}

@@ -1,15 +1,13 @@
 // train_reward end to end: real PostgreSQL, a real worker and the real trainer on a tiny encoder.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nextAssignment, submitAnnotation } from "../../server/annotation/service";
 import { ZExportRequest } from "../../server/export/filter";
 import { createSnapshot } from "../../server/export/snapshots";
-import { importJsonl } from "../../server/import/service";
 import { cancelJob, enqueue, getJobOrThrow } from "../../server/jobs/service";
 import { minilmEncoder } from "../../server/models/builtin-models";
 import { createBoss } from "../../server/queue";
@@ -17,46 +15,10 @@ import type { StoragePaths } from "../../server/storage";
 import { createTestDeps, createUser, type TestDeps } from "../../server/test/harness";
 import { startWorker, type RunningWorker } from "../worker";
 import { trainerDir } from "./trainer-process";
+import { labelledProject, waitFor } from "./test-fixtures";
 
 const python = path.resolve(".venv/bin/python");
 const words = ["question", "good", "bad", "answer", "helpful", "rude"];
-
-async function waitFor<T>(what: string, fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? String(x) : x))}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function* chunks(rows: unknown[]) {
-  yield rows.map((r) => JSON.stringify(r)).join("\n");
-}
-
-/** A project whose tasks were ranked by an annotator: the good answer above the bad one. */
-async function labelledProject(deps: TestDeps, tasks: number) {
-  const project = await deps.db.project.create({ data: { name: `train-${randomUUID()}`, k: 2, overlap: 1 } });
-  const rows = Array.from({ length: tasks }, (_, i) => ({ prompt: `question ${i} ${randomUUID()}`, responses: ["good helpful answer", "bad rude answer"] }));
-  await importJsonl(deps.db, { projectId: project.id, layout: "tasks", chunks: chunks(rows), strict: true, filename: null, createdById: null });
-  const annotator = await createUser(deps, "annotator");
-  for (;;) {
-    const next = await nextAssignment(deps.db, { projectId: project.id, annotatorId: annotator.id });
-    if (!next) break;
-    const assignment = await deps.db.assignment.findUniqueOrThrow({ where: { id: next.assignmentId }, select: { task: { select: { responses: { select: { id: true, content: true } } } } } });
-    const good = assignment.task.responses.find((r) => r.content.startsWith("good"))!;
-    const bad = assignment.task.responses.find((r) => r !== good)!;
-    await submitAnnotation(deps.db, {
-      assignmentId: next.assignmentId,
-      annotatorId: annotator.id,
-      idempotencyKey: randomUUID(),
-      labels: { ranking: { groups: [[good.id], [bad.id]], strengths: ["clear"] }, promptPolicy: "allowed", harmCategory: null, rubric: {}, flags: {}, rationale: null },
-      timeSpentMs: 1000,
-    });
-  }
-  return project;
-}
 
 function trainerProcessOf(jobId: string): Promise<number | null> {
   // The trainer's command line names its config file, which is in the job's own folder.
@@ -87,6 +49,8 @@ describe("train_reward", () => {
   // A run long enough to be interrupted: many small steps, a checkpoint every 10.
   const longRun = { epochs: 40, batch_size: 1, eval_every: 10, eval_fraction: 0.2, early_stopping_patience: 0, device: "cpu", lr: 1e-3 } as const;
 
+  const workerOptions = (workerId: string) => ({ databaseUrl: deps.databaseUrl, workerId, heartbeatMs: 200, pollingIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 5, paths, trainerPython: python });
+
   beforeAll(async () => {
     deps = createTestDeps();
     const root = await mkdtemp(path.join(tmpdir(), "rlhf-train-"));
@@ -100,7 +64,7 @@ describe("train_reward", () => {
     snapshotId = (await createSnapshot(deps.db, { projectId, request: ZExportRequest.parse({ format: "rankings" }), artifactDir: paths.artifactDir, createdById: admin.id })).id;
     sender = createBoss(deps.databaseUrl, "rlhf-test-sender");
     await sender.start();
-    worker = await startWorker({ databaseUrl: deps.databaseUrl, workerId: "train-worker", heartbeatMs: 200, pollingIntervalSeconds: 0.5, paths, trainerPython: python });
+    worker = await startWorker(workerOptions("train-worker"));
   }, 120_000);
 
   afterAll(async () => {
@@ -210,4 +174,53 @@ describe("train_reward", () => {
     expect(await stat(path.join(paths.artifactDir, "runs", queued.id, "model")).catch(() => null)).toBeNull();
     expect(await deps.db.modelVersion.count({ where: { jobId: queued.id } })).toBe(0);
   }, 120_000);
+
+  it("kill -9 of a worker mid-run: the job's heartbeat expires, it is queued again and another worker resumes it from its checkpoint", async () => {
+    // The daemon as it runs in production, in its own process group so one SIGKILL takes it and its trainer (a machine dying).
+    await worker.stop();
+    const daemon = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
+      detached: true,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: {
+        ...process.env,
+        DATABASE_URL: deps.databaseUrl,
+        WORKER_ID: "doomed-worker",
+        ARTIFACT_DIR: paths.artifactDir,
+        MODELS_DIR: paths.modelsDir,
+        TRAINER_PYTHON: python,
+        JOB_HEARTBEAT_TIMEOUT_SECONDS: "3",
+        LOG_LEVEL: "warn",
+      },
+    });
+    let stderr = "";
+    daemon.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      const queued = await send({ snapshotId, config: longRun });
+      const checkpointed = await waitFor("a checkpoint from the daemon", () => checkpointSteps(paths.artifactDir, queued.id), (steps) => steps.length > 0);
+      expect((await getJobOrThrow(deps.db, queued.id)).workerId).toBe("doomed-worker");
+      process.kill(-daemon.pid!, "SIGKILL");
+      await waitFor("the trainer to die with it", () => trainerProcessOf(queued.id), (p) => p === null);
+      const savedStep = Math.max(...(await checkpointSteps(paths.artifactDir, queued.id)), ...checkpointed);
+
+      worker = await startWorker(workerOptions("rescue-worker"));
+      const job = await finished(queued.id);
+      expect(job.error).toBeNull();
+      expect(job).toMatchObject({ state: "succeeded", attempt: 2, workerId: "rescue-worker" });
+      expect(job.events.map((e) => [e.to, e.workerId])).toEqual([
+        ["queued", null],
+        ["running", "doomed-worker"],
+        ["queued", "doomed-worker"],
+        ["running", "rescue-worker"],
+        ["succeeded", "rescue-worker"],
+      ]);
+      expect(job.events[2]?.message).toMatch(/doomed-worker stopped responding/);
+      const resumed = await deps.db.metric.aggregate({ where: { jobId: job.id, name: "train/loss", attempt: 2 }, _min: { step: true } });
+      expect(resumed._min.step).toBeGreaterThan(savedStep);
+      expect(await deps.db.modelVersion.count({ where: { jobId: job.id, kind: "reward" } })).toBe(1);
+    } catch (err) {
+      throw new Error(`${String(err)}\n--- the daemon's stderr ---\n${stderr.slice(-3000)}`);
+    } finally {
+      if (daemon.exitCode === null && daemon.signalCode === null) process.kill(-daemon.pid!, "SIGKILL");
+    }
+  }, 240_000);
 });

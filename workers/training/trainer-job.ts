@@ -4,8 +4,9 @@ import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
 import { AppError } from "../../server/errors";
+import type { Prisma } from "../../server/generated/prisma/client";
 import { artifactRelative } from "../../server/models/model-path";
-import { recordMetrics, type MetricPoint } from "../../server/runs/service";
+import type { MetricPoint } from "../../server/runs/service";
 import { defineJob, PermanentJobError, type JobContext, type JobDefinition, type PrepareDeps } from "../jobs/job-definition";
 import { decideOutcome, LineTail } from "./run-outcome";
 import type { TrainerConfig } from "./trainer-config";
@@ -34,6 +35,8 @@ export type TrainerJobSpec<TSchema extends z.ZodType, TInputs> = {
   /** Looks up and checks the inputs; returns them with the payload's defaults pinned. */
   resolve: (payload: z.output<TSchema>, deps: PrepareDeps) => Promise<{ payload: z.output<TSchema>; inputs: TInputs }>;
   config: (run: { payload: z.output<TSchema>; inputs: TInputs; outputDir: string }) => TrainerConfig;
+  /** Writes files the config names into the run's folder (it exists by then), before the trainer starts. */
+  stage?: (run: { payload: z.output<TSchema>; inputs: TInputs; outputDir: string }) => Promise<void>;
   /** Registers what the run produced; the returned value is the job's result. */
   register: (run: FinishedRun<z.output<TSchema>, TInputs>, ctx: JobContext) => Promise<Record<string, unknown>>;
 };
@@ -73,10 +76,14 @@ async function runTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJo
   const outputRel = artifactRelative(ctx.paths.artifactDir, outputDir);
   const config = spec.config({ payload, inputs, outputDir });
   await mkdir(outputDir, { recursive: true });
+  await spec.stage?.({ payload, inputs, outputDir });
   const configPath = path.join(outputDir, `${spec.command}.config.json`);
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
-  await db.job.update({ where: { id: jobId }, data: { outputDir: outputRel, logTail: null } });
+  const { gpus } = await db.job.update({ where: { id: jobId }, data: { outputDir: outputRel, logTail: null }, select: { gpus: true } });
 
+  // Loaded here, not at the top: server/runs imports the job definitions (their payload schemas),
+  // and a static import back would make a cycle that leaves one side uninitialised.
+  const { recordMetrics } = await import("../../server/runs/service");
   let report: RunReport = emptyReport;
   const tail = new LineTail(50);
   let pending: MetricPoint[] = [];
@@ -105,6 +112,7 @@ async function runTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJo
       python: ctx.trainerPython,
       command: spec.command,
       configPath,
+      gpus,
       signal: ctx.signal,
       onStdoutLine: (line) => {
         if (!line.trim()) return;
@@ -143,4 +151,9 @@ export async function finalModelDir(run: { outputDir: string; outputRel: string 
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) throw new Error(`The trainer reported success but wrote no model folder (${dir})`);
   return { dir, rel: `${run.outputRel}/model` };
+}
+
+/** A value as stored in a Json column (drops undefined, turns non-finite numbers into null). */
+export function asJson(value: unknown): Prisma.InputJsonValue {
+  return JSON.parse(JSON.stringify(value ?? null)) as Prisma.InputJsonValue;
 }

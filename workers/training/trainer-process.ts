@@ -4,6 +4,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { TrainerExit } from "./run-outcome";
+import { trainerCommandLine } from "./trainer-command";
 
 /** The Python package's folder: the trainer runs with it as its working directory. */
 export function trainerDir(): string {
@@ -15,6 +16,8 @@ export type TrainerProcessOptions = {
   python: string;
   command: string;
   configPath: string;
+  /** GPUs the job asked for: more than one launches the trainer through torchrun. */
+  gpus?: number;
   /** Aborting sends SIGTERM (the trainer saves a checkpoint and exits); SIGKILL after `killAfterMs`. */
   signal: AbortSignal;
   killAfterMs?: number;
@@ -28,7 +31,8 @@ export type TrainerProcessOptions = {
 
 export function runTrainerProcess(opts: TrainerProcessOptions): Promise<TrainerExit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(opts.python, ["-m", "trainer", opts.command, "--config", opts.configPath], {
+    const { file, args } = trainerCommandLine(opts);
+    const child = spawn(file, args, {
       cwd: opts.cwd ?? trainerDir(),
       env: { ...process.env, ...opts.env, PYTHONUNBUFFERED: "1" },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { canRun, parseNvidiaSmi, queueNameFor, queuesFor } from "./capabilities";
+
+describe("worker capabilities", () => {
+  it("parses nvidia-smi's csv into GPUs with their memory", () => {
+    expect(parseNvidiaSmi("NVIDIA H100 80GB HBM3, 81559 MiB\nNVIDIA A10G, 23028 MiB\n")).toEqual([
+      { name: "NVIDIA H100 80GB HBM3", memoryMiB: 81559 },
+      { name: "NVIDIA A10G", memoryMiB: 23028 },
+    ]);
+    expect(parseNvidiaSmi("")).toEqual([]);
+  });
+
+  it("sends GPU jobs to their own queue, which only GPU workers poll", () => {
+    expect(queueNameFor("train_reward", 0)).toBe("train_reward");
+    expect(queueNameFor("train_reward", 2)).toBe("train_reward:gpu");
+    expect(queuesFor("ppo", { gpus: [] })).toEqual(["ppo"]);
+    expect(queuesFor("ppo", { gpus: [{ name: "g", memoryMiB: 1 }] })).toEqual(["ppo", "ppo:gpu"]);
+  });
+
+  it("refuses a job that asks for more GPUs than the worker has", () => {
+    expect(canRun({ gpus: [] }, 0)).toBe(true);
+    expect(canRun({ gpus: [] }, 1)).toBe(false);
+    expect(canRun({ gpus: [{ name: "g", memoryMiB: 1 }, { name: "g", memoryMiB: 1 }] }, 2)).toBe(true);
+  });
+});

@@ -1,0 +1,32 @@
+// What a worker can run, and which queues that makes it poll. Pure: no Prisma, no processes.
+
+export type Gpu = { name: string; memoryMiB: number };
+export type Capabilities = { cpus: number; memoryBytes: number; gpus: Gpu[] };
+
+/** Jobs that need no GPU go on `<kind>`, jobs that need any on `<kind>:gpu`, so CPU-only workers never take them. */
+export function queueNameFor(kind: string, gpus: number): string {
+  return gpus > 0 ? `${kind}:gpu` : kind;
+}
+
+/** The queues a worker polls for one kind: a GPU worker takes both classes, a CPU-only worker only the first. */
+export function queuesFor(kind: string, capabilities: Pick<Capabilities, "gpus">): string[] {
+  return capabilities.gpus.length > 0 ? [kind, queueNameFor(kind, 1)] : [kind];
+}
+
+/** Whether a worker with these capabilities may run a job that asks for `gpus` GPUs. */
+export function canRun(capabilities: Pick<Capabilities, "gpus">, gpus: number): boolean {
+  return gpus <= capabilities.gpus.length;
+}
+
+/** Parses `nvidia-smi --query-gpu=name,memory.total --format=csv,noheader` (e.g. `NVIDIA H100, 81559 MiB`). */
+export function parseNvidiaSmi(output: string): Gpu[] {
+  return output
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const cut = line.lastIndexOf(",");
+      const memory = /([\d.]+)\s*MiB/i.exec(line.slice(cut + 1));
+      return { name: (cut < 0 ? line : line.slice(0, cut)).trim(), memoryMiB: memory ? Math.round(Number(memory[1])) : 0 };
+    });
+}

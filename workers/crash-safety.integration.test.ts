@@ -1,0 +1,100 @@
+// Several workers on one database: a job is claimed once per attempt, a silent worker's job is
+// taken back, and GPU jobs go only to workers that have GPUs.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enqueue, getJobOrThrow, markRunning, requeueStaleJobs } from "../server/jobs/service";
+import { createBoss } from "../server/queue";
+import { createTestDeps, type TestDeps } from "../server/test/harness";
+import { startWorker, type RunningWorker } from "./worker";
+
+async function waitFor<T>(fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const cpuOnly = { cpus: 2, memoryBytes: 4 * 2 ** 30, gpus: [] };
+const oneGpu = { cpus: 2, memoryBytes: 4 * 2 ** 30, gpus: [{ name: "Test GPU", memoryMiB: 1024 }] };
+
+describe("several workers, one database", () => {
+  let deps: TestDeps;
+  let sender: ReturnType<typeof createBoss>;
+  let workers: RunningWorker[] = [];
+  const terminal = (id: string) => waitFor(() => getJobOrThrow(deps.db, id), (j) => ["succeeded", "failed", "cancelled"].includes(j.state));
+
+  beforeAll(async () => {
+    deps = createTestDeps();
+    sender = createBoss(deps.databaseUrl, "rlhf-test-sender");
+    await sender.start();
+    const common = { databaseUrl: deps.databaseUrl, heartbeatMs: 100, pollingIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 5 };
+    workers = [await startWorker({ ...common, workerId: "cpu-worker", capabilities: cpuOnly }), await startWorker({ ...common, workerId: "gpu-worker", capabilities: oneGpu })];
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await sender.stop({ graceful: false, wait: true });
+    await deps.db.$disconnect();
+  });
+
+  it("each worker advertises what it can run", async () => {
+    const rows = await deps.db.worker.findMany({ where: { id: { in: ["cpu-worker", "gpu-worker"] } }, orderBy: { id: "asc" } });
+    expect(rows.map((r) => [r.id, r.capabilities])).toEqual([
+      ["cpu-worker", cpuOnly],
+      ["gpu-worker", oneGpu],
+    ]);
+    const before = rows[0]!.lastSeenAt;
+    await waitFor(() => deps.db.worker.findUniqueOrThrow({ where: { id: "cpu-worker" } }), (w) => w.lastSeenAt > before);
+  });
+
+  it("runs every job exactly once when two workers share the queue", async () => {
+    const queued = await Promise.all(Array.from({ length: 8 }, (_, i) => enqueue({ db: deps.db, boss: sender }, "ping", { message: `m${i}` })));
+    const jobs = await Promise.all(queued.map((q) => terminal(q.id)));
+    for (const job of jobs) {
+      expect(job.state).toBe("succeeded");
+      expect(job.attempt).toBe(1);
+      expect(job.events.map((e) => e.to)).toEqual(["queued", "running", "succeeded"]);
+      // The worker that claimed it is the one that finished it.
+      expect(job.events[2]?.workerId).toBe(job.events[1]?.workerId);
+    }
+  });
+
+  it("sends a job that needs a GPU only to a worker that has one", async () => {
+    const queued = await Promise.all(Array.from({ length: 4 }, () => enqueue({ db: deps.db, boss: sender }, "ping", { message: "gpu" }, { gpus: 1 })));
+    for (const q of queued) {
+      const job = await terminal(q.id);
+      expect(job).toMatchObject({ state: "succeeded", gpus: 1, workerId: "gpu-worker" });
+    }
+    await expect(enqueue({ db: deps.db, boss: sender }, "ping", {}, { gpus: -1 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
+
+  it("claims a queued job once, however many messages race for it, and only through its current message", async () => {
+    const job = await deps.db.job.create({ data: { kind: "stale-test", payload: {}, bossJobId: "current" } });
+    expect(await markRunning(deps.db, job.id, "w-old", "stale-message")).toBeNull();
+    const claims = await Promise.all(["w1", "w2", "w3", "w4"].map((w) => markRunning(deps.db, job.id, w, "current")));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    const events = await deps.db.jobEvent.findMany({ where: { jobId: job.id } });
+    expect(events.map((e) => e.to)).toEqual(["running"]);
+  });
+
+  it("takes back a job whose worker went silent, once even when sweepers race, and fails it when attempts are used up", async () => {
+    const old = new Date(Date.now() - 120_000);
+    const running = { kind: "ping", payload: { message: "lost" }, state: "running" as const, workerId: "dead-worker", heartbeatAt: old, bossJobId: crypto.randomUUID() };
+    const again = await deps.db.job.create({ data: { ...running, attempt: 1, maxAttempts: 2 } });
+    const spent = await deps.db.job.create({ data: { ...running, attempt: 2, maxAttempts: 2 } });
+    const swept = (await Promise.all([1, 2, 3].map(() => requeueStaleJobs({ db: deps.db, boss: sender }, { timeoutSeconds: 60 })))).flat();
+    expect(swept.map((s) => s.id).sort()).toEqual([again.id, spent.id].sort());
+
+    const failed = await getJobOrThrow(deps.db, spent.id);
+    expect(failed.state).toBe("failed");
+    expect(failed.error).toMatch(/The worker dead-worker stopped responding \(no heartbeat for 60 s\); no attempts left/);
+    expect(failed.events.map((e) => [e.from, e.to])).toEqual([["running", "failed"]]);
+
+    // The fresh message is delivered to a live worker, which runs the second attempt.
+    const done = await terminal(again.id);
+    expect(done).toMatchObject({ state: "succeeded", attempt: 2 });
+    expect(done.events.map((e) => e.to)).toEqual(["queued", "running", "succeeded"]);
+    expect(done.events[0]?.message).toMatch(/dead-worker stopped responding.*queued again/);
+  });
+});

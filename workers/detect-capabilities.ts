@@ -1,0 +1,14 @@
+import { execFile } from "node:child_process";
+import os from "node:os";
+import { promisify } from "node:util";
+import { parseNvidiaSmi, type Capabilities } from "../server/workers/capabilities";
+
+/** What this machine offers: its GPUs when nvidia-smi answers, and always its CPUs and memory. */
+export async function detectCapabilities(): Promise<Capabilities> {
+  const gpus = await promisify(execFile)("nvidia-smi", ["--query-gpu=name,memory.total", "--format=csv,noheader"], { timeout: 10_000 }).then(
+    ({ stdout }) => parseNvidiaSmi(stdout),
+    // No driver, no GPU: a CPU worker.
+    () => [],
+  );
+  return { cpus: os.availableParallelism(), memoryBytes: os.totalmem(), gpus };
+}

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import type { Prisma } from "../../server/generated/prisma/client";
+import { minilmEncoder } from "../../server/models/builtin-models";
+import { registerModelVersion } from "../../server/models/service";
+import { resolveModel, resolveSnapshot } from "../training/inputs";
+import { readsFormats, safetyConfig, ZSafetyOverrides } from "../training/trainer-config";
+import { asJson, defineTrainerJob, finalModelDir } from "../training/trainer-job";
+
+/** The safety model (prompt-policy and rubric classifiers, optional cost head) from the annotators' safety labels. */
+export const trainSafetyJob = defineTrainerJob({
+  name: "train_safety",
+  command: "safety",
+  payload: z.strictObject({
+    snapshotId: z.uuid("snapshotId must be a snapshot's id"),
+    /** The backbone: a base encoder or an earlier safety model. Default: the built-in MiniLM encoder (pinned at enqueue). */
+    baseModelId: z.uuid("baseModelId must be a model version's id").optional(),
+    name: z.string().trim().min(1).max(200).optional(),
+    config: ZSafetyOverrides.default({}),
+  }),
+  resolve: async (payload, deps) => {
+    const snapshot = await resolveSnapshot(deps, payload.snapshotId, { formats: readsFormats.safety, role: "the safety model's training data" });
+    const base = await resolveModel(deps, payload.baseModelId, { kinds: ["base", "safety"], role: "the safety model's backbone", default: minilmEncoder });
+    return { payload: { ...payload, baseModelId: base.id }, inputs: { snapshot, base } };
+  },
+  config: ({ payload, inputs, outputDir }) => safetyConfig({ snapshotFile: inputs.snapshot.file, snapshotFormat: inputs.snapshot.format, modelDir: inputs.base.dir, outputDir }, payload.config),
+  register: async (run, ctx) => {
+    const model = await finalModelDir(run);
+    const version = await registerModelVersion(ctx.db, {
+      kind: "safety",
+      name: run.payload.name ?? `safety-${ctx.jobId.slice(0, 8)}`,
+      path: model.rel,
+      jobId: ctx.jobId,
+      parentId: run.inputs.base.id,
+      snapshotId: run.inputs.snapshot.id,
+      projectId: run.inputs.snapshot.projectId,
+      eval: asJson({ ...run.report.lastEval, summary: run.summary }),
+      config: run.config as Prisma.InputJsonValue,
+    });
+    return { modelVersionId: version.id, summary: run.summary };
+  },
+});

@@ -1,0 +1,141 @@
+// The online loop end to end on tiny models: train_reward → ppo with it → generate new tasks from
+// the PPO policy; evaluate; and the inputs each kind refuses before anything is queued.
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdir, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ZExportRequest } from "../../server/export/filter";
+import { createSnapshot } from "../../server/export/snapshots";
+import { enqueue, getJobOrThrow } from "../../server/jobs/service";
+import { createBoss } from "../../server/queue";
+import type { StoragePaths } from "../../server/storage";
+import { createTestDeps, createUser, type TestDeps } from "../../server/test/harness";
+import type { JobKind } from "../jobs/registry";
+import { startWorker, type RunningWorker } from "../worker";
+import { trainerDir } from "./trainer-process";
+import { labelledProject, waitFor } from "./test-fixtures";
+
+const python = path.resolve(".venv/bin/python");
+const words = ["question", "good", "bad", "answer", "helpful", "rude", "hello", "world"];
+
+describe("the online loop", () => {
+  let deps: TestDeps;
+  let worker: RunningWorker;
+  let sender: ReturnType<typeof createBoss>;
+  let paths: StoragePaths;
+  let admin: Awaited<ReturnType<typeof createUser>>;
+  let rankingsId: string;
+  let pairsId: string;
+  let encoderId: string;
+  let policyId: string;
+  const send = <K extends JobKind>(kind: K, payload: Parameters<typeof enqueue<K>>[2]) => enqueue({ db: deps.db, boss: sender, paths }, kind, payload, { createdById: admin.id });
+  const finished = (id: string) => waitFor(`job ${id} to finish`, () => getJobOrThrow(deps.db, id), (j) => ["succeeded", "failed", "cancelled"].includes(j.state));
+
+  beforeAll(async () => {
+    deps = createTestDeps();
+    const root = await mkdtemp(path.join(tmpdir(), "rlhf-loop-"));
+    paths = { artifactDir: path.join(root, "artifacts"), modelsDir: path.join(root, "models") };
+    await mkdir(paths.modelsDir, { recursive: true });
+    const encoderDir = path.join(root, "tiny-encoder");
+    const policyDir = path.join(root, "tiny-policy");
+    await promisify(execFile)(
+      python,
+      ["-c", `from trainer.tiny import make_tiny_causal_lm, make_tiny_encoder; w = ${JSON.stringify(words)}; make_tiny_encoder(${JSON.stringify(encoderDir)}, w); make_tiny_causal_lm(${JSON.stringify(policyDir)}, w)`],
+      { cwd: trainerDir() },
+    );
+    encoderId = (await deps.db.modelVersion.create({ data: { kind: "base", name: `tiny-encoder-${randomUUID()}`, path: encoderDir } })).id;
+    policyId = (await deps.db.modelVersion.create({ data: { kind: "policy", name: `tiny-policy-${randomUUID()}`, path: policyDir } })).id;
+    admin = await createUser(deps, "admin");
+    const project = await labelledProject(deps, 6);
+    rankingsId = (await createSnapshot(deps.db, { projectId: project.id, request: ZExportRequest.parse({ format: "rankings" }), artifactDir: paths.artifactDir, createdById: admin.id })).id;
+    pairsId = (await createSnapshot(deps.db, { projectId: project.id, request: ZExportRequest.parse({ format: "pairs" }), artifactDir: paths.artifactDir, createdById: admin.id })).id;
+    sender = createBoss(deps.databaseUrl, "rlhf-test-sender");
+    await sender.start();
+    worker = await startWorker({ databaseUrl: deps.databaseUrl, workerId: "loop-worker", heartbeatMs: 200, pollingIntervalSeconds: 0.5, paths, trainerPython: python });
+  }, 120_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await sender?.stop({ graceful: false, wait: true });
+    await deps?.db.$disconnect();
+  });
+
+  it("trains a reward model, runs PPO with it, and generates K-response tasks from the new policy", async () => {
+    const rewardJob = await finished((await send("train_reward", { snapshotId: rankingsId, baseModelId: encoderId, config: { epochs: 1, batch_size: 4, eval_fraction: 0, device: "cpu", lr: 1e-3 } })).id);
+    expect(rewardJob.error).toBeNull();
+    const reward = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: rewardJob.id, kind: "reward" } });
+
+    const ppoQueued = await send("ppo", {
+      policyModelId: policyId,
+      rewardModelId: reward.id,
+      promptsSnapshotId: rankingsId,
+      config: { steps: 2, batch_size: 2, mini_batch_size: 2, ppo_epochs: 1, max_new_tokens: 4, eval_every: 100, checkpoint_every: 100, device: "cpu" },
+    });
+    const ppoJob = await finished(ppoQueued.id);
+    expect(ppoJob.error).toBeNull();
+    expect(ppoJob.state).toBe("succeeded");
+    const policy = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: ppoJob.id } });
+    expect(policy).toMatchObject({ kind: "policy", parentId: policyId, rewardModelId: reward.id, safetyModelId: null, snapshotId: rankingsId, path: `runs/${ppoJob.id}/model` });
+    expect(ppoJob.result).toMatchObject({ modelVersionId: policy.id });
+
+    // K comes from the target project: 3 responses per task here.
+    const target = await deps.db.project.create({ data: { name: `generated-${randomUUID()}`, k: 3, overlap: 1 } });
+    const prompts = ["hello world", "good question", "helpful answer", "rude question"];
+    const genJob = await finished((await send("generate", { policyModelId: policy.id, projectId: target.id, prompts, config: { max_new_tokens: 8, device: "cpu" } })).id);
+    expect(genJob.error).toBeNull();
+    const result = genJob.result as { tasksCreated: number; prompts: number; skipped: unknown[]; duplicates: number };
+    expect(result.prompts).toBe(prompts.length);
+    // A prompt whose samples came out empty or identical is skipped (reported), never half-imported.
+    expect(result.tasksCreated + result.skipped.length + result.duplicates).toBe(prompts.length);
+    expect(result.tasksCreated).toBeGreaterThan(0);
+    const tasks = await deps.db.task.findMany({ where: { projectId: target.id }, select: { prompt: { select: { source: true } }, responses: { select: { model: true } } } });
+    expect(tasks).toHaveLength(result.tasksCreated);
+    for (const task of tasks) {
+      expect(task.prompt.source).toBe("model_generated");
+      expect(task.responses.map((r) => r.model)).toEqual([policy.id, policy.id, policy.id]);
+    }
+  }, 180_000);
+
+  it("evaluates a reward model on a pairs snapshot and stores the result on the model version", async () => {
+    const rewardJob = await finished((await send("train_reward", { snapshotId: pairsId, baseModelId: encoderId, config: { epochs: 1, batch_size: 4, eval_fraction: 0, device: "cpu" } })).id);
+    const reward = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: rewardJob.id, kind: "reward" } });
+    const job = await finished((await send("evaluate", { rewardModelId: reward.id, pairsSnapshotId: pairsId, config: { device: "cpu" } })).id);
+    expect(job.error).toBeNull();
+    expect(job.result).toMatchObject({ eval: { pair_accuracy: expect.any(Number) }, evaluatedModelVersionIds: [reward.id] });
+    const stored = await deps.db.modelVersion.findUniqueOrThrow({ where: { id: reward.id } });
+    expect(stored.eval).toMatchObject({ evaluations: { [job.id]: { results: { pair_accuracy: expect.any(Number) }, pairsSnapshotId: pairsId } } });
+  }, 120_000);
+
+  it("refuses missing, wrong-kind and empty inputs before anything is queued, saying what is wrong", async () => {
+    const project = await deps.db.project.findFirstOrThrow({ where: { snapshots: { some: { id: rankingsId } } }, select: { id: true } });
+    const empty = await createSnapshot(deps.db, { projectId: project.id, request: ZExportRequest.parse({ format: "rankings", promptPolicy: "disallowed" }), artifactDir: paths.artifactDir });
+    const missing = randomUUID();
+    const before = await deps.db.job.count();
+    const refused = (attempt: () => Promise<unknown>) => attempt().then(() => null, (e: unknown) => e as { code: string; message: string });
+    const cases: [() => Promise<unknown>, string, RegExp][] = [
+      [() => send("ppo", { policyModelId: policyId, rewardModelId: missing, promptsSnapshotId: rankingsId }), "NOT_FOUND", new RegExp(`No model version ${missing} \\(the reward model\\)`)],
+      [() => send("ppo", { policyModelId: policyId, rewardModelId: encoderId, promptsSnapshotId: rankingsId }), "BAD_REQUEST", /is a base model; the reward model must be reward/],
+      [() => send("ppo", { policyModelId: encoderId, rewardModelId: encoderId, promptsSnapshotId: rankingsId }), "BAD_REQUEST", /the policy to train must be policy or sft/],
+      [() => send("ppo", { policyModelId: policyId, rewardModelId: encoderId, promptsSnapshotId: empty.id }), "BAD_REQUEST", /is empty/],
+      [() => send("ppo", { policyModelId: policyId, rewardModelId: encoderId, promptsSnapshotId: rankingsId, config: { steps: 0 } }), "BAD_REQUEST", /config\.steps/],
+      [() => send("generate", { policyModelId: policyId, projectId: missing, prompts: ["hello"] }), "NOT_FOUND", /No active project/],
+      [() => send("generate", { policyModelId: policyId, projectId: project.id }), "BAD_REQUEST", /snapshotId or a prompts list/],
+      [() => send("generate", { policyModelId: policyId, projectId: project.id, snapshotId: empty.id }), "BAD_REQUEST", /is empty/],
+      [() => send("generate", { policyModelId: policyId, projectId: project.id, prompts: ["hello"], config: { num_samples: 9 } as never }), "BAD_REQUEST", /num_samples/],
+      [() => send("evaluate", { rewardModelId: encoderId, pairsSnapshotId: pairsId }), "BAD_REQUEST", /the reward model to evaluate must be reward/],
+      [() => send("evaluate", { rewardModelId: encoderId, pairsSnapshotId: rankingsId }), "BAD_REQUEST", /rankings format; the pairs to score must be pairs/],
+      [() => send("evaluate", { policyModelId: policyId }), "BAD_REQUEST", /Evaluate a reward model on a pairs snapshot/],
+      [() => send("train_safety", { snapshotId: missing }), "NOT_FOUND", new RegExp(`No snapshot ${missing}`)],
+      [() => send("train_sft", { snapshotId: rankingsId, baseModelId: policyId }), "BAD_REQUEST", /rankings format; the demonstrations must be sft/],
+    ];
+    for (const [attempt, code, message] of cases) {
+      const err = await refused(attempt);
+      expect(err, String(message)).toMatchObject({ code });
+      expect(err?.message).toMatch(message);
+    }
+    expect(await deps.db.job.count()).toBe(before);
+  });
+});
