@@ -29,6 +29,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
                   <Link href="/review">Review</Link>
                 </>
               )}
+              {user?.role === "admin" && <Link href="/admin/runs">Runs</Link>}
               {user?.role === "admin" && <Link href="/admin">Admin</Link>}
               <div className="ml-auto flex items-center gap-3 text-sm">
                 {user ? (

@@ -29,6 +29,8 @@ const declared: Record<string, Access> = {
   "jobs.enqueuePing": "admin",
   "jobs.cancel": "admin",
   "runs.start": "admin",
+  "runs.list": "admin",
+  "runs.get": "admin",
   "runs.metrics": "admin",
   "models.list": "admin",
   "annotation.next": "annotator",

@@ -11,3 +11,8 @@ export const ZRunMetricsInput = z.object({
   /** Only points after this step (for polling a live run). */
   afterStep: z.int().min(0).optional(),
 });
+
+export const ZListRunsInput = z.object({ limit: z.int().min(1).max(200).default(50) });
+export type TListRunsInput = z.infer<typeof ZListRunsInput>;
+
+export const ZRunIdInput = z.object({ jobId: z.uuid("jobId must be a UUID") });

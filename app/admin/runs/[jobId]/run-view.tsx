@@ -1,0 +1,238 @@
+"use client";
+
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useState } from "react";
+import { dateTime, shortId } from "../../../components/format";
+import { ErrorText, Panel } from "../../../components/panel";
+import { useTRPC } from "../../../trpc/client";
+import { MetricChart } from "../metric-chart";
+import { lastStep, mergeSeries, metricNames, type Series } from "../metric-series";
+import { isActive, ProgressBar, StateBadge, Timing } from "../run-format";
+import { useNow } from "../runs-list";
+
+const pollMs = 1500;
+
+/**
+ * A run's metrics, kept up to date while it is live: each poll asks only for points after the last
+ * step seen and merges them. Once the run ends, one full read replaces the increments.
+ */
+function useRunMetrics(jobId: string | undefined, live: boolean) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const queryKey = ["run-metrics", jobId, live] as const;
+  return useQuery({
+    queryKey,
+    enabled: jobId !== undefined,
+    refetchInterval: live ? pollMs : false,
+    placeholderData: keepPreviousData,
+    queryFn: async (): Promise<Series> => {
+      const prev = queryClient.getQueryData<Series>(queryKey);
+      const cursor = live && prev ? lastStep(prev) : undefined;
+      const fresh = await queryClient.fetchQuery({
+        ...trpc.runs.metrics.queryOptions({ jobId: jobId!, ...(cursor === undefined ? {} : { afterStep: cursor }) }),
+        staleTime: 0,
+      });
+      return prev && cursor !== undefined ? mergeSeries(prev, fresh) : fresh;
+    },
+  });
+}
+
+const colours = { this: "#2563eb", other: "#ea580c" };
+
+export function RunView({ jobId }: { jobId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const run = useQuery({
+    ...trpc.runs.get.queryOptions({ jobId }),
+    refetchInterval: (query) => (query.state.data && !isActive(query.state.data.state) ? false : pollMs),
+  });
+  const live = run.data ? isActive(run.data.state) : true;
+  const now = useNow(live);
+  const metrics = useRunMetrics(jobId, live);
+
+  const [otherId, setOtherId] = useState("");
+  const runs = useQuery({ ...trpc.runs.list.queryOptions({ limit: 100 }), enabled: true });
+  const other = runs.data?.find((r) => r.id === otherId);
+  const otherMetrics = useRunMetrics(otherId || undefined, other ? isActive(other.state) : false);
+
+  const cancel = useMutation(
+    trpc.jobs.cancel.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.runs.get.queryKey({ jobId }) }),
+    }),
+  );
+
+  if (run.error) return <ErrorText message={run.error.message} />;
+  if (!run.data) return <p className="text-sm text-slate-500">Loading run…</p>;
+  const r = run.data;
+  const series = metrics.data ?? {};
+  const otherSeries = otherId ? (otherMetrics.data ?? {}) : undefined;
+  const names = metricNames(series, otherSeries);
+
+  return (
+    <>
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <div>
+          <Link href="/admin/runs" className="text-sm text-slate-500 hover:text-slate-800">
+            ← Runs
+          </Link>
+          <h1>
+            {r.kind} run <span className="font-mono">{shortId(r.id)}</span>
+          </h1>
+        </div>
+        {isActive(r.state) && (
+          <button
+            type="button"
+            disabled={cancel.isPending}
+            onClick={() => cancel.mutate({ id: r.id })}
+            className="rounded border border-red-300 px-3 py-1 text-sm text-red-700 hover:bg-red-50"
+          >
+            Cancel run
+          </button>
+        )}
+      </div>
+      <ErrorText message={cancel.error?.message} />
+
+      <Panel title="Status">
+        <div className="flex flex-wrap items-center gap-6 text-sm">
+          <StateBadge state={r.state} />
+          <ProgressBar progress={r.progress} state={r.state} />
+          <span className="text-slate-600" data-testid="run-step">
+            step {r.step ?? 0}
+            {r.totalSteps ? ` / ${r.totalSteps}` : ""}
+          </span>
+          <Timing run={r} now={now} />
+          <span className="text-slate-600">
+            attempt {r.attempt}/{r.maxAttempts}
+          </span>
+          <span className="font-mono text-xs text-slate-500">{r.workerId ?? "no worker yet"}</span>
+        </div>
+        {r.error && (
+          <div role="alert" className="rounded border border-red-200 bg-red-50 p-3" data-testid="run-error">
+            <p className="mb-1 text-sm font-medium text-red-800">{r.state === "failed" ? "The run failed" : "The last attempt failed"}</p>
+            <pre className="max-h-64 overflow-auto whitespace-pre-wrap text-xs text-red-900">{r.error}</pre>
+          </div>
+        )}
+      </Panel>
+
+      <Panel
+        title="Metrics"
+        actions={
+          <label className="flex items-center gap-2 text-sm text-slate-600">
+            Compare with
+            <select className="rounded border border-slate-300 px-2 py-1 text-sm" value={otherId} onChange={(e) => setOtherId(e.target.value)} aria-label="Compare with run">
+              <option value="">no other run</option>
+              {runs.data
+                ?.filter((o) => o.id !== r.id)
+                .map((o) => (
+                  <option key={o.id} value={o.id}>
+                    {shortId(o.id)} · {o.kind} · {o.state} · {dateTime(o.createdAt)}
+                  </option>
+                ))}
+            </select>
+          </label>
+        }
+      >
+        <ErrorText message={metrics.error?.message ?? otherMetrics.error?.message} />
+        {names.length === 0 ? (
+          <p className="text-sm text-slate-500">{live ? "Waiting for the trainer's first metrics…" : "This run reported no metrics."}</p>
+        ) : (
+          <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
+            {names.map((name) => (
+              <MetricChart
+                key={name}
+                name={name}
+                runs={[
+                  { key: "this", label: shortId(r.id), colour: colours.this, points: series[name] ?? [] },
+                  ...(otherSeries ? [{ key: "other", label: shortId(otherId), colour: colours.other, points: otherSeries[name] ?? [] }] : []),
+                ]}
+              />
+            ))}
+          </div>
+        )}
+      </Panel>
+
+      <Panel title="Outputs">
+        {r.outputs.length === 0 ? (
+          <p className="text-sm text-slate-500">{r.state === "succeeded" ? "No model was registered." : "Models appear here when the run succeeds."}</p>
+        ) : (
+          <table className="w-full text-left text-sm">
+            <thead className="border-b text-slate-500">
+              <tr>
+                <th className="py-2">Model version</th>
+                <th>Kind</th>
+                <th>Eval</th>
+                <th>Path</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.outputs.map((m) => (
+                <tr key={m.id} className="border-b last:border-0" data-testid="run-output">
+                  <td className="py-2">{m.name}</td>
+                  <td>{m.kind}</td>
+                  <td className="text-xs">{evalSummary(m.eval)}</td>
+                  <td className="font-mono text-xs">{m.path}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Panel>
+
+      <Panel title="Inputs and config">
+        <dl className="grid grid-cols-[max-content_1fr] gap-x-6 gap-y-1 text-sm">
+          <dt className="text-slate-500">Created</dt>
+          <dd>
+            {dateTime(r.createdAt)} by {r.createdBy?.email ?? "—"}
+          </dd>
+          {r.inputs.snapshot && (
+            <>
+              <dt className="text-slate-500">Snapshot</dt>
+              <dd>
+                {"project" in r.inputs.snapshot
+                  ? `${r.inputs.snapshot.project.name} · ${r.inputs.snapshot.format} · ${r.inputs.snapshot.aggregate} · ${r.inputs.snapshot.rowCount} rows (${shortId(r.inputs.snapshot.id)})`
+                  : `${shortId(r.inputs.snapshot.id)} (no longer exists)`}
+              </dd>
+            </>
+          )}
+          {r.inputs.models.map((m) => (
+            <div key={m.role} className="contents">
+              <dt className="text-slate-500">{m.role} model</dt>
+              <dd>{m.name ? `${m.name} (${m.kind})` : `${shortId(m.id)} (no longer exists)`}</dd>
+            </div>
+          ))}
+          {r.outputDir && (
+            <>
+              <dt className="text-slate-500">Run folder</dt>
+              <dd className="font-mono text-xs">{r.outputDir}</dd>
+            </>
+          )}
+        </dl>
+        <div>
+          <h3 className="mb-1 text-sm font-medium text-slate-700">Config overrides</h3>
+          <pre className="overflow-auto rounded bg-slate-50 p-3 text-xs" data-testid="run-config">
+            {JSON.stringify(r.inputs.config, null, 2)}
+          </pre>
+        </div>
+      </Panel>
+
+      <Panel title="Log tail">
+        {r.logTail ? (
+          <pre className="max-h-80 overflow-auto whitespace-pre-wrap rounded bg-slate-900 p-3 text-xs text-slate-100">{r.logTail}</pre>
+        ) : (
+          <p className="text-sm text-slate-500">No log lines yet.</p>
+        )}
+      </Panel>
+    </>
+  );
+}
+
+/** The eval numbers a model version was registered with, in one line. */
+function evalSummary(evalJson: unknown): string {
+  if (!evalJson || typeof evalJson !== "object") return "–";
+  const parts = Object.entries(evalJson as Record<string, unknown>)
+    .filter(([, v]) => typeof v === "number")
+    .slice(0, 4)
+    .map(([k, v]) => `${k} ${Number((v as number).toPrecision(3))}`);
+  return parts.length ? parts.join(" · ") : "–";
+}

@@ -1,0 +1,97 @@
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { nextAssignment, submitAnnotation } from "../server/annotation/service";
+import type { Db } from "../server/db";
+import { callTrpc, expect, seedProject, signInThroughApi, test } from "./fixtures";
+
+const words = ["question", "good", "bad", "answer", "helpful", "rude"];
+
+/** A tiny encoder built by the trainer package, registered as a base model version. */
+async function registerTinyEncoder(db: Db) {
+  const dir = path.join(await mkdtemp(path.join(tmpdir(), "rlhf-e2e-model-")), "tiny-encoder");
+  await promisify(execFile)(path.resolve(".venv/bin/python"), ["-c", `from trainer.tiny import make_tiny_encoder; make_tiny_encoder(${JSON.stringify(dir)}, ${JSON.stringify(words)})`], {
+    cwd: path.resolve("workers/trainer"),
+  });
+  return db.modelVersion.create({ data: { kind: "base", name: `tiny-e2e-${randomUUID().slice(0, 8)}`, path: dir }, select: { id: true, name: true } });
+}
+
+/** Ranks every task of the project as one annotator: the good answer above the bad one. */
+async function rankAll(db: Db, projectId: string, annotatorId: string) {
+  for (;;) {
+    const next = await nextAssignment(db, { projectId, annotatorId });
+    if (!next) return;
+    const { task } = await db.assignment.findUniqueOrThrow({ where: { id: next.assignmentId }, select: { task: { select: { responses: { select: { id: true, content: true } } } } } });
+    const good = task.responses.find((r) => r.content.startsWith("good"))!;
+    const bad = task.responses.find((r) => r !== good)!;
+    await submitAnnotation(db, {
+      assignmentId: next.assignmentId,
+      annotatorId,
+      idempotencyKey: randomUUID(),
+      labels: { ranking: { groups: [[good.id], [bad.id]], strengths: ["clear"] }, promptPolicy: "allowed", harmCategory: null, rubric: {}, flags: {}, rationale: null },
+      timeSpentMs: 1000,
+    });
+  }
+}
+
+test("an admin starts a reward-model run from the console and watches it train to completion", async ({ page, baseURL, db, makeUser }) => {
+  test.setTimeout(90_000);
+  const rows = Array.from({ length: 8 }, (_, i) => ({ prompt: `question ${i}`, responses: ["good helpful answer", "bad rude answer"] }));
+  const [model, labelled, unlabelled, annotator, admin] = await Promise.all([
+    registerTinyEncoder(db),
+    seedProject(db, { k: 2, rows }),
+    seedProject(db, { k: 2, rows: rows.slice(0, 2) }),
+    makeUser("annotator"),
+    makeUser("admin"),
+  ]);
+  await rankAll(db, labelled.projectId, annotator.id);
+  await signInThroughApi(page, baseURL!, admin.email, admin.password);
+  // Snapshots through the exports API, so they land in the server's artifact directory.
+  await callTrpc(page.request, "exports.createSnapshot", { projectId: labelled.projectId, request: { format: "rankings" } });
+  await callTrpc(page.request, "exports.createSnapshot", { projectId: unlabelled.projectId, request: { format: "rankings" } });
+
+  await page.goto("/admin");
+  await page.getByRole("link", { name: "Runs" }).click();
+  await expect(page.getByRole("heading", { name: "New reward-model run" })).toBeVisible();
+
+  // Bad input is refused in the form: first by the form itself, then by the server, before anything is queued.
+  await page.getByRole("button", { name: "Start run" }).click();
+  await expect(page.getByText("Choose a project")).toBeVisible();
+  await page.getByLabel("Project").selectOption({ label: unlabelled.name });
+  await page.getByLabel("Snapshot").selectOption({ index: 1 });
+  await page.getByLabel("Learning rate").fill("2");
+  await page.getByRole("button", { name: "Start run" }).click();
+  await expect(page.getByText("Learning rate must be a number in (0, 1]")).toBeVisible();
+  await page.getByLabel("Learning rate").fill("0.001");
+  await page.getByRole("button", { name: "Start run" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: /is empty/ })).toBeVisible();
+  expect(await db.job.count({ where: { kind: "train_reward", createdById: admin.id } })).toBe(0);
+
+  await page.getByLabel("Project").selectOption({ label: labelled.name });
+  await page.getByLabel("Snapshot").selectOption({ index: 1 });
+  await page.getByLabel("Base model").selectOption({ label: `${model.name} (base)` });
+  await page.getByLabel("Epochs").fill("4");
+  await page.getByLabel("Batch size").fill("2");
+  await page.getByRole("button", { name: "Start run" }).click();
+
+  await expect(page).toHaveURL(/\/admin\/runs\/[0-9a-f-]{36}$/);
+  const progress = page.getByTestId("run-progress");
+  await expect(progress).toBeVisible();
+  await expect(page.getByTestId("run-state")).toHaveText(/queued|running|succeeded/);
+  // Updates arrive without a reload: the state turns to succeeded, the bar fills, the loss curve has points.
+  await expect(page.getByTestId("run-state")).toHaveText("succeeded", { timeout: 60_000 });
+  await expect(progress).toHaveAttribute("aria-valuenow", "100");
+  const loss = page.locator('[data-testid="metric-chart"][data-metric="train/loss"]');
+  await expect(loss).toBeVisible();
+  await expect.poll(async () => Number(await loss.getAttribute("data-points"))).toBeGreaterThan(1);
+  await expect(loss.locator(".recharts-line path").first()).toBeVisible();
+  await expect(page.getByTestId("run-output")).toContainText("reward");
+
+  // The run is listed with its inputs.
+  await page.getByRole("link", { name: "← Runs" }).click();
+  await expect(page.getByTestId("run-row").first()).toContainText(labelled.name);
+  await expect(page.getByTestId("run-row").first().getByTestId("run-state")).toHaveText("succeeded");
+});
