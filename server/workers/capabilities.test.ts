@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canRun, parseNvidiaSmi, queueNameFor, queuesFor } from "./capabilities";
+import { canRun, parseNvidiaSmi, queueNameFor, queuesFor, visibleGpus } from "./capabilities";
 
 describe("worker capabilities", () => {
   it("parses nvidia-smi's csv into GPUs with their memory", () => {
@@ -21,5 +21,13 @@ describe("worker capabilities", () => {
     expect(canRun({ gpus: [] }, 0)).toBe(true);
     expect(canRun({ gpus: [] }, 1)).toBe(false);
     expect(canRun({ gpus: [{ name: "g", memoryMiB: 1 }, { name: "g", memoryMiB: 1 }] }, 2)).toBe(true);
+  });
+  it("keeps only the GPUs CUDA_VISIBLE_DEVICES names", () => {
+    const gpus = [0, 1, 2, 3].map((i) => ({ name: `GPU ${i}`, memoryMiB: 81_559 }));
+    expect(visibleGpus(gpus, undefined)).toHaveLength(4);
+    expect(visibleGpus(gpus, "2,3").map((g) => g.name)).toEqual(["GPU 2", "GPU 3"]);
+    expect(visibleGpus(gpus, "")).toEqual([]);
+    expect(visibleGpus(gpus, "-1")).toEqual([]);
+    expect(visibleGpus(gpus, "1,9").map((g) => g.name)).toEqual(["GPU 1"]);
   });
 });

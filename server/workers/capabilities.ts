@@ -30,3 +30,19 @@ export function parseNvidiaSmi(output: string): Gpu[] {
       return { name: (cut < 0 ? line : line.slice(0, cut)).trim(), memoryMiB: memory ? Math.round(Number(memory[1])) : 0 };
     });
 }
+
+/**
+ * The GPUs this worker may use: all of them, or those `CUDA_VISIBLE_DEVICES` names by index (the
+ * way to run one worker per GPU group on one machine). "" or "-1" hides every GPU.
+ */
+export function visibleGpus(gpus: Gpu[], cudaVisibleDevices: string | undefined): Gpu[] {
+  if (cudaVisibleDevices === undefined) return gpus;
+  const picked = cudaVisibleDevices
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (picked.length === 0 || picked[0] === "-1") return [];
+  // Indexes only; GPU UUIDs cannot be matched against nvidia-smi's name column, so all are kept.
+  if (!picked.every((s) => /^\d+$/.test(s))) return gpus;
+  return picked.map(Number).filter((i) => i < gpus.length).map((i) => gpus[i]!);
+}
