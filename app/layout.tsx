@@ -30,6 +30,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
                 </>
               )}
               {user?.role === "admin" && <Link href="/admin/runs">Runs</Link>}
+              {user?.role === "admin" && <Link href="/admin/models">Models</Link>}
               {user?.role === "admin" && <Link href="/admin">Admin</Link>}
               <div className="ml-auto flex items-center gap-3 text-sm">
                 {user ? (

@@ -33,6 +33,8 @@ const declared: Record<string, Access> = {
   "runs.get": "admin",
   "runs.metrics": "admin",
   "models.list": "admin",
+  "models.get": "admin",
+  "models.promote": "admin",
   "annotation.next": "annotator",
   "annotation.get": "annotator",
   "annotation.submit": "annotator",

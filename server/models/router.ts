@@ -1,10 +1,13 @@
 import { z } from "zod";
 import { adminProcedure, createTRPCRouter } from "../api/trpc";
 import { ModelKind } from "../generated/prisma/enums";
-import { listModelVersions } from "./service";
+import { ZModelVersionIdInput, ZPromoteModelInput } from "./promote-model.schema";
+import { getModelVersionDetailOrThrow, listRegistry, promoteModelVersion } from "./registry";
 
 export const modelsRouter = createTRPCRouter({
   list: adminProcedure
     .input(z.object({ kind: z.enum(ModelKind).optional(), limit: z.int().min(1).max(500).default(100) }).optional())
-    .query(({ ctx, input }) => listModelVersions(ctx.db, input ?? {})),
+    .query(({ ctx, input }) => listRegistry(ctx.db, input ?? {})),
+  get: adminProcedure.input(ZModelVersionIdInput).query(({ ctx, input }) => getModelVersionDetailOrThrow(ctx.db, input.modelVersionId)),
+  promote: adminProcedure.input(ZPromoteModelInput).mutation(({ ctx, input }) => promoteModelVersion(ctx.db, input, ctx.user.id)),
 });

@@ -1,0 +1,141 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useState } from "react";
+import { shortId } from "../../components/format";
+import { ErrorText } from "../../components/panel";
+import { useTRPC } from "../../trpc/client";
+import { CurrentPolicyBadge, Headline } from "./model-badges";
+
+type Ref = { id: string; name: string; kind: string; jobId: string | null };
+type SnapshotRef = { id: string; format: string; rowCount: number; project: { name: string } };
+
+function ModelLink({ model, role }: { model: Ref; role?: string }) {
+  return (
+    <span className="inline-block rounded border border-slate-300 bg-white px-2 py-1">
+      {role && <span className="text-slate-500">{role}: </span>}
+      {model.name} <span className="text-slate-500">({model.kind})</span>
+      {model.jobId && (
+        <>
+          {" "}
+          <Link href={`/admin/runs/${model.jobId}`} className="font-mono text-blue-700 underline">
+            run {shortId(model.jobId)}
+          </Link>
+        </>
+      )}
+    </span>
+  );
+}
+
+function SnapshotChip({ snapshot }: { snapshot: SnapshotRef }) {
+  return (
+    <span className="inline-block rounded border border-slate-300 bg-white px-2 py-1">
+      <span className="text-slate-500">snapshot: </span>
+      {snapshot.project.name} · {snapshot.format} ({snapshot.rowCount} rows) <span className="font-mono">{shortId(snapshot.id)}</span>
+    </span>
+  );
+}
+
+const arrow = <span className="text-slate-400">→</span>;
+
+export function ModelDetail({ modelVersionId }: { modelVersionId: string }) {
+  const trpc = useTRPC();
+  const detail = useQuery(trpc.models.get.queryOptions({ modelVersionId }));
+  const m = detail.data;
+  if (detail.error) return <ErrorText message={detail.error.message} />;
+  if (!m) return <p className="text-sm text-slate-500">Loading…</p>;
+
+  // Oldest first, so the chain reads like the pipeline: snapshot → reward/safety model → policy.
+  const ancestors = [...m.parents].reverse();
+  const feeders = [m.snapshot, m.rewardModel?.snapshot, m.safetyModel?.snapshot].filter((s): s is NonNullable<typeof s> => Boolean(s));
+  const snapshots = feeders.filter((s, i) => feeders.findIndex((x) => x.id === s.id) === i);
+
+  return (
+    <div className="space-y-3 text-sm" data-testid="model-detail">
+      <div>
+        <h3 className="mb-1 font-medium">Lineage</h3>
+        <div className="flex flex-wrap items-center gap-2" data-testid="lineage">
+          {snapshots.map((s) => (
+            <SnapshotChip key={s.id} snapshot={s} />
+          ))}
+          {snapshots.length > 0 && arrow}
+          {m.rewardModel && <ModelLink model={m.rewardModel} role="reward" />}
+          {m.safetyModel && <ModelLink model={m.safetyModel} role="safety" />}
+          {(m.rewardModel || m.safetyModel) && arrow}
+          {ancestors.map((p) => (
+            <span key={p.id} className="flex items-center gap-2">
+              <ModelLink model={p} role="parent" />
+              {arrow}
+            </span>
+          ))}
+          <ModelLink model={m} />
+        </div>
+      </div>
+      <div>
+        <h3 className="mb-1 font-medium">Eval</h3>
+        <Headline items={m.headline} />
+        {m.eval !== null && (
+          <details className="mt-1">
+            <summary className="cursor-pointer text-slate-500">All results</summary>
+            <pre className="overflow-x-auto text-xs">{JSON.stringify(m.eval, null, 2)}</pre>
+          </details>
+        )}
+      </div>
+      {m.job && (
+        <p>
+          Made by{" "}
+          <Link href={`/admin/runs/${m.job.id}`} className="text-blue-700 underline">
+            {m.job.kind} run {shortId(m.job.id)}
+          </Link>{" "}
+          ({m.job.state})
+        </p>
+      )}
+      {(m.kind === "policy" || m.kind === "sft") && <PromoteForm modelVersionId={m.id} current={m.currentPolicyOf} />}
+    </div>
+  );
+}
+
+function PromoteForm({ modelVersionId, current }: { modelVersionId: string; current: { id: string; name: string }[] }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const projects = useQuery(trpc.projects.all.queryOptions());
+  const [projectId, setProjectId] = useState("");
+  const promote = useMutation(
+    trpc.models.promote.mutationOptions({
+      onSuccess: async () => {
+        await Promise.all([queryClient.invalidateQueries({ queryKey: trpc.models.list.queryKey() }), queryClient.invalidateQueries({ queryKey: trpc.models.get.queryKey() })]);
+      },
+    }),
+  );
+  const active = projects.data?.filter((p) => !p.archivedAt) ?? [];
+  const chosen = projectId || active[0]?.id || "";
+
+  return (
+    <form
+      className="flex flex-wrap items-end gap-2"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (chosen) promote.mutate({ modelVersionId, projectId: chosen });
+      }}
+    >
+      <label className="text-sm">
+        Project
+        <select aria-label="Project to promote for" className="mt-1 block rounded border border-slate-300 px-2 py-1 text-sm" value={chosen} onChange={(e) => setProjectId(e.target.value)}>
+          {active.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit" disabled={!chosen || promote.isPending} className="rounded bg-slate-900 px-4 py-1.5 text-sm text-white hover:bg-slate-700 disabled:opacity-50">
+        Promote to current policy
+      </button>
+      {current.map((p) => (
+        <CurrentPolicyBadge key={p.id} project={p} />
+      ))}
+      <ErrorText message={promote.error?.message} />
+    </form>
+  );
+}

@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { evalHeadline } from "./eval-headline";
+
+describe("eval headline", () => {
+  it("puts accuracy and reward before other numbers and skips the step and non-numbers", () => {
+    expect(evalHeadline({ step: 10, loss: 0.4, pair_accuracy: 0.8, reward_mean: 1.5, summary: { x: 1 }, note: "hi" })).toEqual([
+      { name: "pair_accuracy", value: 0.8 },
+      { name: "reward_mean", value: 1.5 },
+      { name: "loss", value: 0.4 },
+    ]);
+  });
+
+  it("has no headline for a model without eval", () => {
+    expect(evalHeadline(null)).toEqual([]);
+    expect(evalHeadline([1, 2])).toEqual([]);
+  });
+});
