@@ -55,7 +55,7 @@ test("an admin starts a reward-model run from the console and watches it train t
 
   await page.goto("/admin");
   await page.getByRole("link", { name: "Runs" }).click();
-  await expect(page.getByRole("heading", { name: "New reward-model run" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "New run" })).toBeVisible();
 
   // Bad input is refused in the form: first by the form itself, then by the server, before anything is queued.
   await page.getByRole("button", { name: "Start run" }).click();
@@ -94,4 +94,29 @@ test("an admin starts a reward-model run from the console and watches it train t
   await page.getByRole("link", { name: "← Runs" }).click();
   await expect(page.getByTestId("run-row").first()).toContainText(labelled.name);
   await expect(page.getByTestId("run-row").first().getByTestId("run-state")).toHaveText("succeeded");
+});
+
+test("the run form asks each kind for its own inputs and shows the server's refusal", async ({ page, baseURL, db, makeUser }) => {
+  const [project, admin] = await Promise.all([seedProject(db, { k: 3, rows: [{ prompt: "question 0", responses: ["a", "b", "c"] }] }), makeUser("admin")]);
+  await signInThroughApi(page, baseURL!, admin.email, admin.password);
+  await callTrpc(page.request, "exports.createSnapshot", { projectId: project.projectId, request: { format: "rankings" } });
+
+  await page.goto("/admin/runs");
+  await page.getByLabel("Kind").selectOption({ label: "Generate" });
+  await expect(page.getByLabel("Target project (new tasks go here)")).toBeVisible();
+  await expect(page.getByLabel("Epochs")).toHaveCount(0);
+  await page.getByRole("button", { name: "Start run" }).click();
+  await expect(page.getByText("Choose the project the new tasks go to")).toBeVisible();
+
+  await page.getByLabel("Target project (new tasks go here)").selectOption({ label: project.name });
+  await expect(page.getByLabel("Samples per prompt (K)")).toHaveValue("3");
+  await page.getByLabel("Prompts from", { exact: true }).selectOption({ label: "a list (one per line)" });
+  await expect(page.getByLabel("Prompts (one per line)")).toBeVisible();
+  await page.getByLabel("Prompts from", { exact: true }).selectOption({ label: "a snapshot" });
+  await page.getByLabel("Prompts from project").selectOption({ label: project.name });
+  await page.getByLabel("Prompts snapshot").selectOption({ index: 1 });
+  await page.getByRole("button", { name: "Start run" }).click();
+  // The snapshot of an unlabelled project has no prompts: refused by the server, nothing queued.
+  await expect(page.getByRole("alert").filter({ hasText: /is empty/ })).toBeVisible();
+  expect(await db.job.count({ where: { createdById: admin.id } })).toBe(0);
 });

@@ -1,8 +1,23 @@
 import { z } from "zod";
+import { evaluateJob } from "../../workers/jobs/evaluate";
+import { generateJob } from "../../workers/jobs/generate";
+import { ppoJob } from "../../workers/jobs/ppo";
 import { trainRewardJob } from "../../workers/jobs/train-reward";
+import { trainSafetyJob } from "../../workers/jobs/train-safety";
+import { trainSftJob } from "../../workers/jobs/train-sft";
 
-/** A training run to start: the job kind and its payload (validated field by field, so forms can show errors). */
-export const ZStartRunInput = z.discriminatedUnion("kind", [z.object({ kind: z.literal("train_reward"), payload: trainRewardJob.payload })]);
+/**
+ * A run to start: the job kind and its payload, checked with that kind's own schema (field by
+ * field, so forms can show errors); `enqueue` then checks that the inputs exist and fit.
+ */
+export const ZStartRunInput = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("train_reward"), payload: trainRewardJob.payload }),
+  z.object({ kind: z.literal("train_safety"), payload: trainSafetyJob.payload }),
+  z.object({ kind: z.literal("train_sft"), payload: trainSftJob.payload }),
+  z.object({ kind: z.literal("ppo"), payload: ppoJob.payload }),
+  z.object({ kind: z.literal("generate"), payload: generateJob.payload }),
+  z.object({ kind: z.literal("evaluate"), payload: evaluateJob.payload }),
+]);
 export type TStartRunInput = z.infer<typeof ZStartRunInput>;
 
 export const ZRunMetricsInput = z.object({

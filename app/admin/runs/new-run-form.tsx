@@ -1,67 +1,38 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { dateTime, shortId } from "../../components/format";
 import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
+import { Field, inputClass, ModelSelect, ProjectSelect, SnapshotSelect, TextInput } from "./run-form-fields";
+import { buildRunInput, defaultFields, type FieldErrors, type Fields, type FormKind, formKinds, margins, safetyModes } from "./run-payload";
 
-/** The trainer's own defaults (workers/trainer/trainer/commands/reward.py), shown so nothing is hidden. */
-const defaults = { epochs: "1", batchSize: "8", lr: "0.00001", margin: "none" };
-const margins = ["none", "small", "large"] as const;
-const rewardSnapshotFormats = ["rankings", "pairs"];
-
-type Fields = typeof defaults & { projectId: string; snapshotId: string; baseModelId: string; name: string };
-type FieldErrors = Partial<Record<keyof Fields, string>>;
-
-/** Checks the form before it is sent; the server checks again (and that the inputs exist and fit). */
-export function validateRunForm(f: Fields): FieldErrors {
-  const errors: FieldErrors = {};
-  if (!f.projectId) errors.projectId = "Choose a project";
-  if (!f.snapshotId) errors.snapshotId = "Choose a snapshot";
-  const epochs = Number(f.epochs);
-  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000) errors.epochs = "Epochs must be a whole number from 1 to 10000";
-  const batch = Number(f.batchSize);
-  if (!Number.isInteger(batch) || batch < 1 || batch > 65_536) errors.batchSize = "Batch size must be a whole number from 1 to 65536";
-  const lr = Number(f.lr);
-  if (f.lr.trim() === "" || !Number.isFinite(lr) || lr <= 0 || lr > 1) errors.lr = "Learning rate must be a number in (0, 1]";
-  if (!(margins as readonly string[]).includes(f.margin)) errors.margin = "Margin is none, small or large";
-  return errors;
-}
-
-const inputClass = "mt-1 block w-full rounded border border-slate-300 px-2 py-1 text-sm";
-
-function Field({ label, id, error, children }: { label: string; id: string; error?: string; children: React.ReactNode }) {
-  return (
-    <div>
-      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
-        {label}
-      </label>
-      {children}
-      {error && (
-        <p className="mt-1 text-xs text-red-700" data-testid={`${id}-error`}>
-          {error}
-        </p>
-      )}
-    </div>
-  );
-}
+/** Snapshot formats each kind reads (workers/training/trainer-config.ts `readsFormats`). */
+const snapshotFormats: Record<FormKind, readonly string[]> = {
+  train_reward: ["rankings", "pairs"],
+  train_safety: ["rankings", "pairs"],
+  train_sft: ["sft"],
+  ppo: ["rankings", "pairs"],
+  generate: ["rankings", "pairs"],
+  evaluate: ["pairs"],
+};
+const policyKinds = ["policy", "sft"];
 
 export function NewRunForm() {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const [f, setF] = useState<Fields>({ ...defaults, projectId: "", snapshotId: "", baseModelId: "", name: "" });
+  const [kind, setKind] = useState<FormKind>("train_reward");
+  const [f, setF] = useState<Fields>(defaultFields);
   const [errors, setErrors] = useState<FieldErrors>({});
-  const set = (k: keyof Fields) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setF((prev) => ({ ...prev, [k]: e.target.value }));
+  const set = (k: keyof Fields) => (v: string) => setF((prev) => ({ ...prev, [k]: v }));
+  const setEvent = (k: keyof Fields) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) => set(k)(e.target.value);
 
   const projects = useQuery(trpc.projects.all.queryOptions());
-  const snapshots = useQuery({ ...trpc.exports.snapshots.queryOptions({ projectId: f.projectId }), enabled: f.projectId !== "" });
   const models = useQuery(trpc.models.list.queryOptions({ limit: 500 }));
-  const usableSnapshots = snapshots.data?.filter((s) => rewardSnapshotFormats.includes(s.format)) ?? [];
-  const baseModels = models.data?.filter((m) => m.kind === "base" || m.kind === "reward") ?? [];
+  const projectList = projects.data ?? [];
+  const modelList = models.data ?? [];
 
   const start = useMutation(
     trpc.runs.start.mutationOptions({
@@ -72,89 +43,198 @@ export function NewRunForm() {
     }),
   );
 
-  function submit(e: React.FormEvent) {
-    e.preventDefault();
-    const found = validateRunForm(f);
-    setErrors(found);
-    if (Object.keys(found).length > 0) return;
-    start.mutate({
-      kind: "train_reward",
-      payload: {
-        snapshotId: f.snapshotId,
-        ...(f.baseModelId ? { baseModelId: f.baseModelId } : {}),
-        ...(f.name.trim() ? { name: f.name.trim() } : {}),
-        config: { epochs: Number(f.epochs), batch_size: Number(f.batchSize), lr: Number(f.lr), margin: f.margin as (typeof margins)[number] },
-      },
-    });
+  function chooseKind(next: FormKind) {
+    setKind(next);
+    // Snapshots and models differ by kind; the numbers and the project stay.
+    setF((p) => ({ ...p, snapshotId: "", baseModelId: "" }));
+    setErrors({});
+    start.reset();
   }
 
+  function submit(e: React.FormEvent) {
+    e.preventDefault();
+    const built = buildRunInput(kind, f);
+    if ("errors" in built) {
+      setErrors(built.errors);
+      return;
+    }
+    setErrors({});
+    start.mutate(built.input);
+  }
+
+  const evalTarget = kind === "evaluate" ? f.evalTarget : null;
+  const snapshotProject = (
+    <ProjectSelect
+      id="run-project"
+      label={kind === "ppo" || kind === "generate" ? "Prompts from project" : "Project"}
+      value={f.projectId}
+      onChange={(v) => setF((p) => ({ ...p, projectId: v, snapshotId: "" }))}
+      projects={projectList}
+      error={errors.projectId}
+    />
+  );
+  const snapshot = (
+    <SnapshotSelect
+      id="run-snapshot"
+      label={kind === "ppo" || kind === "generate" ? "Prompts snapshot" : kind === "evaluate" && evalTarget === "policy" ? "Prompts snapshot" : "Snapshot"}
+      projectId={f.projectId}
+      formats={kind === "evaluate" && evalTarget === "policy" ? ["rankings", "pairs"] : snapshotFormats[kind]}
+      value={f.snapshotId}
+      onChange={set("snapshotId")}
+      error={errors.snapshotId}
+    />
+  );
+  const nameField = <TextInput id="run-name" label="Model name (optional)" value={f.name} onChange={set("name")} />;
+  const policy = (
+    <ModelSelect
+      id="run-policy"
+      label="Policy"
+      models={modelList}
+      kinds={policyKinds}
+      value={f.policyModelId}
+      onChange={set("policyModelId")}
+      empty={kind === "evaluate" ? "Choose…" : "Default (built-in policy)"}
+      error={errors.policyModelId}
+    />
+  );
+  const targetK = projectList.find((p) => p.id === f.targetProjectId)?.k;
+
   return (
-    <Panel title="New reward-model run">
+    <Panel title="New run">
       <form onSubmit={submit} className="space-y-4" noValidate>
         <div className="grid gap-4 sm:grid-cols-3">
-          <Field label="Project" id="run-project" error={errors.projectId}>
-            <select id="run-project" className={inputClass} value={f.projectId} onChange={(e) => setF((p) => ({ ...p, projectId: e.target.value, snapshotId: "" }))}>
-              <option value="">Choose…</option>
-              {projects.data?.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
+          <Field label="Kind" id="run-kind">
+            <select id="run-kind" className={inputClass} value={kind} onChange={(e) => chooseKind(e.target.value as FormKind)}>
+              {formKinds.map((k) => (
+                <option key={k.kind} value={k.kind}>
+                  {k.label}
                 </option>
               ))}
             </select>
           </Field>
-          <Field label="Snapshot" id="run-snapshot" error={errors.snapshotId}>
-            <select id="run-snapshot" className={inputClass} value={f.snapshotId} onChange={set("snapshotId")} disabled={!f.projectId}>
-              <option value="">Choose…</option>
-              {usableSnapshots.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.format} · {s.aggregate} · {s.rowCount} rows · {dateTime(s.createdAt)} ({shortId(s.id)})
-                </option>
-              ))}
-            </select>
-            {f.projectId && snapshots.isSuccess && usableSnapshots.length === 0 && (
-              <p className="mt-1 text-xs text-slate-600" data-testid="no-snapshot-note">
-                This project has no rankings or pairs snapshot; create one in{" "}
-                <Link href="/admin/exports" className="text-blue-700 underline">
-                  Exports
-                </Link>{" "}
-                first.
-              </p>
+        </div>
+
+        {kind === "train_reward" && (
+          <>
+            <div className="grid gap-4 sm:grid-cols-3">
+              {snapshotProject}
+              {snapshot}
+              <ModelSelect id="run-base-model" label="Base model" models={modelList} kinds={["base", "reward"]} value={f.baseModelId} onChange={set("baseModelId")} empty="Default (built-in encoder)" />
+            </div>
+            <div className="grid gap-4 sm:grid-cols-5">
+              <TextInput id="run-epochs" label="Epochs" inputMode="numeric" value={f.epochs} onChange={set("epochs")} error={errors.epochs} />
+              <TextInput id="run-batch-size" label="Batch size" inputMode="numeric" value={f.batchSize} onChange={set("batchSize")} error={errors.batchSize} />
+              <TextInput id="run-lr" label="Learning rate" inputMode="decimal" value={f.lr} onChange={set("lr")} error={errors.lr} />
+              <Field label="Margin" id="run-margin" error={errors.margin}>
+                <select id="run-margin" className={inputClass} value={f.margin} onChange={setEvent("margin")}>
+                  {margins.map((m) => (
+                    <option key={m} value={m}>
+                      {m}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+              {nameField}
+            </div>
+          </>
+        )}
+
+        {(kind === "train_safety" || kind === "train_sft") && (
+          <div className="grid gap-4 sm:grid-cols-4">
+            {snapshotProject}
+            {snapshot}
+            {kind === "train_safety" ? (
+              <ModelSelect id="run-base-model" label="Backbone" models={modelList} kinds={["base", "safety"]} value={f.baseModelId} onChange={set("baseModelId")} empty="Default (built-in encoder)" />
+            ) : (
+              <ModelSelect id="run-base-model" label="Base policy" models={modelList} kinds={policyKinds} value={f.baseModelId} onChange={set("baseModelId")} empty="Default (built-in policy)" />
             )}
-          </Field>
-          <Field label="Base model" id="run-base-model">
-            <select id="run-base-model" className={inputClass} value={f.baseModelId} onChange={set("baseModelId")}>
-              <option value="">Default (built-in encoder)</option>
-              {baseModels.map((m) => (
-                <option key={m.id} value={m.id}>
-                  {m.name} ({m.kind})
-                </option>
-              ))}
-            </select>
-          </Field>
-        </div>
-        <div className="grid gap-4 sm:grid-cols-5">
-          <Field label="Epochs" id="run-epochs" error={errors.epochs}>
-            <input id="run-epochs" className={inputClass} inputMode="numeric" value={f.epochs} onChange={set("epochs")} />
-          </Field>
-          <Field label="Batch size" id="run-batch-size" error={errors.batchSize}>
-            <input id="run-batch-size" className={inputClass} inputMode="numeric" value={f.batchSize} onChange={set("batchSize")} />
-          </Field>
-          <Field label="Learning rate" id="run-lr" error={errors.lr}>
-            <input id="run-lr" className={inputClass} inputMode="decimal" value={f.lr} onChange={set("lr")} />
-          </Field>
-          <Field label="Margin" id="run-margin" error={errors.margin}>
-            <select id="run-margin" className={inputClass} value={f.margin} onChange={set("margin")}>
-              {margins.map((m) => (
-                <option key={m} value={m}>
-                  {m}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label="Model name (optional)" id="run-name">
-            <input id="run-name" className={inputClass} value={f.name} onChange={set("name")} />
-          </Field>
-        </div>
+            {nameField}
+          </div>
+        )}
+
+        {kind === "ppo" && (
+          <>
+            <div className="grid gap-4 sm:grid-cols-3">
+              {policy}
+              <ModelSelect id="run-reward-model" label="Reward model" models={modelList} kinds={["reward"]} value={f.rewardModelId} onChange={set("rewardModelId")} empty="Choose…" error={errors.rewardModelId} />
+              <ModelSelect id="run-safety-model" label="Safety model (optional)" models={modelList} kinds={["safety"]} value={f.safetyModelId} onChange={set("safetyModelId")} empty="None" />
+              {snapshotProject}
+              {snapshot}
+              {nameField}
+            </div>
+            <div className="grid gap-4 sm:grid-cols-5">
+              <TextInput id="run-steps" label="Steps" inputMode="numeric" value={f.steps} onChange={set("steps")} error={errors.steps} />
+              <TextInput id="run-ppo-batch-size" label="Batch size" inputMode="numeric" value={f.ppoBatchSize} onChange={set("ppoBatchSize")} error={errors.ppoBatchSize} />
+              <TextInput id="run-max-new-tokens" label="Max new tokens" inputMode="numeric" value={f.maxNewTokens} onChange={set("maxNewTokens")} error={errors.maxNewTokens} />
+              <Field label="Safety mode" id="run-safety-mode" error={errors.safetyMode}>
+                <select id="run-safety-mode" className={inputClass} value={f.safetyMode} onChange={setEvent("safetyMode")}>
+                  {safetyModes.map((m) => (
+                    <option key={m} value={m}>
+                      {m}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+              <TextInput id="run-lora-r" label="LoRA r (0 = full)" inputMode="numeric" value={f.loraR} onChange={set("loraR")} error={errors.loraR} />
+            </div>
+          </>
+        )}
+
+        {kind === "generate" && (
+          <>
+            <div className="grid gap-4 sm:grid-cols-3">
+              {policy}
+              <ProjectSelect id="run-target-project" label="Target project (new tasks go here)" value={f.targetProjectId} onChange={set("targetProjectId")} projects={projectList} error={errors.targetProjectId} />
+              <Field label="Samples per prompt (K)" id="run-k">
+                <input id="run-k" className={inputClass} value={targetK === undefined ? "the project's K" : String(targetK)} readOnly disabled />
+              </Field>
+              <Field label="Prompts from" id="run-prompt-source">
+                <select id="run-prompt-source" className={inputClass} value={f.promptSource} onChange={setEvent("promptSource")}>
+                  <option value="snapshot">a snapshot</option>
+                  <option value="list">a list (one per line)</option>
+                </select>
+              </Field>
+              {f.promptSource === "snapshot" ? (
+                <>
+                  {snapshotProject}
+                  {snapshot}
+                </>
+              ) : (
+                <div className="sm:col-span-2">
+                  <Field label="Prompts (one per line)" id="run-prompts" error={errors.prompts}>
+                    <textarea id="run-prompts" className={inputClass} rows={4} value={f.prompts} onChange={setEvent("prompts")} />
+                  </Field>
+                </div>
+              )}
+            </div>
+            <div className="grid gap-4 sm:grid-cols-3">
+              <TextInput id="run-temperature" label="Temperature" inputMode="decimal" value={f.temperature} onChange={set("temperature")} error={errors.temperature} />
+              <TextInput id="run-gen-max-new-tokens" label="Max new tokens" inputMode="numeric" value={f.genMaxNewTokens} onChange={set("genMaxNewTokens")} error={errors.genMaxNewTokens} />
+            </div>
+          </>
+        )}
+
+        {kind === "evaluate" && (
+          <div className="grid gap-4 sm:grid-cols-3">
+            <Field label="Evaluate" id="run-eval-target">
+              <select id="run-eval-target" className={inputClass} value={f.evalTarget} onChange={(e) => setF((p) => ({ ...p, evalTarget: e.target.value as Fields["evalTarget"], snapshotId: "" }))}>
+                <option value="reward">a reward model on pairs</option>
+                <option value="policy">a policy on prompts</option>
+              </select>
+            </Field>
+            {f.evalTarget === "reward" ? (
+              <ModelSelect id="run-reward-model" label="Reward model" models={modelList} kinds={["reward"]} value={f.rewardModelId} onChange={set("rewardModelId")} empty="Choose…" error={errors.rewardModelId} />
+            ) : (
+              <>
+                {policy}
+                <ModelSelect id="run-safety-model" label="Safety model (optional)" models={modelList} kinds={["safety"]} value={f.safetyModelId} onChange={set("safetyModelId")} empty="None" />
+              </>
+            )}
+            {snapshotProject}
+            {snapshot}
+          </div>
+        )}
+
         <ErrorText message={start.error?.message ?? projects.error?.message ?? models.error?.message} />
         <button type="submit" disabled={start.isPending} className="rounded bg-slate-900 px-4 py-1.5 text-sm text-white hover:bg-slate-700 disabled:opacity-50">
           {start.isPending ? "Starting…" : "Start run"}

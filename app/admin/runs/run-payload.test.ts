@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { ZStartRunInput } from "../../../server/runs/run.schema";
+import { buildRunInput, defaultFields, formKinds } from "./run-payload";
+
+const id = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
+const filled = { ...defaultFields, projectId: id(1), snapshotId: id(2), rewardModelId: id(3), policyModelId: id(4), targetProjectId: id(5) };
+
+describe("buildRunInput", () => {
+  it("builds, from the defaults, a payload each kind's own schema accepts", () => {
+    for (const { kind } of formKinds) {
+      const built = buildRunInput(kind, filled);
+      expect("input" in built && ZStartRunInput.safeParse(built.input).success, kind).toBe(true);
+    }
+  });
+
+  it("names the fields a kind needs when they are missing", () => {
+    expect(buildRunInput("ppo", defaultFields)).toEqual({ errors: { rewardModelId: "Choose a reward model", projectId: "Choose the prompts' project", snapshotId: "Choose a prompts snapshot" } });
+    expect(buildRunInput("generate", { ...filled, targetProjectId: "", promptSource: "list", prompts: " \n " })).toMatchObject({
+      errors: { targetProjectId: expect.any(String), prompts: "Write at least one prompt, one per line" },
+    });
+    expect(buildRunInput("train_reward", { ...filled, lr: "2" })).toEqual({ errors: { lr: "Learning rate must be a number in (0, 1]" } });
+  });
+
+  it("sends a prompt list one prompt per line, blank lines dropped", () => {
+    const built = buildRunInput("generate", { ...filled, promptSource: "list", prompts: "first\n\n  second  \n" });
+    expect(built).toMatchObject({ input: { kind: "generate", payload: { projectId: id(5), prompts: ["first", "second"] } } });
+    expect("input" in built && "snapshotId" in built.input.payload).toBe(false);
+  });
+
+  it("evaluates a policy on prompts when asked to", () => {
+    expect(buildRunInput("evaluate", { ...filled, evalTarget: "policy" })).toEqual({ input: { kind: "evaluate", payload: { policyModelId: id(4), promptsSnapshotId: id(2), config: {} } } });
+  });
+});

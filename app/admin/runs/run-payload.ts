@@ -1,0 +1,148 @@
+import type { z } from "zod";
+import type { ZStartRunInput } from "../../../server/runs/run.schema";
+
+type TStartRunInput = z.input<typeof ZStartRunInput>;
+
+/** What the kind picker offers, in the order of the loop: label → reward/safety/SFT → PPO → generate → evaluate. */
+export const formKinds = [
+  { kind: "train_reward", label: "Reward model" },
+  { kind: "train_safety", label: "Safety model" },
+  { kind: "train_sft", label: "SFT" },
+  { kind: "ppo", label: "PPO" },
+  { kind: "generate", label: "Generate" },
+  { kind: "evaluate", label: "Evaluate" },
+] as const;
+export type FormKind = (typeof formKinds)[number]["kind"];
+
+export const margins = ["none", "small", "large"] as const;
+export const safetyModes = ["auto", "table", "gated", "lagrangian", "none"] as const;
+
+/** The trainer's own defaults (workers/trainer/trainer/commands/*.py), shown so nothing is hidden. */
+export const defaultFields = {
+  projectId: "",
+  snapshotId: "",
+  baseModelId: "",
+  name: "",
+  // reward
+  epochs: "1",
+  batchSize: "8",
+  lr: "0.00001",
+  margin: "none",
+  // ppo, generate, evaluate
+  policyModelId: "",
+  rewardModelId: "",
+  safetyModelId: "",
+  steps: "100",
+  ppoBatchSize: "8",
+  maxNewTokens: "64",
+  safetyMode: "auto",
+  loraR: "0",
+  // generate
+  targetProjectId: "",
+  promptSource: "snapshot" as "snapshot" | "list",
+  prompts: "",
+  temperature: "1",
+  genMaxNewTokens: "256",
+  // evaluate
+  evalTarget: "reward" as "reward" | "policy",
+};
+export type Fields = typeof defaultFields;
+export type FieldErrors = Partial<Record<keyof Fields, string>>;
+
+function wholeNumber(v: string, min: number, max: number) {
+  const n = Number(v);
+  return v.trim() !== "" && Number.isInteger(n) && n >= min && n <= max ? n : null;
+}
+
+/**
+ * Checks the form for one kind and builds what `runs.start` takes. The server checks again with the
+ * kind's own schema, and that the snapshots and models exist and fit.
+ */
+export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors } | { input: TStartRunInput } {
+  const errors: FieldErrors = {};
+  const name = f.name.trim() ? { name: f.name.trim() } : {};
+  const need = (k: keyof Fields, message: string) => {
+    if (!f[k]) errors[k] = message;
+  };
+  const int = (k: keyof Fields, label: string, min: number, max: number) => {
+    const n = wholeNumber(f[k], min, max);
+    if (n === null) errors[k] = `${label} must be a whole number from ${min} to ${max}`;
+    return n ?? 0;
+  };
+  const opt = (k: "baseModelId" | "policyModelId" | "safetyModelId") => (f[k] ? { [k]: f[k] } : {});
+  const done = (input: TStartRunInput) => (Object.keys(errors).length > 0 ? { errors } : { input });
+
+  switch (kind) {
+    case "train_reward": {
+      need("projectId", "Choose a project");
+      need("snapshotId", "Choose a snapshot");
+      const epochs = int("epochs", "Epochs", 1, 10_000);
+      const batch = int("batchSize", "Batch size", 1, 65_536);
+      const lr = Number(f.lr);
+      if (f.lr.trim() === "" || !Number.isFinite(lr) || lr <= 0 || lr > 1) errors.lr = "Learning rate must be a number in (0, 1]";
+      if (!(margins as readonly string[]).includes(f.margin)) errors.margin = "Margin is none, small or large";
+      return done({
+        kind,
+        payload: { snapshotId: f.snapshotId, ...opt("baseModelId"), ...name, config: { epochs, batch_size: batch, lr, margin: f.margin as (typeof margins)[number] } },
+      });
+    }
+    case "train_safety":
+    case "train_sft":
+      need("projectId", "Choose a project");
+      need("snapshotId", "Choose a snapshot");
+      return done({ kind, payload: { snapshotId: f.snapshotId, ...opt("baseModelId"), ...name, config: {} } });
+    case "ppo": {
+      need("rewardModelId", "Choose a reward model");
+      need("projectId", "Choose the prompts' project");
+      need("snapshotId", "Choose a prompts snapshot");
+      const steps = int("steps", "Steps", 1, 1_000_000);
+      const batch = int("ppoBatchSize", "Batch size", 1, 65_536);
+      const tokens = int("maxNewTokens", "Max new tokens", 1, 1_048_576);
+      const loraR = int("loraR", "LoRA r", 0, 4096);
+      if (!(safetyModes as readonly string[]).includes(f.safetyMode)) errors.safetyMode = `Safety mode is one of ${safetyModes.join(", ")}`;
+      return done({
+        kind,
+        payload: {
+          ...opt("policyModelId"),
+          rewardModelId: f.rewardModelId,
+          ...opt("safetyModelId"),
+          promptsSnapshotId: f.snapshotId,
+          ...name,
+          config: { steps, batch_size: batch, max_new_tokens: tokens, safety_mode: f.safetyMode as (typeof safetyModes)[number], lora_r: loraR },
+        },
+      });
+    }
+    case "generate": {
+      need("targetProjectId", "Choose the project the new tasks go to");
+      const prompts = f.prompts
+        .split("\n")
+        .map((p) => p.trim())
+        .filter((p) => p !== "");
+      if (f.promptSource === "snapshot") {
+        need("projectId", "Choose the prompts' project");
+        need("snapshotId", "Choose a prompts snapshot");
+      } else if (prompts.length === 0) errors.prompts = "Write at least one prompt, one per line";
+      const temperature = Number(f.temperature);
+      if (f.temperature.trim() === "" || !Number.isFinite(temperature) || temperature < 0) errors.temperature = "Temperature must be a number ≥ 0 (0 is greedy)";
+      const tokens = int("genMaxNewTokens", "Max new tokens", 1, 1_048_576);
+      return done({
+        kind,
+        payload: {
+          ...opt("policyModelId"),
+          projectId: f.targetProjectId,
+          ...(f.promptSource === "snapshot" ? { snapshotId: f.snapshotId } : { prompts }),
+          config: { temperature, max_new_tokens: tokens },
+        },
+      });
+    }
+    case "evaluate":
+      need("projectId", "Choose a project");
+      need("snapshotId", "Choose a snapshot");
+      if (f.evalTarget === "reward") {
+        need("rewardModelId", "Choose a reward model");
+        return done({ kind, payload: { rewardModelId: f.rewardModelId, pairsSnapshotId: f.snapshotId, config: {} } });
+      }
+      need("policyModelId", "Choose a policy");
+      return done({ kind, payload: { policyModelId: f.policyModelId, promptsSnapshotId: f.snapshotId, ...opt("safetyModelId"), config: {} } });
+  }
+}

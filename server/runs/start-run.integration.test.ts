@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBoss } from "../queue";
+import type { StoragePaths } from "../storage";
+import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
+import { type TStartRunInput, ZStartRunInput } from "./run.schema";
+import { startRun } from "./start-run";
+
+describe("runs.start for every trainer kind", () => {
+  let deps: TestDeps;
+  let boss: ReturnType<typeof createBoss>;
+  let paths: StoragePaths;
+  let admin: Awaited<ReturnType<typeof createUser>>;
+  let caller: Awaited<ReturnType<typeof callerFor>>;
+  const ids = { project: "", rankings: "", pairs: "", sft: "", encoder: "", policy: "", reward: "", safety: "" };
+  const jobsBy = () => deps.db.job.count({ where: { createdById: admin.id } });
+
+  /** A snapshot row with a file of the size it records, as `createSnapshot` leaves one. */
+  async function snapshot(format: string) {
+    const rel = path.join("snapshots", `${randomUUID()}.jsonl`);
+    const body = '{"prompt":"question"}\n';
+    await mkdir(path.join(paths.artifactDir, "snapshots"), { recursive: true });
+    await writeFile(path.join(paths.artifactDir, rel), body);
+    const row = await deps.db.snapshot.create({
+      data: { projectId: ids.project, format, aggregate: "none", filter: {}, rowCount: 1, bytes: BigInt(Buffer.byteLength(body)), sha256: "x", schemaVersion: 1, path: rel },
+    });
+    return row.id;
+  }
+  async function model(kind: "base" | "policy" | "reward" | "safety") {
+    const dir = path.join(paths.artifactDir, "models", randomUUID());
+    await mkdir(dir, { recursive: true });
+    return (await deps.db.modelVersion.create({ data: { kind, name: `${kind}-${randomUUID()}`, path: dir } })).id;
+  }
+
+  beforeAll(async () => {
+    deps = createTestDeps();
+    const root = await mkdtemp(path.join(tmpdir(), "rlhf-start-run-"));
+    paths = { artifactDir: path.join(root, "artifacts"), modelsDir: path.join(root, "models") };
+    admin = await createUser(deps, "admin");
+    caller = await callerFor(deps, await signIn(deps, admin.email, admin.password));
+    ids.project = (await deps.db.project.create({ data: { name: `start-run-${randomUUID()}`, k: 2, overlap: 1 } })).id;
+    ids.rankings = await snapshot("rankings");
+    ids.pairs = await snapshot("pairs");
+    ids.sft = await snapshot("sft");
+    [ids.encoder, ids.policy, ids.reward, ids.safety] = await Promise.all([model("base"), model("policy"), model("reward"), model("safety")]);
+    boss = createBoss(deps.databaseUrl, "rlhf-test-start-run");
+    await boss.start();
+  });
+
+  afterAll(async () => {
+    await boss?.stop({ graceful: false, wait: true });
+    await deps?.db.$disconnect();
+  });
+
+  const valid = (): TStartRunInput[] =>
+    [
+      { kind: "train_reward", payload: { snapshotId: ids.rankings, baseModelId: ids.encoder, config: { epochs: 2 } } },
+      { kind: "train_safety", payload: { snapshotId: ids.pairs, baseModelId: ids.encoder } },
+      { kind: "train_sft", payload: { snapshotId: ids.sft, baseModelId: ids.policy } },
+      { kind: "ppo", payload: { policyModelId: ids.policy, rewardModelId: ids.reward, safetyModelId: ids.safety, promptsSnapshotId: ids.rankings, config: { steps: 3, lora_r: 4 } } },
+      { kind: "generate", payload: { policyModelId: ids.policy, projectId: ids.project, prompts: ["hello", "world"], config: { temperature: 0.7 } } },
+      { kind: "evaluate", payload: { rewardModelId: ids.reward, pairsSnapshotId: ids.pairs } },
+    ].map((input) => ZStartRunInput.parse(input));
+
+  it("queues a job for each kind with a valid payload, its inputs pinned", async () => {
+    for (const input of valid()) {
+      const job = await startRun({ db: deps.db, boss, paths }, input, { createdById: admin.id });
+      expect(job).toMatchObject({ kind: input.kind, state: "queued" });
+      const row = await deps.db.job.findUniqueOrThrow({ where: { id: job.id }, select: { payload: true, createdById: true } });
+      expect(row.createdById).toBe(admin.id);
+      expect(row.payload).toMatchObject(JSON.parse(JSON.stringify(input.payload)) as object);
+    }
+  });
+
+  it("refuses an invalid payload of each kind with a readable message, and queues nothing", async () => {
+    const bad: [unknown, RegExp][] = [
+      [{ kind: "train_reward", payload: { snapshotId: "nope" } }, /snapshotId must be a snapshot's id/],
+      [{ kind: "train_safety", payload: { snapshotId: randomUUID(), epochz: 3 } }, /epochz/],
+      [{ kind: "train_sft", payload: { snapshotId: randomUUID(), config: { epochs: 0 } } }, /epochs/],
+      [{ kind: "ppo", payload: { promptsSnapshotId: randomUUID() } }, /rewardModelId/],
+      [{ kind: "generate", payload: { projectId: randomUUID(), snapshotId: randomUUID(), prompts: ["hi"] } }, /one of them/],
+      [{ kind: "evaluate", payload: {} }, /Evaluate a reward model on a pairs snapshot/],
+      [{ kind: "ping", payload: {} }, /kind/],
+    ];
+    const before = await jobsBy();
+    for (const [input, message] of bad) {
+      await expect(caller.runs.start(input as TStartRunInput)).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(message) });
+    }
+    expect(await jobsBy()).toBe(before);
+  });
+
+  it("refuses inputs that do not fit before anything is queued", async () => {
+    const before = await jobsBy();
+    const misfits: [TStartRunInput, RegExp][] = [
+      [ZStartRunInput.parse({ kind: "train_sft", payload: { snapshotId: ids.rankings } }), /rankings format/],
+      [ZStartRunInput.parse({ kind: "ppo", payload: { rewardModelId: ids.encoder, promptsSnapshotId: ids.rankings } }), /reward model/],
+      [ZStartRunInput.parse({ kind: "generate", payload: { projectId: randomUUID(), prompts: ["hi"] } }), /No active project/],
+      [ZStartRunInput.parse({ kind: "evaluate", payload: { policyModelId: ids.reward, promptsSnapshotId: ids.rankings } }), /policy/],
+    ];
+    for (const [input, message] of misfits) {
+      await expect(startRun({ db: deps.db, boss, paths }, input, { createdById: admin.id })).rejects.toMatchObject({ message: expect.stringMatching(message) });
+    }
+    expect(await jobsBy()).toBe(before);
+  });
+});
