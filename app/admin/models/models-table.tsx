@@ -42,12 +42,12 @@ export function ModelsTable() {
                     ))}
                   </div>
                 </td>
-                <td>{m.kind}</td>
-                <td className="text-xs text-slate-600">{dateTime(m.createdAt)}</td>
-                <td>{m.project?.name ?? "–"}</td>
-                <td className="text-xs">{m.snapshot ? `${shortId(m.snapshot.id)} · ${m.snapshot.format} (${m.snapshot.rowCount} rows)` : "–"}</td>
-                <td className="text-xs">{m.parent ? `${m.parent.name} (${m.parent.kind})` : "–"}</td>
-                <td className="text-xs">
+                <td className="py-2">{m.kind}</td>
+                <td className="py-2 text-xs text-slate-600">{dateTime(m.createdAt)}</td>
+                <td className="py-2">{m.project?.name ?? "–"}</td>
+                <td className="py-2 text-xs">{m.snapshot ? `${shortId(m.snapshot.id)} · ${m.snapshot.format} (${m.snapshot.rowCount} rows)` : "–"}</td>
+                <td className="py-2 text-xs">{m.parent ? `${m.parent.name} (${m.parent.kind})` : "–"}</td>
+                <td className="py-2 text-xs">
                   <Headline items={m.headline} />
                 </td>
               </tr>
