@@ -57,6 +57,10 @@ class Runtime:
         dist.all_reduce(t)
         return t.item() / self.world_size
 
+    def any(self, flag: bool) -> bool:
+        """True when any rank has the flag (a SIGTERM must stop every rank at the same step)."""
+        return self.mean(float(flag)) > 0 if self.distributed else flag
+
     def barrier(self) -> None:
         if self.distributed:
             dist.barrier()

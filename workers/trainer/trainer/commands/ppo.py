@@ -243,10 +243,6 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def any_rank(rt: Runtime, flag: bool) -> bool:
-    return rt.mean(float(flag)) > 0 if rt.distributed else flag
-
-
 class PromptOrder:
     """The prompts of step s: positions s·B … (s+1)·B of endless seeded permutations (resumable)."""
 
@@ -550,7 +546,7 @@ def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
             run_eval()
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             checkpoint()
-        if any_rank(rt, ctx.stop.requested) and step < cfg.steps:
+        if rt.any(ctx.stop.requested) and step < cfg.steps:
             path = ctx.checkpoints.latest() if last_saved == step else checkpoint()
             return {"interrupted": True, "steps": step, "total_steps": cfg.steps, "checkpoint": str(path) if path else None,
                     "safety_mode": mode, "kl_coef": kl_ctl.value}

@@ -232,11 +232,6 @@ def param_dtype(runtime: Runtime) -> torch.dtype:
     return torch.float64 if runtime.dtype == torch.float64 else torch.float32
 
 
-def any_rank(runtime: Runtime, flag: bool) -> bool:
-    """True when any rank has the flag (a SIGTERM must stop every rank at the same step)."""
-    return runtime.mean(float(flag)) > 0 if runtime.distributed else flag
-
-
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -261,6 +256,33 @@ class BestWeights:
             return False
         model.load_state_dict(load_weights(self.dir / "model.safetensors"))
         return True
+
+
+def evaluate_and_checkpoint(step: int, total: int, cfg: Any, state: dict[str, Any], run_eval: Callable[[], Any], checkpoint: Callable[[], Any]) -> None:
+    """At each `eval_every` step and the last: evaluate, count toward early stopping, checkpoint."""
+    if step % cfg.eval_every == 0 or step == total:
+        run_eval()
+        if cfg.early_stopping_patience and state["bad_evals"] >= cfg.early_stopping_patience:
+            state["stopped_early"] = True
+            log(f"early stop at step {step}: no held-out improvement in {state['bad_evals']} evaluations")
+        checkpoint()
+
+
+def checkpoint_on_stop(step: int, total: int, cfg: Any, ctx: RunContext, checkpoint: Callable[[], Path | None]) -> dict[str, Any] | None:
+    """After SIGTERM on any rank: the summary of an interrupted run, with a checkpoint of this step."""
+    if not ctx.runtime.any(ctx.stop.requested):
+        return None
+    saved_now = step % cfg.eval_every == 0 or step == total
+    path = ctx.checkpoints.latest() if saved_now else checkpoint()
+    return {"interrupted": True, "steps": step, "total_steps": total, "checkpoint": str(path) if path else None}
+
+
+def restore_best(model: nn.Module, best: "BestWeights", state: dict[str, Any], step: int) -> int:
+    """Loads the best weights when they are not the current ones; the step the weights come from."""
+    if state["best_step"] is not None and state["best_step"] != step and best.restore(model, state["best_step"]):
+        log(f"restored the best weights (step {state['best_step']})")
+        return int(state["best_step"])
+    return step
 
 
 def finished_summary(output_dir: Path) -> dict[str, Any] | None:
@@ -448,22 +470,13 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
             ctx.events.metric(step, "train/lr", lr)
         else:
             step += 1
-        if step % cfg.eval_every == 0 or step == total:
-            run_eval()
-            if cfg.early_stopping_patience and state["bad_evals"] >= cfg.early_stopping_patience:
-                state["stopped_early"] = True
-                log(f"early stop at step {step}: no held-out improvement in {state['bad_evals']} evaluations")
-            checkpoint()
-        if any_rank(rt, ctx.stop.requested):
-            saved_now = step % cfg.eval_every == 0 or step == total
-            path = ctx.checkpoints.latest() if saved_now else checkpoint()
-            return {"interrupted": True, "steps": step, "total_steps": total, "checkpoint": str(path) if path else None, **counts}
+        evaluate_and_checkpoint(step, total, cfg, state, run_eval, checkpoint)
+        stopped = checkpoint_on_stop(step, total, cfg, ctx, checkpoint)
+        if stopped is not None:
+            return {**stopped, **counts}
 
     # Finish: best weights, reward statistics on the training responses, the model folder.
-    weights_from = step
-    if state["best_step"] is not None and state["best_step"] != step and best.restore(model, state["best_step"]):
-        weights_from = state["best_step"]
-        log(f"restored the best weights (step {weights_from})")
+    weights_from = restore_best(model, best, state, step)
     if held_out and not (weights_from == step and state["last_eval"] == step):
         final = evaluate(model, held_out, cfg, pad, rt)
         ctx.events.eval(step, **final, final=True, weights_from_step=weights_from)

@@ -37,14 +37,16 @@ from ..safety_model import UNSAFE_RUBRICS, SafetyModel, check_reward_table, prom
 from .reward import (
     SUMMARY_FILE,
     BestWeights,
-    any_rank,
+    checkpoint_on_stop,
     detect_format,
+    evaluate_and_checkpoint,
     finished_summary,
     log,
     lr_at,
     make_optimizer,
     param_dtype,
     prompt_key,
+    restore_best,
     set_lr,
     split_by_prompt,
     turn_off_dropout,
@@ -424,21 +426,12 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
             ctx.events.metric(step, "train/lr", lr)
         else:
             step += 1
-        if step % cfg.eval_every == 0 or step == total:
-            run_eval()
-            if cfg.early_stopping_patience and state["bad_evals"] >= cfg.early_stopping_patience:
-                state["stopped_early"] = True
-                log(f"early stop at step {step}: no held-out improvement in {state['bad_evals']} evaluations")
-            checkpoint()
-        if any_rank(rt, ctx.stop.requested):
-            saved_now = step % cfg.eval_every == 0 or step == total
-            path = ctx.checkpoints.latest() if saved_now else checkpoint()
-            return {"interrupted": True, "steps": step, "total_steps": total, "checkpoint": str(path) if path else None, **counts}
+        evaluate_and_checkpoint(step, total, cfg, state, run_eval, checkpoint)
+        stopped = checkpoint_on_stop(step, total, cfg, ctx, checkpoint)
+        if stopped is not None:
+            return {**stopped, **counts}
 
-    weights_from = step
-    if state["best_step"] is not None and state["best_step"] != step and best.restore(model, state["best_step"]):
-        weights_from = state["best_step"]
-        log(f"restored the best weights (step {weights_from})")
+    weights_from = restore_best(model, best, state, step)
     final = state["best_result"]
     if held_out and not (weights_from == step and state["last_eval"] == step):
         result = evaluate(model, held_out, cfg, pad, rt, absent)

@@ -231,10 +231,6 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def any_rank(rt: Runtime, flag: bool) -> bool:
-    return rt.mean(float(flag)) > 0 if rt.distributed else flag
-
-
 # --------------------------------------------------------------------------- the command
 
 
@@ -334,7 +330,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
             run_eval()
         if step % cfg.checkpoint_every == 0 or step == total:
             checkpoint()
-        if any_rank(rt, ctx.stop.requested) and step < total:
+        if rt.any(ctx.stop.requested) and step < total:
             path = ctx.checkpoints.latest() if last_saved == step else checkpoint()
             return {"interrupted": True, "steps": step, "total_steps": total, "checkpoint": str(path) if path else None, **counts}
 
