@@ -99,6 +99,15 @@ export async function createSnapshot(
   return manifest(row);
 }
 
+/**
+ * Removes a snapshot that nothing has used yet: one created for a run that was then refused.
+ * Snapshots that runs or downloads have used are never removed (they are the record of what was trained on).
+ */
+export async function deleteSnapshot(db: Db, { snapshotId, artifactDir }: { snapshotId: string; artifactDir: string }) {
+  const row = await db.snapshot.delete({ where: { id: snapshotId }, select: { path: true } });
+  await rm(snapshotFilePath(artifactDir, row.path), { force: true });
+}
+
 export async function listSnapshots(db: Db, projectId: string): Promise<SnapshotManifest[]> {
   const rows = await db.snapshot.findMany({ where: { projectId }, orderBy: { createdAt: "desc" }, select: snapshotSelect });
   return rows.map(manifest);

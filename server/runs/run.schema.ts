@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZExportRequest } from "../export/filter";
 import { evaluateJob } from "../../workers/jobs/evaluate";
 import { generateJob } from "../../workers/jobs/generate";
 import { ppoJob } from "../../workers/jobs/ppo";
@@ -6,19 +7,26 @@ import { trainRewardJob } from "../../workers/jobs/train-reward";
 import { trainSafetyJob } from "../../workers/jobs/train-safety";
 import { trainSftJob } from "../../workers/jobs/train-sft";
 
+/** A snapshot to create when the run starts, from export filters, instead of choosing one. */
+export const ZNewSnapshot = z.object({ projectId: z.uuid("newSnapshot.projectId must be a project's id"), request: ZExportRequest });
+export type TNewSnapshot = z.infer<typeof ZNewSnapshot>;
+
 /**
  * A run to start: the job kind and its payload, checked with that kind's own schema (field by
- * field, so forms can show errors); `enqueue` then checks that the inputs exist and fit.
+ * field, so forms can show errors); `enqueue` then checks that the inputs exist and fit. With
+ * `newSnapshot`, the run's data snapshot is created from those filters first (see start-run.ts).
  */
 export const ZStartRunInput = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("train_reward"), payload: trainRewardJob.payload }),
-  z.object({ kind: z.literal("train_safety"), payload: trainSafetyJob.payload }),
-  z.object({ kind: z.literal("train_sft"), payload: trainSftJob.payload }),
-  z.object({ kind: z.literal("ppo"), payload: ppoJob.payload }),
-  z.object({ kind: z.literal("generate"), payload: generateJob.payload }),
+  z.object({ kind: z.literal("train_reward"), payload: trainRewardJob.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("train_safety"), payload: trainSafetyJob.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("train_sft"), payload: trainSftJob.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("ppo"), payload: ppoJob.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("generate"), payload: generateJob.payload, newSnapshot: ZNewSnapshot.optional() }),
   z.object({ kind: z.literal("evaluate"), payload: evaluateJob.payload }),
 ]);
 export type TStartRunInput = z.infer<typeof ZStartRunInput>;
+/** What a client sends (dates in filters as ISO strings). */
+export type TStartRunRequest = z.input<typeof ZStartRunInput>;
 
 export const ZRunMetricsInput = z.object({
   jobId: z.uuid("jobId must be a UUID"),

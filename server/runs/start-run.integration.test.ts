@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBoss } from "../queue";
-import type { StoragePaths } from "../storage";
+import { seedLabelledProject } from "../test/bulk-seed";
+import { storagePathsFromEnv, type StoragePaths } from "../storage";
 import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
-import { type TStartRunInput, ZStartRunInput } from "./run.schema";
+import { type TStartRunInput, type TStartRunRequest, ZStartRunInput } from "./run.schema";
 import { startRun } from "./start-run";
 
 describe("runs.start for every trainer kind", () => {
@@ -81,13 +83,13 @@ describe("runs.start for every trainer kind", () => {
       [{ kind: "train_safety", payload: { snapshotId: randomUUID(), epochz: 3 } }, /epochz/],
       [{ kind: "train_sft", payload: { snapshotId: randomUUID(), config: { epochs: 0 } } }, /epochs/],
       [{ kind: "ppo", payload: { promptsSnapshotId: randomUUID() } }, /rewardModelId/],
-      [{ kind: "generate", payload: { projectId: randomUUID(), snapshotId: randomUUID(), prompts: ["hi"] } }, /one of them/],
+      [{ kind: "generate", payload: { projectId: randomUUID(), snapshotId: randomUUID(), prompts: ["hi"] } }, /not both/],
       [{ kind: "evaluate", payload: {} }, /Evaluate a reward model on a pairs snapshot/],
       [{ kind: "ping", payload: {} }, /kind/],
     ];
     const before = await jobsBy();
     for (const [input, message] of bad) {
-      await expect(caller.runs.start(input as TStartRunInput)).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(message) });
+      await expect(caller.runs.start(input as TStartRunRequest)).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(message) });
     }
     expect(await jobsBy()).toBe(before);
   });
@@ -104,5 +106,60 @@ describe("runs.start for every trainer kind", () => {
       await expect(startRun({ db: deps.db, boss, paths }, input, { createdById: admin.id })).rejects.toMatchObject({ message: expect.stringMatching(message) });
     }
     expect(await jobsBy()).toBe(before);
+  });
+
+  describe("with a snapshot created from filters", () => {
+    const labelled = randomUUID();
+    const snapshotsOf = (projectId: string) => deps.db.snapshot.findMany({ where: { projectId }, select: { id: true, format: true, rowCount: true, filter: true } });
+    const request = (extra: Record<string, unknown> = {}) => ({ projectId: labelled, request: { format: "rankings" as const, ...extra } });
+
+    beforeAll(async () => {
+      const client = new pg.Client({ connectionString: deps.databaseUrl });
+      await client.connect();
+      await seedLabelledProject(client, { projectId: labelled, tasks: 12, k: 4, overlap: 1, annotators: 3 });
+      await client.end();
+    });
+
+    it("freezes the filters into a snapshot and pins it as the run's data", async () => {
+      const job = await caller.runs.start({ kind: "train_reward", payload: { baseModelId: ids.encoder }, newSnapshot: request({ reviewState: "pending" }) });
+      const [snapshot, ...more] = await snapshotsOf(labelled);
+      expect(more).toEqual([]);
+      expect(snapshot).toMatchObject({ format: "rankings", rowCount: 12, filter: { reviewState: ["pending"] } });
+      const row = await deps.db.job.findUniqueOrThrow({ where: { id: job.id }, select: { payload: true } });
+      expect(row.payload).toMatchObject({ snapshotId: snapshot!.id });
+      // PPO reads its prompts from the snapshot it creates.
+      const ppo = await caller.runs.start({ kind: "ppo", payload: { rewardModelId: ids.reward, policyModelId: ids.policy }, newSnapshot: request() });
+      const ppoRow = await deps.db.job.findUniqueOrThrow({ where: { id: ppo.id }, select: { payload: true } });
+      expect((await snapshotsOf(labelled)).map((s) => s.id)).toContain((ppoRow.payload as { promptsSnapshotId: string }).promptsSnapshotId);
+    });
+
+    it("removes the new snapshot again when the run is refused, and queues nothing", async () => {
+      const jobsBefore = await jobsBy();
+      const snapshotsBefore = (await snapshotsOf(labelled)).length;
+      const refused: [TStartRunRequest, RegExp][] = [
+        [{ kind: "train_reward", payload: {}, newSnapshot: request({ promptPolicy: "disallowed" }) }, /empty: its filter matched no labelled data/],
+        [{ kind: "train_sft", payload: {}, newSnapshot: request() }, /rankings format/],
+        [{ kind: "ppo", payload: { rewardModelId: randomUUID() }, newSnapshot: request() }, /No model version/],
+        [{ kind: "train_reward", payload: { snapshotId: ids.rankings }, newSnapshot: request() }, /not both/],
+        [{ kind: "generate", payload: { projectId: ids.project, prompts: ["hi"] }, newSnapshot: request() }, /not both/],
+        [{ kind: "train_reward", payload: {}, newSnapshot: { projectId: randomUUID(), request: { format: "rankings" } } }, /No project/],
+        [{ kind: "train_reward", payload: {} }, /Choose a snapshot/],
+      ];
+      for (const [input, message] of refused) {
+        await expect(caller.runs.start(input)).rejects.toMatchObject({ message: expect.stringMatching(message) });
+      }
+      expect(await jobsBy()).toBe(jobsBefore);
+      expect(await snapshotsOf(labelled)).toHaveLength(snapshotsBefore);
+      // Through the router, snapshots go to the configured artifact directory.
+      const files = await readdir(path.join(storagePathsFromEnv().artifactDir, "snapshots", labelled));
+      expect(files).toHaveLength(snapshotsBefore);
+    });
+  });
+
+  it("generates from the project's current policy when no policy is chosen", async () => {
+    await deps.db.project.update({ where: { id: ids.project }, data: { currentPolicyId: ids.policy } });
+    const job = await startRun({ db: deps.db, boss, paths }, ZStartRunInput.parse({ kind: "generate", payload: { projectId: ids.project, prompts: ["hi"] } }), { createdById: admin.id });
+    const row = await deps.db.job.findUniqueOrThrow({ where: { id: job.id }, select: { payload: true } });
+    expect(row.payload).toMatchObject({ policyModelId: ids.policy });
   });
 });

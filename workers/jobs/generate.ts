@@ -30,7 +30,7 @@ export const generateJob = defineTrainerJob({
   command: "generate",
   payload: z
     .strictObject({
-      /** Default: the built-in SmolLM2 policy (pinned at enqueue). */
+      /** Default: the project's current policy, else the built-in SmolLM2 policy (pinned at enqueue). */
       policyModelId: z.uuid("policyModelId must be a model version's id").optional(),
       /** The project the new tasks go to. */
       projectId: z.uuid("projectId must be a project's id"),
@@ -39,12 +39,13 @@ export const generateJob = defineTrainerJob({
       prompts: z.array(z.string().trim().min(1, "a prompt is empty").max(maxContentChars)).min(1, "give at least one prompt").max(10_000).optional(),
       config: ZGenerateOverrides.default({}),
     })
-    .refine((p) => (p.snapshotId === undefined) !== (p.prompts === undefined), { message: "Give the prompts as a snapshotId or a prompts list (one of them)", path: ["prompts"] }),
+    .refine((p) => p.snapshotId === undefined || p.prompts === undefined, { message: "Give the prompts as a snapshotId or a prompts list, not both", path: ["prompts"] }),
   resolve: async (payload, deps) => {
-    const project = await deps.db.project.findUnique({ where: { id: payload.projectId }, select: { id: true, k: true, archivedAt: true } });
+    const project = await deps.db.project.findUnique({ where: { id: payload.projectId }, select: { id: true, k: true, archivedAt: true, currentPolicyId: true } });
     if (!project || project.archivedAt) throw new AppError("NOT_FOUND", `No active project with id ${payload.projectId} (where the generated tasks go)`);
+    if (payload.snapshotId === undefined && payload.prompts === undefined) throw new AppError("BAD_REQUEST", "Give the prompts: a snapshot, filters to create one, or a list");
     const snapshot = payload.snapshotId === undefined ? null : await resolveSnapshot(deps, payload.snapshotId, { formats: readsFormats.prompts, role: "the prompts to generate for" });
-    const policy = await resolveModel(deps, payload.policyModelId, { kinds: ["policy", "sft"], role: "the policy to sample from", default: smollmPolicy });
+    const policy = await resolveModel(deps, payload.policyModelId ?? project.currentPolicyId ?? undefined, { kinds: ["policy", "sft"], role: "the policy to sample from", default: smollmPolicy });
     return { payload: { ...payload, policyModelId: policy.id }, inputs: { project: { id: project.id, k: project.k }, snapshot, policy } };
   },
   config: ({ payload, inputs, outputDir }) =>

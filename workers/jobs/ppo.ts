@@ -15,8 +15,8 @@ export const ppoJob = defineTrainerJob({
     policyModelId: z.uuid("policyModelId must be a model version's id").optional(),
     rewardModelId: z.uuid("rewardModelId must be a model version's id"),
     safetyModelId: z.uuid("safetyModelId must be a model version's id").optional(),
-    /** A rankings or pairs snapshot whose prompts are sampled. */
-    promptsSnapshotId: z.uuid("promptsSnapshotId must be a snapshot's id"),
+    /** A rankings or pairs snapshot whose prompts are sampled. Required; `runs.start` fills it from `newSnapshot`. */
+    promptsSnapshotId: z.uuid("promptsSnapshotId must be a snapshot's id").optional(),
     name: z.string().trim().min(1).max(200).optional(),
     config: ZPpoOverrides.default({}),
   }),

@@ -11,7 +11,8 @@ export const trainRewardJob = defineTrainerJob({
   name: "train_reward",
   command: "reward",
   payload: z.strictObject({
-    snapshotId: z.uuid("snapshotId must be a snapshot's id"),
+    /** Required; `runs.start` fills it when it creates the snapshot from filters (`newSnapshot`). */
+    snapshotId: z.uuid("snapshotId must be a snapshot's id").optional(),
     /** The backbone: a base encoder or an earlier reward model. Default: the built-in MiniLM encoder (pinned at enqueue). */
     baseModelId: z.uuid("baseModelId must be a model version's id").optional(),
     name: z.string().trim().min(1).max(200).optional(),

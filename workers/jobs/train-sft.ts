@@ -11,7 +11,8 @@ export const trainSftJob = defineTrainerJob({
   name: "train_sft",
   command: "sft",
   payload: z.strictObject({
-    snapshotId: z.uuid("snapshotId must be a snapshot's id"),
+    /** Required; `runs.start` fills it when it creates the snapshot from filters (`newSnapshot`). */
+    snapshotId: z.uuid("snapshotId must be a snapshot's id").optional(),
     /** The policy to fine-tune. Default: the built-in SmolLM2 policy (pinned at enqueue). */
     baseModelId: z.uuid("baseModelId must be a model version's id").optional(),
     name: z.string().trim().min(1).max(200).optional(),

@@ -13,9 +13,10 @@ export type SnapshotInput = { id: string; projectId: string; format: string; row
 
 export async function resolveSnapshot(
   { db, paths }: PrepareDeps,
-  snapshotId: string,
+  snapshotId: string | undefined,
   opts: { formats: readonly string[]; role: string },
 ): Promise<SnapshotInput> {
+  if (snapshotId === undefined) throw new AppError("BAD_REQUEST", `Choose a snapshot (${opts.role}) or filters to create one`);
   const row = await db.snapshot.findUnique({ where: { id: snapshotId }, select: { id: true, projectId: true, format: true, rowCount: true, bytes: true, path: true } });
   if (!row) throw new AppError("NOT_FOUND", `No snapshot ${snapshotId} (${opts.role})`);
   if (!opts.formats.includes(row.format)) {
