@@ -34,7 +34,7 @@ async function ensureUser(deps: { db: Db; auth: Auth }, email: string, name: str
   return { id: user.id, account: { email, role, password: pw } };
 }
 
-export async function seedDemo(deps: { db: Db; auth: Auth }, opts: SeedOptions): Promise<SeededAccount[]> {
+export async function seedDemo(deps: { db: Db; auth: Auth }, opts: SeedOptions): Promise<{ accounts: SeededAccount[]; projectId: string }> {
   const admin = await ensureUser(deps, opts.adminEmail, "Admin", "admin", opts.adminPassword);
   const annotator = await ensureUser(deps, opts.annotatorEmail, "Demo Annotator", "annotator", opts.annotatorPassword);
   const reviewer = opts.reviewerEmail ? await ensureUser(deps, opts.reviewerEmail, "Demo Reviewer", "reviewer", opts.reviewerPassword) : null;
@@ -65,7 +65,7 @@ export async function seedDemo(deps: { db: Db; auth: Auth }, opts: SeedOptions):
   }
   // The default encoder and policy appear in the model registry from the start.
   await ensureBuiltinModels(deps.db);
-  return [admin.account, annotator.account, ...(reviewer ? [reviewer.account] : [])];
+  return { accounts: [admin.account, annotator.account, ...(reviewer ? [reviewer.account] : [])], projectId: project.id };
 }
 
 async function main() {
@@ -73,7 +73,7 @@ async function main() {
   const db = createDb(env.DATABASE_URL);
   const auth = createAuth(db, { baseURL: env.APP_URL, secret: env.BETTER_AUTH_SECRET });
   try {
-    const accounts = await seedDemo(
+    const { accounts, projectId } = await seedDemo(
       { db, auth },
       {
         adminEmail: process.env.ADMIN_EMAIL ?? "admin@example.com",
@@ -92,6 +92,7 @@ async function main() {
     } else {
       console.log("Demo data already present; nothing created.");
     }
+    console.log(`The whole loop on the demo project, step by step: ${env.APP_URL}/admin/projects/${projectId}/loop\n`);
   } finally {
     await db.$disconnect();
   }

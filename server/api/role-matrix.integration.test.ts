@@ -35,6 +35,8 @@ const declared: Record<string, Access> = {
   "models.list": "admin",
   "models.get": "admin",
   "models.promote": "admin",
+  "loop.status": "admin",
+  "loop.start": "admin",
   "annotation.next": "annotator",
   "annotation.get": "annotator",
   "annotation.submit": "annotator",

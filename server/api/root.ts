@@ -2,6 +2,7 @@ import { annotationRouter } from "../annotation/router";
 import { healthRouter } from "../health/router";
 import { importsRouter } from "../import/router";
 import { jobsRouter } from "../jobs/router";
+import { loopRouter } from "../loop/router";
 import { modelsRouter } from "../models/router";
 import { projectsRouter } from "../projects/router";
 import { apiKeysRouter, exportsRouter } from "../export/router";
@@ -19,6 +20,7 @@ export const appRouter = createTRPCRouter({
   jobs: jobsRouter,
   runs: runsRouter,
   models: modelsRouter,
+  loop: loopRouter,
   annotation: annotationRouter,
   imports: importsRouter,
   review: reviewRouter,

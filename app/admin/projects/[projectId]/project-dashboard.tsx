@@ -59,6 +59,11 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
           <Link href={`/review?projectId=${projectId}`} className="btn ml-auto">
             Review queue
           </Link>
+          {canEdit && (
+            <Link href={`/admin/projects/${projectId}/loop`} className="btn btn-primary">
+              Training loop
+            </Link>
+          )}
         </div>
         {p && (
           <p className="text-sm text-slate-600">

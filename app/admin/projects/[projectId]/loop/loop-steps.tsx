@@ -1,0 +1,181 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useState } from "react";
+import type { LoopPreset, LoopStep } from "../../../../../server/loop/loop.schema";
+import type { LoopJob } from "../../../../../server/loop/status";
+import { evalHeadline } from "../../../../../server/models/eval-headline";
+import { decimal } from "../../../../components/format";
+import { ErrorText } from "../../../../components/panel";
+import { useTRPC } from "../../../../trpc/client";
+import { isActive, ProgressBar, StateBadge } from "../../../runs/run-format";
+
+function StepCard({ n, id, title, done, children, action }: { n: number; id: string; title: string; done: boolean; children: React.ReactNode; action?: React.ReactNode }) {
+  return (
+    <li data-testid={`loop-step-${id}`} className="flex gap-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+      <span
+        aria-label={done ? "done" : `step ${n}`}
+        className={`flex h-8 w-8 shrink-0 items-center justify-center rounded-full text-sm font-semibold ${done ? "bg-green-600 text-white" : "bg-slate-200 text-slate-700"}`}
+      >
+        {done ? "✓" : n}
+      </span>
+      <div className="min-w-0 flex-1 space-y-2">
+        <h2 className="text-base">{title}</h2>
+        {children}
+      </div>
+      {action && <div className="shrink-0">{action}</div>}
+    </li>
+  );
+}
+
+/** The latest run of a step: state, progress while it runs, the error if it failed, and its page. */
+function RunLine({ job }: { job: LoopJob | null }) {
+  if (!job) return null;
+  return (
+    <div className="space-y-1 text-sm">
+      <div className="flex flex-wrap items-center gap-3">
+        <StateBadge state={job.state} />
+        {isActive(job.state) && <ProgressBar progress={job.progress} state={job.state} />}
+        <Link href={`/admin/runs/${job.id}`} className="text-blue-700 underline">
+          Run page
+        </Link>
+      </div>
+      {job.state === "failed" && job.error && <ErrorText message={job.error} />}
+    </div>
+  );
+}
+
+/** The model a step made, with its headline eval numbers. */
+function TrainedModel({ label, model }: { label: string; model: { name: string; eval: unknown } | null }) {
+  if (!model) return null;
+  const numbers = evalHeadline(model.eval, 2);
+  return (
+    <p className="text-sm">
+      {label} <span className="font-medium">{model.name}</span>
+      {numbers.length > 0 && <span className="text-slate-600"> ({numbers.map((h) => `${h.name.replaceAll("_", " ")} ${decimal(h.value)}`).join(", ")})</span>}
+    </p>
+  );
+}
+
+export function LoopSteps({ projectId }: { projectId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [preset, setPreset] = useState<LoopPreset>("quick");
+  const statusKey = trpc.loop.status.queryKey({ projectId });
+  const status = useQuery({
+    ...trpc.loop.status.queryOptions({ projectId }),
+    // Fast while a run moves, slowly otherwise (annotators may be labelling meanwhile).
+    refetchInterval: (q) => {
+      const d = q.state.data;
+      return d && [d.reward.job, d.ppo.job, d.generate.job].some((j) => j && isActive(j.state)) ? 2000 : 10_000;
+    },
+  });
+  const start = useMutation(trpc.loop.start.mutationOptions({ onSettled: () => queryClient.invalidateQueries({ queryKey: statusKey }) }));
+  const s = status.data;
+
+  if (status.error) return <ErrorText message={status.error.message} />;
+  if (!s) return <p className="text-sm text-slate-500">Loading…</p>;
+
+  const busy = (job: LoopJob | null) => job !== null && isActive(job.state);
+  const button = (step: LoopStep, label: string, enabled: boolean) => (
+    <button type="button" className="btn btn-primary" disabled={!enabled || start.isPending || s.project.archivedAt !== null} onClick={() => start.mutate({ projectId, step, preset })}>
+      {label}
+    </button>
+  );
+  const errorFor = (step: LoopStep) => (start.variables?.step === step ? <ErrorText message={start.error?.message} /> : null);
+
+  const labelled = s.labels.labelledTasks >= s.labels.needed;
+  const rewardDone = s.reward.model !== null;
+  const ppoDone = s.ppo.model !== null;
+  const generated = s.generate.job?.state === "succeeded" ? ((s.generate.job.result as { tasksCreated?: number } | null)?.tasksCreated ?? 0) : null;
+  const policyName = s.project.currentPolicy?.name ?? "the built-in policy";
+
+  return (
+    <>
+      <div className="space-y-1">
+        <Link href={`/admin/projects/${projectId}`} className="text-sm text-slate-500 hover:text-slate-800">
+          ← {s.project.name}
+        </Link>
+        <div className="flex flex-wrap items-end gap-4">
+          <h1 className="min-w-0 break-words">Training loop</h1>
+          <label className="ml-auto flex items-center gap-2 text-sm text-slate-700">
+            Run size
+            <select className="rounded border border-slate-300 px-2 py-1" value={preset} onChange={(e) => setPreset(e.target.value as LoopPreset)}>
+              <option value="quick">Quick: sized for a CPU (minutes per step)</option>
+              <option value="full">Full: the trainer&apos;s defaults (for GPU workers)</option>
+            </select>
+          </label>
+        </div>
+        <p className="text-sm text-slate-600">
+          Labels become a reward model, the reward model trains the policy, and the new policy&apos;s answers come back here as tasks to rank. Each step uses what the step
+          before it made; the runs also appear under{" "}
+          <Link href="/admin/runs" className="text-blue-700 underline">
+            Training runs
+          </Link>
+          .
+        </p>
+      </div>
+
+      <ol className="space-y-3">
+        <StepCard
+          n={1}
+          id="label"
+          title="Label"
+          done={labelled}
+          action={
+            <Link href={`/label/${projectId}`} className="btn">
+              Label tasks
+            </Link>
+          }
+        >
+          <p className="text-sm text-slate-700">
+            {s.labels.labelledTasks} tasks labelled ({s.labels.annotations} annotations); {s.labels.openTasks} open.
+            {!labelled && ` The reward model needs at least ${s.labels.needed} labelled tasks.`}
+          </p>
+        </StepCard>
+
+        <StepCard n={2} id="reward" title="Snapshot the labels and train a reward model" done={rewardDone && !busy(s.reward.job)} action={button("reward", rewardDone ? "Train again" : "Train reward model", labelled && !busy(s.reward.job))}>
+          <p className="text-sm text-slate-600">Freezes every labelled ranking into a snapshot and trains a Bradley–Terry reward model on it, from the MiniLM encoder.</p>
+          <TrainedModel label="Reward model" model={s.reward.model} />
+          <RunLine job={s.reward.job} />
+          {errorFor("reward")}
+        </StepCard>
+
+        <StepCard n={3} id="ppo" title="Improve the policy with PPO" done={ppoDone && !busy(s.ppo.job)} action={button("ppo", ppoDone ? "Run PPO again" : "Run PPO", rewardDone && !busy(s.ppo.job))}>
+          <p className="text-sm text-slate-600">
+            Trains {policyName} against the reward model on the snapshot&apos;s prompts, with a KL penalty that keeps it close to where it started.
+          </p>
+          <TrainedModel label="New policy" model={s.ppo.model} />
+          <RunLine job={s.ppo.job} />
+          {errorFor("ppo")}
+        </StepCard>
+
+        <StepCard n={4} id="promote" title="Promote the new policy" done={s.promoted} action={button("promote", "Promote", ppoDone && !s.promoted)}>
+          <p className="text-sm text-slate-700">
+            Current policy: <span className="font-medium">{policyName}</span>. The project&apos;s tasks are generated from its current policy.
+          </p>
+          {errorFor("promote")}
+        </StepCard>
+
+        <StepCard n={5} id="generate" title="Generate new tasks" done={generated !== null && !busy(s.generate.job)} action={button("generate", "Generate", rewardDone && !busy(s.generate.job))}>
+          <p className="text-sm text-slate-600">
+            Samples {s.project.k} answers per prompt from {policyName}; they come back as tasks for annotators to rank, and the loop starts again.
+          </p>
+          {generated !== null && (
+            <p className="text-sm">
+              {generated} new tasks.{" "}
+              {generated > 0 && (
+                <Link href={`/label/${projectId}`} className="text-blue-700 underline">
+                  Label them
+                </Link>
+              )}
+            </p>
+          )}
+          <RunLine job={s.generate.job} />
+          {errorFor("generate")}
+        </StepCard>
+      </ol>
+    </>
+  );
+}

@@ -1,0 +1,65 @@
+// Starts the next step of a project's loop with the inputs the earlier steps produced, so an admin
+// walks label → snapshot → reward model → PPO → promote → generate with one button per step.
+import type PgBoss from "pg-boss";
+import type { Db } from "../db";
+import { AppError } from "../errors";
+import { ZExportRequest } from "../export/filter";
+import { promoteModelVersion } from "../models/registry";
+import { ZStartRunInput } from "../runs/run.schema";
+import { startRun } from "../runs/start-run";
+import type { StoragePaths } from "../storage";
+import type { LoopPreset, TStartLoopStepInput } from "./loop.schema";
+import { getLoopStatus, type LoopJob } from "./status";
+
+type Deps = { db: Db; boss: PgBoss; paths?: StoragePaths };
+
+/** Trainer settings per preset; `full` keeps the trainer's defaults. */
+const presets: Record<LoopPreset, { reward: object; ppo: object; generate: object }> = {
+  quick: {
+    reward: { epochs: 4 },
+    ppo: { steps: 8, batch_size: 4, mini_batch_size: 2, lora_r: 8, max_new_tokens: 48, eval_every: 4, checkpoint_every: 4 },
+    generate: { max_new_tokens: 128 },
+  },
+  full: { reward: {}, ppo: {}, generate: {} },
+};
+
+function refuseWhileActive(job: LoopJob | null, what: string) {
+  if (job && (job.state === "queued" || job.state === "running")) throw new AppError("CONFLICT", `${what} is already ${job.state}; wait for it or cancel it on its run page`);
+}
+
+export async function startLoopStep(deps: Deps, { projectId, step, preset }: TStartLoopStepInput, actorId: string) {
+  const status = await getLoopStatus(deps.db, projectId);
+  if (status.project.archivedAt) throw new AppError("BAD_REQUEST", `Project ${status.project.name} is archived`);
+  const config = presets[preset];
+  const options = { createdById: actorId };
+  switch (step) {
+    case "reward": {
+      refuseWhileActive(status.reward.job, "A reward model run");
+      const { labelledTasks, needed } = status.labels;
+      if (labelledTasks < needed) throw new AppError("BAD_REQUEST", `Label at least ${needed} tasks before training a reward model (${labelledTasks} so far)`);
+      const input = ZStartRunInput.parse({ kind: "train_reward", payload: { config: config.reward }, newSnapshot: { projectId, request: ZExportRequest.parse({ format: "rankings" }) } });
+      return { step, job: await startRun(deps, input, options) };
+    }
+    case "ppo": {
+      refuseWhileActive(status.ppo.job, "A PPO run");
+      const reward = status.reward.model;
+      if (!reward?.snapshotId) throw new AppError("BAD_REQUEST", "Train a reward model on this project's labels first");
+      const payload = { rewardModelId: reward.id, policyModelId: status.project.currentPolicy?.id, promptsSnapshotId: reward.snapshotId, config: config.ppo };
+      return { step, job: await startRun(deps, ZStartRunInput.parse({ kind: "ppo", payload }), options) };
+    }
+    case "promote": {
+      const policy = status.ppo.model;
+      if (!policy) throw new AppError("BAD_REQUEST", "Run PPO first: there is no trained policy to promote");
+      await promoteModelVersion(deps.db, { modelVersionId: policy.id, projectId }, actorId);
+      return { step, modelVersionId: policy.id };
+    }
+    case "generate": {
+      refuseWhileActive(status.generate.job, "A generate run");
+      const snapshotId = status.ppo.model?.snapshotId ?? status.reward.model?.snapshotId;
+      if (!snapshotId) throw new AppError("BAD_REQUEST", "Train a reward model first: generation samples the prompts it was trained on");
+      // No policy is named: the job samples from the project's current policy.
+      const payload = { projectId, snapshotId, config: config.generate };
+      return { step, job: await startRun(deps, ZStartRunInput.parse({ kind: "generate", payload }), options) };
+    }
+  }
+}
