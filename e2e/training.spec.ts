@@ -120,3 +120,80 @@ test("the run form asks each kind for its own inputs and shows the server's refu
   await expect(page.getByRole("alert").filter({ hasText: /is empty/ })).toBeVisible();
   expect(await db.job.count({ where: { createdById: admin.id } })).toBe(0);
 });
+
+test("an admin overlays another finished run's curves on a run's charts", async ({ page, baseURL, db, makeUser }) => {
+  const admin = await makeUser("admin");
+  const { recordMetrics } = await import("../server/runs/service");
+  // Two finished runs with their metrics, as a worker would have left them.
+  const finished = async (losses: number[]) => {
+    const job = await db.job.create({
+      data: { kind: "train_reward", payload: { config: { epochs: 1 } }, state: "succeeded", progress: 1, attempt: 1, startedAt: new Date(Date.now() - 60_000), finishedAt: new Date(), createdById: admin.id },
+      select: { id: true },
+    });
+    await recordMetrics(db, job.id, 1, losses.map((value, i) => ({ step: i + 1, name: "train/loss", value })));
+    await recordMetrics(db, job.id, 1, [{ step: losses.length, name: "eval/accuracy", value: 0.8 }]);
+    return job.id;
+  };
+  const [first, second] = [await finished([0.9, 0.7, 0.5, 0.4]), await finished([1.0, 0.8, 0.6])];
+  await signInThroughApi(page, baseURL!, admin.email, admin.password);
+
+  await page.goto(`/admin/runs/${first}`);
+  await expect(page.getByTestId("run-state")).toHaveText("succeeded");
+  const loss = page.locator('[data-testid="metric-chart"][data-metric="train/loss"]');
+  await expect(loss).toHaveAttribute("data-points", "4");
+  await expect(loss.locator(".recharts-line")).toHaveCount(1);
+
+  await page.getByLabel("Compare with run").selectOption({ value: second });
+  // Both curves on one chart, each named in the legend; the second run's points are added.
+  await expect(loss).toHaveAttribute("data-points", "7");
+  await expect(loss.locator(".recharts-line")).toHaveCount(2);
+  await expect(loss.locator(".recharts-legend-wrapper")).toContainText(first.slice(0, 8));
+  await expect(loss.locator(".recharts-legend-wrapper")).toContainText(second.slice(0, 8));
+  await expect(page.locator('[data-testid="metric-chart"][data-metric="eval/accuracy"]')).toHaveAttribute("data-points", "2");
+
+  await page.getByLabel("Compare with run").selectOption({ value: "" });
+  await expect(loss).toHaveAttribute("data-points", "4");
+  await expect(loss.locator(".recharts-line")).toHaveCount(1);
+});
+
+test("an admin cancels a running run from its page; its metrics and checkpoints stay listed", async ({ page, baseURL, db, makeUser }) => {
+  test.setTimeout(90_000);
+  const rows = Array.from({ length: 8 }, (_, i) => ({ prompt: `question ${i}`, responses: ["good helpful answer", "bad rude answer"] }));
+  const [model, project, annotator, admin] = await Promise.all([registerTinyEncoder(db), seedProject(db, { k: 2, rows }), makeUser("annotator"), makeUser("admin")]);
+  await rankAll(db, project.projectId, annotator.id);
+  await signInThroughApi(page, baseURL!, admin.email, admin.password);
+  const snapshot = await callTrpc<{ id: string }>(page.request, "exports.createSnapshot", { projectId: project.projectId, request: { format: "rankings" } });
+  // Far more epochs than the test waits for, with a checkpoint every other step.
+  const run = await callTrpc<{ id: string }>(page.request, "runs.start", {
+    kind: "train_reward",
+    payload: { snapshotId: snapshot.id, baseModelId: model.id, config: { epochs: 10_000, batch_size: 2, eval_every: 2 } },
+  });
+
+  // The workers panel shows the worker that runs it, alive, linked to the run's page.
+  await page.goto("/admin/runs");
+  const worker = page.getByTestId("worker-row").filter({ has: page.getByRole("link", { name: run.id.slice(0, 8) }) });
+  await expect(async () => {
+    await page.reload();
+    await expect(worker).toHaveCount(1, { timeout: 2000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(worker.getByTestId("worker-status")).toHaveText("alive");
+  await expect(worker).toContainText(/CPUs? · [\d.]+ GiB memory/);
+  await worker.getByRole("link", { name: run.id.slice(0, 8) }).click();
+  await expect(page).toHaveURL(`/admin/runs/${run.id}`);
+  await expect(page.getByTestId("run-state")).toHaveText("running");
+  await expect.poll(async () => Number((await page.getByTestId("run-step").textContent())?.match(/step (\d+)/)?.[1] ?? 0), { timeout: 30_000 }).toBeGreaterThanOrEqual(4);
+  await page.getByRole("button", { name: "Cancel run" }).click();
+
+  await expect(page.getByTestId("run-state")).toHaveText("cancelled");
+  await expect(page.getByRole("button", { name: "Cancel run" })).toHaveCount(0);
+  await expect(page.getByText("No model was registered: the run was cancelled.")).toBeVisible();
+  await expect(page.locator('[data-testid="metric-chart"][data-metric="train/loss"]')).toBeVisible();
+  await expect(page.getByText(`runs/${run.id}`, { exact: true })).toBeVisible();
+  await expect(page.getByTestId("run-checkpoint").first()).toContainText(`runs/${run.id}/checkpoints/step-`);
+  // Still cancelled once the worker has stopped the trainer (it saves a checkpoint on SIGTERM).
+  await page.waitForTimeout(6000);
+  await page.reload();
+  await expect(page.getByTestId("run-state")).toHaveText("cancelled");
+  await expect(page.getByTestId("run-checkpoint").first()).toBeVisible();
+  expect(await db.job.findUniqueOrThrow({ where: { id: run.id }, select: { state: true } })).toEqual({ state: "cancelled" });
+});

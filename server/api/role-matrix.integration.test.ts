@@ -56,6 +56,7 @@ const declared: Record<string, Access> = {
   "apiKeys.list": "admin",
   "apiKeys.create": "admin",
   "apiKeys.revoke": "admin",
+  "workers.list": "admin",
 };
 
 const callers = ["anonymous", "annotator", "reviewer", "admin"] as const;

@@ -10,6 +10,7 @@ import { reviewRouter } from "../review/router";
 import { runsRouter } from "../runs/router";
 import { meRouter } from "../users/me-router";
 import { usersRouter } from "../users/router";
+import { workersRouter } from "../workers/router";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -26,6 +27,7 @@ export const appRouter = createTRPCRouter({
   review: reviewRouter,
   exports: exportsRouter,
   apiKeys: apiKeysRouter,
+  workers: workersRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,6 +1,9 @@
+import { readdir } from "node:fs/promises";
+import path from "node:path";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
+import { storagePathsFromEnv } from "../storage";
 import { runKinds } from "./run-kinds";
 
 export type MetricPoint = { step: number; name: string; value: number };
@@ -53,37 +56,47 @@ const runSelect = {
   createdBy: { select: { id: true, email: true } },
 } satisfies Prisma.JobSelect;
 
-/** The ids a run's payload refers to (every training kind pins them at enqueue). */
-function payloadRefs(payload: unknown): { snapshotId?: string; modelIds: string[]; config: Record<string, unknown> } {
-  const p = (payload ?? {}) as Record<string, unknown>;
-  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-  const modelIds = ["baseModelId", "parentModelId", "policyModelId", "rewardModelId", "safetyModelId"].flatMap((k) => (str(p[k]) ? [p[k] as string] : []));
+type PayloadRef = { role: string; id: string };
+
+// Roles in the order the console lists them (jsonb does not keep the payload's key order).
+const roleOrder = ["data", "prompts", "pairs", "policy", "reward", "safety", "base", "parent"];
+const roleRank = (role: string) => (roleOrder.includes(role) ? roleOrder.indexOf(role) : roleOrder.length);
+const byRole = (a: PayloadRef, b: PayloadRef) => roleRank(a.role) - roleRank(b.role) || a.role.localeCompare(b.role);
+
+/**
+ * What a run's payload refers to (every training kind pins them at enqueue): snapshots under
+ * `snapshotId` or `<role>SnapshotId` (prompts, pairs), model versions under `<role>ModelId`.
+ */
+function payloadRefs(payload: unknown): { snapshots: PayloadRef[]; models: PayloadRef[]; config: Record<string, unknown> } {
+  const p = (payload && typeof payload === "object" ? payload : {}) as Record<string, unknown>;
+  const ids = Object.entries(p).filter((e): e is [string, string] => typeof e[1] === "string");
+  const snapshots = ids.filter(([k]) => k === "snapshotId" || k.endsWith("SnapshotId")).map(([k, id]) => ({ role: k === "snapshotId" ? "data" : k.replace(/SnapshotId$/, ""), id }));
+  const models = ids.filter(([k]) => k.endsWith("ModelId")).map(([k, id]) => ({ role: k.replace(/ModelId$/, ""), id }));
   const config = p.config && typeof p.config === "object" ? (p.config as Record<string, unknown>) : {};
-  return { snapshotId: str(p.snapshotId), modelIds, config };
+  return { snapshots: snapshots.sort(byRole), models: models.sort(byRole), config };
 }
 
 /** Names for the snapshots and model versions that runs refer to, in two queries for any number of runs. */
 async function resolveInputs(db: Db, payloads: unknown[]) {
   const refs = payloads.map(payloadRefs);
-  const snapshotIds = [...new Set(refs.flatMap((r) => (r.snapshotId ? [r.snapshotId] : [])))];
-  const modelIds = [...new Set(refs.flatMap((r) => r.modelIds))];
+  const snapshotIds = [...new Set(refs.flatMap((r) => r.snapshots.map((s) => s.id)))];
+  const modelIds = [...new Set(refs.flatMap((r) => r.models.map((m) => m.id)))];
   const [snapshots, models] = await Promise.all([
-    db.snapshot.findMany({
-      where: { id: { in: snapshotIds } },
-      select: { id: true, format: true, aggregate: true, rowCount: true, createdAt: true, project: { select: { id: true, name: true } } },
-    }),
-    db.modelVersion.findMany({ where: { id: { in: modelIds } }, select: { id: true, name: true, kind: true } }),
+    snapshotIds.length === 0
+      ? []
+      : db.snapshot.findMany({
+          where: { id: { in: snapshotIds } },
+          select: { id: true, format: true, aggregate: true, rowCount: true, createdAt: true, project: { select: { id: true, name: true } } },
+        }),
+    modelIds.length === 0 ? [] : db.modelVersion.findMany({ where: { id: { in: modelIds } }, select: { id: true, name: true, kind: true } }),
   ]);
   const snapshotById = new Map(snapshots.map((s) => [s.id, s]));
   const modelById = new Map(models.map((m) => [m.id, m]));
-  return refs.map((r, i) => {
-    const roles = Object.entries((payloads[i] ?? {}) as Record<string, unknown>).filter(([k, v]) => k.endsWith("ModelId") && typeof v === "string");
-    return {
-      snapshot: r.snapshotId ? (snapshotById.get(r.snapshotId) ?? { id: r.snapshotId, missing: true as const }) : null,
-      models: roles.map(([role, id]) => ({ role: role.replace(/ModelId$/, ""), id: id as string, name: modelById.get(id as string)?.name ?? null, kind: modelById.get(id as string)?.kind ?? null })),
-      config: r.config,
-    };
-  });
+  return refs.map((r) => ({
+    snapshots: r.snapshots.map(({ role, id }) => ({ role, ...(snapshotById.get(id) ?? { id, missing: true as const }) })),
+    models: r.models.map(({ role, id }) => ({ role, id, name: modelById.get(id)?.name ?? null, kind: modelById.get(id)?.kind ?? null })),
+    config: r.config,
+  }));
 }
 
 /** Training runs, newest first, with what they were started from. */
@@ -93,8 +106,23 @@ export async function listRuns(db: Db, { limit }: { limit: number }) {
   return jobs.map((job, i) => ({ ...job, inputs: inputs[i]! }));
 }
 
-/** One run with its config, inputs, outputs (registered model versions), log tail and metric names. */
-export async function getRunOrThrow(db: Db, jobId: string) {
+/**
+ * The checkpoints in a run's folder (`checkpoints/step-N`), newest first. They outlive a cancelled
+ * or failed attempt; none when the folder is not (or no longer) on this machine.
+ */
+async function listCheckpoints(artifactDir: string, outputDir: string | null) {
+  if (!outputDir) return [];
+  const names = await readdir(path.join(artifactDir, outputDir, "checkpoints")).catch(() => [] as string[]);
+  return names
+    .flatMap((name) => {
+      const m = /^step-(\d+)$/.exec(name);
+      return m ? [{ step: Number(m[1]), path: `${outputDir}/checkpoints/${name}` }] : [];
+    })
+    .sort((a, b) => b.step - a.step);
+}
+
+/** One run with its config, inputs, outputs (registered model versions and checkpoints), log tail and metric names. */
+export async function getRunOrThrow(db: Db, jobId: string, { artifactDir = storagePathsFromEnv().artifactDir }: { artifactDir?: string } = {}) {
   const job = await db.job.findFirst({
     where: { id: jobId, kind: { in: [...runKinds] } },
     select: {
@@ -107,7 +135,10 @@ export async function getRunOrThrow(db: Db, jobId: string) {
   });
   if (!job) throw new AppError("NOT_FOUND", `No training run with id ${jobId}`);
   const [inputs] = await resolveInputs(db, [job.payload]);
-  const names = await db.metric.findMany({ where: { jobId }, distinct: ["name"], select: { name: true }, orderBy: { name: "asc" } });
+  const [names, checkpoints] = await Promise.all([
+    db.metric.findMany({ where: { jobId }, distinct: ["name"], select: { name: true }, orderBy: { name: "asc" } }),
+    listCheckpoints(artifactDir, job.outputDir),
+  ]);
   const { models, ...rest } = job;
-  return { ...rest, inputs: inputs!, outputs: models, metricNames: names.map((n) => n.name) };
+  return { ...rest, inputs: inputs!, outputs: models, checkpoints, metricNames: names.map((n) => n.name) };
 }

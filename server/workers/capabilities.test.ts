@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canRun, parseNvidiaSmi, queueNameFor, queuesFor, visibleGpus } from "./capabilities";
+import { canRun, describeCapabilities, parseNvidiaSmi, queueNameFor, queuesFor, visibleGpus } from "./capabilities";
 
 describe("worker capabilities", () => {
   it("parses nvidia-smi's csv into GPUs with their memory", () => {
@@ -29,5 +29,13 @@ describe("worker capabilities", () => {
     expect(visibleGpus(gpus, "")).toEqual([]);
     expect(visibleGpus(gpus, "-1")).toEqual([]);
     expect(visibleGpus(gpus, "1,9").map((g) => g.name)).toEqual(["GPU 1"]);
+  });
+
+  it("describes a worker's capabilities in words, same GPUs counted once", () => {
+    const h100 = { name: "NVIDIA H100", memoryMiB: 81_559 };
+    expect(describeCapabilities({ cpus: 16, memoryBytes: 128 * 2 ** 30, gpus: [h100, h100, { name: "NVIDIA A10G", memoryMiB: 23_028 }] })).toBe(
+      "2 × NVIDIA H100 (79.6 GiB), NVIDIA A10G (22.5 GiB) · 16 CPUs · 128 GiB memory",
+    );
+    expect(describeCapabilities({ cpus: 1, memoryBytes: 2 ** 31, gpus: [] })).toBe("no GPU · 1 CPU · 2 GiB memory");
   });
 });

@@ -46,3 +46,16 @@ export function visibleGpus(gpus: Gpu[], cudaVisibleDevices: string | undefined)
   if (!picked.every((s) => /^\d+$/.test(s))) return gpus;
   return picked.map(Number).filter((i) => i < gpus.length).map((i) => gpus[i]!);
 }
+
+const gib = (bytes: number) => `${Number((bytes / 2 ** 30).toFixed(1))} GiB`;
+
+/** In words for the console: "2 × NVIDIA H100 (79.6 GiB) · 16 CPUs · 125.8 GiB memory", or "no GPU · …". */
+export function describeCapabilities(c: Capabilities): string {
+  const gpus = new Map<string, number>();
+  for (const g of c.gpus) {
+    const label = `${g.name} (${gib(g.memoryMiB * 2 ** 20)})`;
+    gpus.set(label, (gpus.get(label) ?? 0) + 1);
+  }
+  const gpuText = gpus.size === 0 ? "no GPU" : [...gpus].map(([label, n]) => (n > 1 ? `${n} × ${label}` : label)).join(", ");
+  return `${gpuText} · ${c.cpus} CPU${c.cpus === 1 ? "" : "s"} · ${gib(c.memoryBytes)} memory`;
+}

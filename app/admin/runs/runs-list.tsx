@@ -61,14 +61,14 @@ export function RunsList() {
                 <Timing run={r} now={now} />
               </td>
               <td className="text-xs text-slate-600">
-                {r.inputs.snapshot && "project" in r.inputs.snapshot && (
-                  <div>
-                    {r.inputs.snapshot.project.name} · {r.inputs.snapshot.format} ({r.inputs.snapshot.rowCount} rows)
+                {r.inputs.snapshots.map((s) => (
+                  <div key={s.role} data-testid="run-input">
+                    {s.role}: {"project" in s ? `${s.project.name} · ${s.format} (${s.rowCount} rows)` : `${shortId(s.id)} (deleted)`}
                   </div>
-                )}
+                ))}
                 {r.inputs.models.map((m) => (
-                  <div key={m.role}>
-                    {m.role}: {m.name ?? shortId(m.id)}
+                  <div key={m.role} data-testid="run-input">
+                    {m.role}: {m.name ?? `${shortId(m.id)} (deleted)`}
                   </div>
                 ))}
               </td>

@@ -154,7 +154,9 @@ export function RunView({ jobId }: { jobId: string }) {
 
       <Panel title="Outputs">
         {r.outputs.length === 0 ? (
-          <p className="text-sm text-slate-500">{r.state === "succeeded" ? "No model was registered." : "Models appear here when the run succeeds."}</p>
+          <p className="text-sm text-slate-500">
+            {r.state === "succeeded" ? "No model was registered." : isActive(r.state) ? "Models appear here when the run succeeds." : `No model was registered: the run ${r.state === "cancelled" ? "was cancelled" : "failed"}.`}
+          </p>
         ) : (
           <table className="w-full text-left text-sm">
             <thead className="border-b text-slate-500">
@@ -177,6 +179,18 @@ export function RunView({ jobId }: { jobId: string }) {
             </tbody>
           </table>
         )}
+        {r.checkpoints.length > 0 && (
+          <div>
+            <h3 className="mb-1 text-sm font-medium text-slate-700">Checkpoints</h3>
+            <ul className="text-sm">
+              {r.checkpoints.map((c) => (
+                <li key={c.path} data-testid="run-checkpoint">
+                  step {c.step} <span className="font-mono text-xs text-slate-500">{c.path}</span>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
       </Panel>
 
       <Panel title="Inputs and config">
@@ -185,16 +199,16 @@ export function RunView({ jobId }: { jobId: string }) {
           <dd>
             {dateTime(r.createdAt)} by {r.createdBy?.email ?? "—"}
           </dd>
-          {r.inputs.snapshot && (
-            <>
-              <dt className="text-slate-500">Snapshot</dt>
+          {r.inputs.snapshots.map((s) => (
+            <div key={s.role} className="contents">
+              <dt className="text-slate-500">{s.role} snapshot</dt>
               <dd>
-                {"project" in r.inputs.snapshot
-                  ? `${r.inputs.snapshot.project.name} · ${r.inputs.snapshot.format} · ${r.inputs.snapshot.aggregate} · ${r.inputs.snapshot.rowCount} rows (${shortId(r.inputs.snapshot.id)})`
-                  : `${shortId(r.inputs.snapshot.id)} (no longer exists)`}
+                {"project" in s
+                  ? `${s.project.name} · ${s.format} · ${s.aggregate} · ${s.rowCount} rows (${shortId(s.id)})`
+                  : `${shortId(s.id)} (no longer exists)`}
               </dd>
-            </>
-          )}
+            </div>
+          ))}
           {r.inputs.models.map((m) => (
             <div key={m.role} className="contents">
               <dt className="text-slate-500">{m.role} model</dt>
