@@ -5,8 +5,8 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
-import { Field, inputClass, ModelSelect, ProjectSelect, SnapshotSelect, TextInput } from "./run-form-fields";
-import { buildRunInput, defaultFields, type FieldErrors, type Fields, type FormKind, formKinds, margins, safetyModes } from "./run-payload";
+import { Field, inputClass, ModelSelect, newSnapshotValue, NewSnapshotFilters, ProjectSelect, SnapshotSelect, TextInput } from "./run-form-fields";
+import { buildRunInput, defaultFields, type FieldErrors, type Fields, type FormKind, formKinds, kindsWithNewSnapshot, margins, safetyModes } from "./run-payload";
 
 /** Snapshot formats each kind reads (workers/training/trainer-config.ts `readsFormats`). */
 const snapshotFormats: Record<FormKind, readonly string[]> = {
@@ -82,8 +82,10 @@ export function NewRunForm() {
       value={f.snapshotId}
       onChange={set("snapshotId")}
       error={errors.snapshotId}
+      allowNew={kindsWithNewSnapshot.includes(kind)}
     />
   );
+  const usesNewSnapshot = f.snapshotId === newSnapshotValue && kindsWithNewSnapshot.includes(kind) && !(kind === "generate" && f.promptSource === "list");
   const nameField = <TextInput id="run-name" label="Model name (optional)" value={f.name} onChange={set("name")} />;
   const policy = (
     <ModelSelect
@@ -93,7 +95,7 @@ export function NewRunForm() {
       kinds={policyKinds}
       value={f.policyModelId}
       onChange={set("policyModelId")}
-      empty={kind === "evaluate" ? "Choose…" : "Default (built-in policy)"}
+      empty={kind === "evaluate" ? "Choose…" : kind === "generate" ? "Default (the project's current policy)" : "Default (built-in policy)"}
       error={errors.policyModelId}
     />
   );
@@ -235,6 +237,9 @@ export function NewRunForm() {
           </div>
         )}
 
+        {usesNewSnapshot && (
+          <NewSnapshotFilters reviewed={f.snapshotReviewed} minAgreement={f.snapshotMinAgreement} from={f.snapshotFrom} onChange={(k, v) => set(k)(v)} errors={errors} />
+        )}
         <ErrorText message={start.error?.message ?? projects.error?.message ?? models.error?.message} />
         <button type="submit" disabled={start.isPending} className="rounded bg-slate-900 px-4 py-1.5 text-sm text-white hover:bg-slate-700 disabled:opacity-50">
           {start.isPending ? "Starting…" : "Start run"}

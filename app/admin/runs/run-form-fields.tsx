@@ -40,7 +40,10 @@ export function ProjectSelect({ id, label, value, onChange, projects, error }: {
   );
 }
 
-/** A project's snapshots in the formats a field reads. */
+/** The snapshot select's value for "freeze a new snapshot from these filters when the run starts". */
+export const newSnapshotValue = "new";
+
+/** A project's snapshots in the formats a field reads, or (with `allowNew`) a new one from filters. */
 export function SnapshotSelect({
   id,
   label,
@@ -49,6 +52,7 @@ export function SnapshotSelect({
   value,
   onChange,
   error,
+  allowNew = false,
 }: {
   id: string;
   label: string;
@@ -57,6 +61,7 @@ export function SnapshotSelect({
   value: string;
   onChange: (v: string) => void;
   error?: string;
+  allowNew?: boolean;
 }) {
   const trpc = useTRPC();
   const snapshots = useQuery({ ...trpc.exports.snapshots.queryOptions({ projectId }), enabled: projectId !== "" });
@@ -65,6 +70,7 @@ export function SnapshotSelect({
     <Field label={label} id={id} error={error}>
       <select id={id} className={inputClass} value={value} onChange={(e) => onChange(e.target.value)} disabled={!projectId}>
         <option value="">Choose…</option>
+        {allowNew && <option value={newSnapshotValue}>New snapshot of the labels now (filters below)</option>}
         {usable.map((s) => (
           <option key={s.id} value={s.id}>
             {s.format} · {s.aggregate} · {s.rowCount} rows · {dateTime(s.createdAt)} ({shortId(s.id)})
@@ -73,11 +79,11 @@ export function SnapshotSelect({
       </select>
       {projectId && snapshots.isSuccess && usable.length === 0 && (
         <p className="mt-1 text-xs text-slate-600" data-testid={`${id}-none`}>
-          This project has no {formats.join(" or ")} snapshot; create one in{" "}
+          This project has no {formats.join(" or ")} snapshot{allowNew ? ": choose a new one, or" : ";"} create one in{" "}
           <Link href="/admin/exports" className="text-blue-700 underline">
             Exports
-          </Link>{" "}
-          first.
+          </Link>
+          {allowNew ? "." : " first."}
         </p>
       )}
     </Field>
@@ -127,5 +133,37 @@ export function TextInput({ id, label, value, onChange, error, inputMode }: { id
     <Field label={label} id={id} error={error}>
       <input id={id} className={inputClass} inputMode={inputMode} value={value} onChange={(e) => onChange(e.target.value)} />
     </Field>
+  );
+}
+
+/** Filters for a snapshot created when the run starts (a subset of the export filters). */
+export function NewSnapshotFilters({
+  reviewed,
+  minAgreement,
+  from,
+  onChange,
+  errors,
+}: {
+  reviewed: string;
+  minAgreement: string;
+  from: string;
+  onChange: (k: "snapshotReviewed" | "snapshotMinAgreement" | "snapshotFrom", v: string) => void;
+  errors: { snapshotMinAgreement?: string; snapshotFrom?: string };
+}) {
+  return (
+    <div className="grid gap-4 rounded border border-dashed border-slate-300 p-3 sm:grid-cols-3" data-testid="new-snapshot-filters">
+      <Field label="Review state" id="run-snapshot-reviewed">
+        <select id="run-snapshot-reviewed" className={inputClass} value={reviewed} onChange={(e) => onChange("snapshotReviewed", e.target.value)}>
+          <option value="">All labels (rejected never)</option>
+          <option value="accepted,corrected">Reviewed: accepted or corrected</option>
+        </select>
+      </Field>
+      <Field label="Min agreement (0–1, optional)" id="run-snapshot-agreement" error={errors.snapshotMinAgreement}>
+        <input id="run-snapshot-agreement" className={inputClass} inputMode="decimal" value={minAgreement} onChange={(e) => onChange("snapshotMinAgreement", e.target.value)} />
+      </Field>
+      <Field label="Labelled since (optional)" id="run-snapshot-from" error={errors.snapshotFrom}>
+        <input id="run-snapshot-from" type="date" className={inputClass} value={from} onChange={(e) => onChange("snapshotFrom", e.target.value)} />
+      </Field>
+    </div>
   );
 }

@@ -30,4 +30,15 @@ describe("buildRunInput", () => {
   it("evaluates a policy on prompts when asked to", () => {
     expect(buildRunInput("evaluate", { ...filled, evalTarget: "policy" })).toEqual({ input: { kind: "evaluate", payload: { policyModelId: id(4), promptsSnapshotId: id(2), config: {} } } });
   });
+
+  it("asks runs.start to freeze a new snapshot from the filters when the snapshot is \"new\"", () => {
+    const built = buildRunInput("ppo", { ...filled, snapshotId: "new", snapshotReviewed: "accepted,corrected", snapshotMinAgreement: "0.6", snapshotFrom: "2026-11-01" });
+    expect(built).toMatchObject({
+      input: { kind: "ppo", newSnapshot: { projectId: id(1), request: { format: "rankings", reviewState: "accepted,corrected", minAgreement: 0.6, from: "2026-11-01" } } },
+    });
+    expect("input" in built && "promptsSnapshotId" in built.input.payload).toBe(false);
+    expect("input" in built && ZStartRunInput.safeParse(built.input).success).toBe(true);
+    expect(buildRunInput("train_sft", { ...filled, snapshotId: "new" })).toMatchObject({ input: { newSnapshot: { request: { format: "sft" } } } });
+    expect(buildRunInput("train_reward", { ...filled, snapshotId: "new", snapshotMinAgreement: "2" })).toEqual({ errors: { snapshotMinAgreement: "Min agreement is a number from 0 to 1" } });
+  });
 });

@@ -20,7 +20,11 @@ export const safetyModes = ["auto", "table", "gated", "lagrangian", "none"] as c
 /** The trainer's own defaults (workers/trainer/trainer/commands/*.py), shown so nothing is hidden. */
 export const defaultFields = {
   projectId: "",
+  /** A snapshot's id, or "new": freeze one from the filters below when the run starts. */
   snapshotId: "",
+  snapshotReviewed: "",
+  snapshotMinAgreement: "",
+  snapshotFrom: "",
   baseModelId: "",
   name: "",
   // reward
@@ -49,6 +53,10 @@ export const defaultFields = {
 export type Fields = typeof defaultFields;
 export type FieldErrors = Partial<Record<keyof Fields, string>>;
 
+/** The format a snapshot created for each kind is frozen in (kinds that read one snapshot). */
+const newSnapshotFormat = { train_reward: "rankings", train_safety: "rankings", train_sft: "sft", ppo: "rankings", generate: "rankings" } as const;
+export const kindsWithNewSnapshot = Object.keys(newSnapshotFormat) as FormKind[];
+
 function wholeNumber(v: string, min: number, max: number) {
   const n = Number(v);
   return v.trim() !== "" && Number.isInteger(n) && n >= min && n <= max ? n : null;
@@ -70,6 +78,21 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
     return n ?? 0;
   };
   const opt = (k: "baseModelId" | "policyModelId" | "safetyModelId") => (f[k] ? { [k]: f[k] } : {});
+  /** The chosen snapshot under `key`, or, for "new", the filters `runs.start` freezes into one. */
+  const snapshot = (k: keyof typeof newSnapshotFormat, key: "snapshotId" | "promptsSnapshotId") => {
+    if (f.snapshotId !== "new") return { payload: { [key]: f.snapshotId }, newSnapshot: {} };
+    const minAgreement = Number(f.snapshotMinAgreement);
+    if (f.snapshotMinAgreement.trim() !== "" && !(Number.isFinite(minAgreement) && minAgreement >= 0 && minAgreement <= 1)) {
+      errors.snapshotMinAgreement = "Min agreement is a number from 0 to 1";
+    }
+    const request = {
+      format: newSnapshotFormat[k],
+      ...(f.snapshotReviewed ? { reviewState: f.snapshotReviewed } : {}),
+      ...(f.snapshotMinAgreement.trim() !== "" ? { minAgreement } : {}),
+      ...(f.snapshotFrom ? { from: f.snapshotFrom } : {}),
+    };
+    return { payload: {}, newSnapshot: { newSnapshot: { projectId: f.projectId, request } } };
+  };
   const done = (input: TStartRunInput) => (Object.keys(errors).length > 0 ? { errors } : { input });
 
   switch (kind) {
@@ -81,16 +104,19 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
       const lr = Number(f.lr);
       if (f.lr.trim() === "" || !Number.isFinite(lr) || lr <= 0 || lr > 1) errors.lr = "Learning rate must be a number in (0, 1]";
       if (!(margins as readonly string[]).includes(f.margin)) errors.margin = "Margin is none, small or large";
+      const s = snapshot(kind, "snapshotId");
       return done({
         kind,
-        payload: { snapshotId: f.snapshotId, ...opt("baseModelId"), ...name, config: { epochs, batch_size: batch, lr, margin: f.margin as (typeof margins)[number] } },
+        payload: { ...s.payload, ...opt("baseModelId"), ...name, config: { epochs, batch_size: batch, lr, margin: f.margin as (typeof margins)[number] } },
+        ...s.newSnapshot,
       });
     }
     case "train_safety":
     case "train_sft":
       need("projectId", "Choose a project");
       need("snapshotId", "Choose a snapshot");
-      return done({ kind, payload: { snapshotId: f.snapshotId, ...opt("baseModelId"), ...name, config: {} } });
+      const s = snapshot(kind, "snapshotId");
+      return done({ kind, payload: { ...s.payload, ...opt("baseModelId"), ...name, config: {} }, ...s.newSnapshot });
     case "ppo": {
       need("rewardModelId", "Choose a reward model");
       need("projectId", "Choose the prompts' project");
@@ -100,16 +126,18 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
       const tokens = int("maxNewTokens", "Max new tokens", 1, 1_048_576);
       const loraR = int("loraR", "LoRA r", 0, 4096);
       if (!(safetyModes as readonly string[]).includes(f.safetyMode)) errors.safetyMode = `Safety mode is one of ${safetyModes.join(", ")}`;
+      const s = snapshot(kind, "promptsSnapshotId");
       return done({
         kind,
         payload: {
           ...opt("policyModelId"),
           rewardModelId: f.rewardModelId,
           ...opt("safetyModelId"),
-          promptsSnapshotId: f.snapshotId,
+          ...s.payload,
           ...name,
           config: { steps, batch_size: batch, max_new_tokens: tokens, safety_mode: f.safetyMode as (typeof safetyModes)[number], lora_r: loraR },
         },
+        ...s.newSnapshot,
       });
     }
     case "generate": {
@@ -125,14 +153,11 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
       const temperature = Number(f.temperature);
       if (f.temperature.trim() === "" || !Number.isFinite(temperature) || temperature < 0) errors.temperature = "Temperature must be a number ≥ 0 (0 is greedy)";
       const tokens = int("genMaxNewTokens", "Max new tokens", 1, 1_048_576);
+      const s = f.promptSource === "snapshot" ? snapshot(kind, "snapshotId") : { payload: { prompts }, newSnapshot: {} };
       return done({
         kind,
-        payload: {
-          ...opt("policyModelId"),
-          projectId: f.targetProjectId,
-          ...(f.promptSource === "snapshot" ? { snapshotId: f.snapshotId } : { prompts }),
-          config: { temperature, max_new_tokens: tokens },
-        },
+        payload: { ...opt("policyModelId"), projectId: f.targetProjectId, ...s.payload, config: { temperature, max_new_tokens: tokens } },
+        ...s.newSnapshot,
       });
     }
     case "evaluate":
