@@ -137,7 +137,7 @@ describe("runs.start for every trainer kind", () => {
       const jobsBefore = await jobsBy();
       const snapshotsBefore = (await snapshotsOf(labelled)).length;
       const refused: [TStartRunRequest, RegExp][] = [
-        [{ kind: "train_reward", payload: {}, newSnapshot: request({ promptPolicy: "disallowed" }) }, /empty: its filter matched no labelled data/],
+        [{ kind: "train_reward", payload: {}, newSnapshot: request({ promptPolicy: "disallowed" }) }, /No labelled data in this project matches these filters \(rankings\); nothing was started/],
         [{ kind: "train_sft", payload: {}, newSnapshot: request() }, /rankings format/],
         [{ kind: "ppo", payload: { rewardModelId: randomUUID() }, newSnapshot: request() }, /No model version/],
         [{ kind: "train_reward", payload: { snapshotId: ids.rankings }, newSnapshot: request() }, /not both/],

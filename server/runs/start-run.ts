@@ -52,6 +52,7 @@ async function startWithNewSnapshot(deps: Deps, input: Exclude<TStartRunInput, {
   const artifactDir = (deps.paths ?? storagePathsFromEnv()).artifactDir;
   const snapshot = await createSnapshot(deps.db, { projectId: request.projectId, request: request.request, artifactDir, createdById: options.createdById ?? null });
   try {
+    if (snapshot.rowCount === 0) throw new AppError("BAD_REQUEST", `No labelled data in this project matches these filters (${snapshot.format}); nothing was started`);
     return await enqueueRun(deps, { ...input, payload: { ...input.payload, [key]: snapshot.id } } as TStartRunInput, options);
   } catch (err) {
     await deleteSnapshot(deps.db, { snapshotId: snapshot.id, artifactDir });

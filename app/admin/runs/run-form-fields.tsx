@@ -70,7 +70,7 @@ export function SnapshotSelect({
     <Field label={label} id={id} error={error}>
       <select id={id} className={inputClass} value={value} onChange={(e) => onChange(e.target.value)} disabled={!projectId}>
         <option value="">Choose…</option>
-        {allowNew && <option value={newSnapshotValue}>New snapshot of the labels now (filters below)</option>}
+        {allowNew && <option value={newSnapshotValue}>New snapshot, from filters…</option>}
         {usable.map((s) => (
           <option key={s.id} value={s.id}>
             {s.format} · {s.aggregate} · {s.rowCount} rows · {dateTime(s.createdAt)} ({shortId(s.id)})
