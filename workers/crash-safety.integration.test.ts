@@ -1,7 +1,7 @@
 // Several workers on one database: a job is claimed once per attempt, a silent worker's job is
 // taken back, and GPU jobs go only to workers that have GPUs.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enqueue, getJobOrThrow, markRunning, requeueStaleJobs } from "../server/jobs/service";
+import { enqueue, getJobOrThrow, markRunning, requeueStaleJobs, resendLostMessages } from "../server/jobs/service";
 import { createBoss } from "../server/queue";
 import { createTestDeps, type TestDeps } from "../server/test/harness";
 import { startWorker, type RunningWorker } from "./worker";
@@ -100,5 +100,48 @@ describe("several workers, one database", () => {
     expect(done).toMatchObject({ state: "succeeded", attempt: 2 });
     expect(done.events.map((e) => e.to)).toEqual(["queued", "running", "succeeded"]);
     expect(done.events[0]?.message).toMatch(/dead-worker stopped responding.*queued again/);
+  });
+
+  it("sends again, once, the message of a queued job whose sender died before sending it", async () => {
+    const messages = (bossJobId: string) => deps.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM pgboss.job WHERE id::text = ${bossJobId}`.then((r) => r[0]!.n);
+    const queued = { kind: "ping", payload: { message: "lost" }, maxAttempts: 2 };
+    // The row names a message that was never sent (the process died between the two steps).
+    const lost = await deps.db.job.create({ data: { ...queued, bossJobId: crypto.randomUUID(), events: { create: { to: "queued" } } } });
+    // One whose message waits in the queue (until an hour from now).
+    const waiting = await deps.db.job.create({ data: { ...queued, bossJobId: crypto.randomUUID() } });
+    await sender.send("ping", { jobId: waiting.id }, { id: waiting.bossJobId!, startAfter: 3600 });
+    try {
+      // The grace period (not over for any of them here) leaves a send in progress alone.
+      expect((await resendLostMessages({ db: deps.db, boss: sender })).map((j) => j.id)).not.toContain(lost.id);
+
+      // Sweepers racing (grace 0 stands for "30 s later"): the lost job's message is sent once.
+      await new Promise((r) => setTimeout(r, 50));
+      const resent = (await Promise.all([1, 2, 3].map(() => resendLostMessages({ db: deps.db, boss: sender }, { graceSeconds: 0 })))).flat();
+      expect(resent.filter((j) => j.id === lost.id && j.sent)).toHaveLength(1);
+      expect(resent.map((j) => j.id)).not.toContain(waiting.id);
+      expect(await messages(waiting.bossJobId!)).toBe(1);
+
+      const done = await terminal(lost.id);
+      expect(done).toMatchObject({ state: "succeeded", attempt: 1, result: { reply: "pong: lost" } });
+      expect(done.events.map((e) => e.to)).toEqual(["queued", "running", "succeeded"]);
+      expect(await messages(lost.bossJobId!)).toBe(1);
+    } finally {
+      await sender.cancel("ping", waiting.bossJobId!);
+      await deps.db.job.delete({ where: { id: waiting.id } });
+    }
+  });
+
+  it("gives a queued job a new message when its message ended without claiming it", async () => {
+    const bossJobId = crypto.randomUUID();
+    const job = await deps.db.job.create({ data: { kind: "ping", payload: { message: "ended" }, maxAttempts: 2, bossJobId, events: { create: { to: "queued" } } } });
+    // A worker fetched the message and died before claiming the job; the message then failed.
+    await sender.send("ping", { jobId: job.id }, { id: bossJobId, startAfter: 3600, retryLimit: 0 });
+    await sender.fail("ping", bossJobId);
+    await new Promise((r) => setTimeout(r, 50));
+    const [found] = (await resendLostMessages({ db: deps.db, boss: sender }, { graceSeconds: 0 })).filter((j) => j.id === job.id);
+    expect(found).toMatchObject({ sent: true });
+    expect(found!.bossJobId).not.toBe(bossJobId);
+    const done = await terminal(job.id);
+    expect(done).toMatchObject({ state: "succeeded", attempt: 1, result: { reply: "pong: ended" } });
   });
 });

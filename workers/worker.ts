@@ -5,7 +5,7 @@ import { z } from "zod";
 import { createDb } from "../server/db";
 import { ZStorageEnv } from "../server/env";
 import { describeZodError } from "../server/errors";
-import { markAttemptFailed, markRunning, markSucceeded, passOn, recordHeartbeat, requeueStaleJobs, type JobProgress } from "../server/jobs/service";
+import { markAttemptFailed, markRunning, markSucceeded, passOn, recordHeartbeat, requeueStaleJobs, resendLostMessages, type JobProgress } from "../server/jobs/service";
 import { logger as rootLogger } from "../server/logger";
 import { createBoss } from "../server/queue";
 import { storagePathsFromEnv, type StoragePaths } from "../server/storage";
@@ -44,8 +44,9 @@ export type RunningWorker = { workerId: string; capabilities: Capabilities; stop
 /** Starts claiming the jobs this machine can run; `stop` lets running jobs finish, then returns. */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}`;
-  const heartbeatMs = options.heartbeatMs ?? 5000;
   const heartbeatTimeoutSeconds = options.heartbeatTimeoutSeconds ?? ZWorkerEnv.parse(process.env).JOB_HEARTBEAT_TIMEOUT_SECONDS;
+  // Three beats per timeout at least, so a short timeout never takes back a job whose worker is alive.
+  const heartbeatMs = options.heartbeatMs ?? Math.min(5000, (heartbeatTimeoutSeconds * 1000) / 3);
   const paths = options.paths ?? storagePathsFromEnv();
   const trainerPython = path.resolve(options.trainerPython ?? ZStorageEnv.parse(process.env).TRAINER_PYTHON);
   const capabilities = options.capabilities ?? (await detectCapabilities());
@@ -56,7 +57,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   await boss.start();
   await registerWorker(db, { id: workerId, host: os.hostname(), capabilities });
 
-  // Every worker sweeps; the statement skips rows another sweeper holds, so they never collide.
+  // Every worker sweeps; the statement skips rows another sweeper holds, so they never collide, and a
+  // message re-sent by two sweepers keeps one id, so it is delivered once.
   let sweeping = false;
   const sweep = async () => {
     if (sweeping) return;
@@ -65,6 +67,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await touchWorker(db, workerId);
       for (const job of await requeueStaleJobs({ db, boss }, { timeoutSeconds: heartbeatTimeoutSeconds })) {
         log.warn({ jobId: job.id, staleWorkerId: job.staleWorkerId, state: job.state, attempt: job.attempt }, "took back a job whose worker stopped responding");
+      }
+      for (const job of await resendLostMessages({ db, boss })) {
+        if (job.sent) log.warn({ jobId: job.id, bossJobId: job.bossJobId }, "sent again the lost queue message of a queued job");
       }
     } finally {
       sweeping = false;

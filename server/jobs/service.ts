@@ -78,8 +78,15 @@ export async function enqueue<K extends JobKind>(
   return job;
 }
 
+type QueuedJob = { id: string; kind: string; gpus: number; attempt: number; maxAttempts: number; bossJobId: string };
+
 /** Sends the message that delivers a job's next attempt; the queue retries it while attempts remain. */
-async function sendToQueue(boss: PgBoss, job: { id: string; kind: string; gpus: number; attempt: number; maxAttempts: number; bossJobId: string }, startAfterSeconds?: number) {
+async function sendToQueue(boss: PgBoss, job: QueuedJob, startAfterSeconds?: number) {
+  if (!(await sendMessage(boss, job, startAfterSeconds))) throw new Error(`The queue did not take job ${job.id}`);
+}
+
+/** False when the queue already holds a message with the job's `bossJobId` (its id is the queue's key). */
+async function sendMessage(boss: PgBoss, job: QueuedJob, startAfterSeconds?: number): Promise<boolean> {
   const def: JobDefinition | undefined = (jobRegistry as Record<string, JobDefinition>)[job.kind];
   const queue = queueNameFor(job.kind, job.gpus);
   await boss.createQueue(queue);
@@ -90,7 +97,7 @@ async function sendToQueue(boss: PgBoss, job: { id: string; kind: string; gpus: 
     retryDelay: 1,
     expireInSeconds: def?.expireInSeconds ?? 23 * 60 * 60,
   });
-  if (!id) throw new Error(`The queue did not take job ${job.id}`);
+  return id !== null;
 }
 
 export async function listJobs(db: Db, { limit, state }: { limit: number; state?: JobState }) {
@@ -273,6 +280,48 @@ export async function requeueStaleJobs({ db, boss }: { db: Db; boss: PgBoss }, {
 }
 
 /**
+ * Sends again the message of queued jobs whose message was lost: the job row names its message
+ * before it is sent (`enqueue`, `requeueStaleJobs`, `passOn`), so a process that dies in between
+ * leaves a queued job nothing delivers. A job is left alone for `graceSeconds` after it was created
+ * or last changed state, so a send in progress is not raced. The message keeps the row's id, so two
+ * sweepers (or a late original send) still make one delivery: the queue takes an id once. A message
+ * that ended without claiming its job (a worker died between fetching and claiming it) keeps its id
+ * taken, so that job gets a new message id. Returns the jobs found.
+ */
+export async function resendLostMessages({ db, boss }: { db: Db; boss: PgBoss }, { graceSeconds = 30 }: { graceSeconds?: number } = {}): Promise<(QueuedJob & { sent: boolean })[]> {
+  // Raw SQL: pg-boss keeps its messages in pgboss.job (partitioned by queue name); created, retry
+  // and active are the states that will still deliver or are delivering.
+  const lost = await db.$queryRaw<QueuedJob[]>`
+    SELECT j.id, j.kind, j.gpus, j.attempt, j."maxAttempts", j."bossJobId" FROM job j
+    WHERE j.state = 'queued' AND j."bossJobId" IS NOT NULL AND j.kind = ANY(${Object.keys(jobRegistry)})
+      AND j."createdAt" < now() - make_interval(secs => ${graceSeconds}::double precision)
+      AND NOT EXISTS (SELECT 1 FROM job_event e WHERE e."jobId" = j.id AND e.at >= now() - make_interval(secs => ${graceSeconds}::double precision))
+      AND NOT EXISTS (
+        SELECT 1 FROM pgboss.job m
+        WHERE m.name = (CASE WHEN j.gpus > 0 THEN j.kind || ':gpu' ELSE j.kind END) AND m.id::text = j."bossJobId"
+          AND m.state IN ('created', 'retry', 'active'))
+    ORDER BY j."createdAt"
+    LIMIT 100`;
+  const found: (QueuedJob & { sent: boolean })[] = [];
+  for (const job of lost) {
+    if (await sendMessage(boss, job)) {
+      found.push({ ...job, sent: true });
+      continue;
+    }
+    const [message] = await db.$queryRaw<{ state: string }[]>`SELECT state::text FROM pgboss.job WHERE id::text = ${job.bossJobId} LIMIT 1`;
+    // Another sweeper's send of the same id came first: it will deliver.
+    if (!message || ["created", "retry", "active"].includes(message.state)) {
+      found.push({ ...job, sent: false });
+      continue;
+    }
+    const next = randomUUID();
+    const { count } = await db.job.updateMany({ where: { id: job.id, state: "queued", bossJobId: job.bossJobId }, data: { bossJobId: next } });
+    found.push({ ...job, bossJobId: next, sent: count === 1 && (await sendMessage(boss, { ...job, bossJobId: next })) });
+  }
+  return found;
+}
+
+/**
  * Gives a queued job's delivery back for another worker (this one has too few GPUs): a new message,
  * sent after a pause, replaces the one that was delivered here. False when the job moved on meanwhile.
  */
@@ -281,6 +330,7 @@ export async function passOn({ db, boss }: { db: Db; boss: PgBoss }, jobId: stri
   const { count } = await db.job.updateMany({ where: { id: jobId, state: "queued", bossJobId }, data: { bossJobId: next } });
   if (count === 0) return false;
   const job = await db.job.findUniqueOrThrow({ where: { id: jobId }, select: { id: true, kind: true, gpus: true, attempt: true, maxAttempts: true } });
-  await sendToQueue(boss, { ...job, bossJobId: next }, afterSeconds);
+  // Not sendToQueue: the change writes no job event, so a sweeper may have re-sent this id already.
+  await sendMessage(boss, { ...job, bossJobId: next }, afterSeconds);
   return true;
 }

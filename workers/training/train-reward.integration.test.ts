@@ -51,6 +51,34 @@ describe("train_reward", () => {
 
   const workerOptions = (workerId: string) => ({ databaseUrl: deps.databaseUrl, workerId, heartbeatMs: 200, pollingIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 5, paths, trainerPython: python });
 
+  /** The daemon as it runs in production, in its own process group (so the test can kill the group). */
+  function startDaemon(workerId: string, heartbeatTimeoutSeconds = 3) {
+    const daemon = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
+      detached: true,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: {
+        ...process.env,
+        DATABASE_URL: deps.databaseUrl,
+        WORKER_ID: workerId,
+        ARTIFACT_DIR: paths.artifactDir,
+        MODELS_DIR: paths.modelsDir,
+        TRAINER_PYTHON: python,
+        JOB_HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeoutSeconds),
+        LOG_LEVEL: "warn",
+      },
+    });
+    const output = { stderr: "" };
+    daemon.stderr.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
+    const killGroup = () => {
+      try {
+        process.kill(-daemon.pid!, "SIGKILL");
+      } catch {
+        // ESRCH: nothing of the group is left.
+      }
+    };
+    return { daemon, output, killGroup };
+  }
+
   beforeAll(async () => {
     deps = createTestDeps();
     const root = await mkdtemp(path.join(tmpdir(), "rlhf-train-"));
@@ -176,24 +204,9 @@ describe("train_reward", () => {
   }, 120_000);
 
   it("kill -9 of a worker mid-run: the job's heartbeat expires, it is queued again and another worker resumes it from its checkpoint", async () => {
-    // The daemon as it runs in production, in its own process group so one SIGKILL takes it and its trainer (a machine dying).
+    // One SIGKILL to the daemon's process group takes it and its trainer (a machine dying).
     await worker.stop();
-    const daemon = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
-      detached: true,
-      stdio: ["ignore", "ignore", "pipe"],
-      env: {
-        ...process.env,
-        DATABASE_URL: deps.databaseUrl,
-        WORKER_ID: "doomed-worker",
-        ARTIFACT_DIR: paths.artifactDir,
-        MODELS_DIR: paths.modelsDir,
-        TRAINER_PYTHON: python,
-        JOB_HEARTBEAT_TIMEOUT_SECONDS: "3",
-        LOG_LEVEL: "warn",
-      },
-    });
-    let stderr = "";
-    daemon.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const { daemon, output, killGroup } = startDaemon("doomed-worker");
     try {
       const queued = await send({ snapshotId, config: longRun });
       const checkpointed = await waitFor("a checkpoint from the daemon", () => checkpointSteps(paths.artifactDir, queued.id), (steps) => steps.length > 0);
@@ -218,9 +231,36 @@ describe("train_reward", () => {
       expect(resumed._min.step).toBeGreaterThan(savedStep);
       expect(await deps.db.modelVersion.count({ where: { jobId: job.id, kind: "reward" } })).toBe(1);
     } catch (err) {
-      throw new Error(`${String(err)}\n--- the daemon's stderr ---\n${stderr.slice(-3000)}`);
+      throw new Error(`${String(err)}\n--- the daemon's stderr ---\n${output.stderr.slice(-3000)}`);
     } finally {
-      if (daemon.exitCode === null && daemon.signalCode === null) process.kill(-daemon.pid!, "SIGKILL");
+      killGroup();
     }
   }, 240_000);
+
+  it("kill -9 of the worker's process alone: its orphaned trainer checkpoints and exits by itself", async () => {
+    await worker.stop();
+    // Its job is not taken back meanwhile (the daemon heart-beats every 5 s until the trainer reports steps).
+    const { daemon, output, killGroup } = startDaemon("orphaning-worker", 60);
+    try {
+      // No evaluation (so no checkpoint) before the end: a checkpoint can only come from the stop.
+      const queued = await send({ snapshotId, config: { ...longRun, eval_every: 100_000 } });
+      const running = await waitFor("steps from the daemon's trainer", () => getJobOrThrow(deps.db, queued.id), (j) => (j.step ?? 0) > 0);
+      expect(running.workerId).toBe("orphaning-worker");
+      expect(await trainerProcessOf(queued.id)).not.toBeNull();
+      process.kill(daemon.pid!, "SIGKILL");
+      // It would otherwise go on unsupervised (or die at its next write to the dead worker's pipe,
+      // losing its steps) beside the attempt that replaces it.
+      await waitFor("the orphaned trainer to exit", () => trainerProcessOf(queued.id), (p) => p === null, 10_000);
+      const saved = await checkpointSteps(paths.artifactDir, queued.id);
+      expect(saved).toHaveLength(1);
+      expect(saved[0]).toBeGreaterThanOrEqual(running.step!);
+      expect(await stat(path.join(paths.artifactDir, "runs", queued.id, "model")).catch(() => null)).toBeNull();
+      await cancelJob(deps.db, queued.id);
+    } catch (err) {
+      throw new Error(`${String(err)}\n--- the daemon's stderr ---\n${output.stderr.slice(-3000)}`);
+    } finally {
+      killGroup();
+      worker = await startWorker(workerOptions("train-worker-after-orphan"));
+    }
+  }, 180_000);
 });

@@ -6,7 +6,7 @@ import { runTrainerProcess } from "./trainer-process";
 
 // A stand-in for the trainer package: `python -m trainer <command> --config file` with a `mode`.
 const fakeTrainer = `
-import json, signal, sys, time
+import json, os, signal, sys, time
 cfg = json.load(open(sys.argv[sys.argv.index("--config") + 1]))
 stop = False
 def on_term(*_):
@@ -16,6 +16,9 @@ signal.signal(signal.SIGTERM, signal.SIG_IGN if cfg["mode"] == "stubborn" else o
 def emit(**e):
     print(json.dumps(e), flush=True)
 print("loading", file=sys.stderr, flush=True)
+if cfg["mode"] == "parent":
+    emit(event="done", parent=os.environ.get("TRAINER_PARENT_PID"), ppid=os.getppid())
+    sys.exit(0)
 if cfg["mode"] == "fail":
     emit(event="error", message="bad snapshot")
     sys.exit(2)
@@ -68,6 +71,11 @@ describe("runTrainerProcess", () => {
     expect(stdout.map((e) => e.event)).toEqual(["metric", "metric", "metric", "done"]);
     expect(stdout.at(-1)).toMatchObject({ command: "reward" });
     expect(stderr).toEqual(["loading"]);
+  });
+
+  it("tells the trainer the worker's pid, which the trainer watches to stop when the worker is killed", async () => {
+    const { stdout } = await run("parent");
+    expect(stdout).toEqual([{ event: "done", parent: String(process.pid), ppid: process.pid }]);
   });
 
   it("reports a refusal's exit code", async () => {

@@ -34,7 +34,9 @@ export function runTrainerProcess(opts: TrainerProcessOptions): Promise<TrainerE
     const { file, args } = trainerCommandLine(opts);
     const child = spawn(file, args, {
       cwd: opts.cwd ?? trainerDir(),
-      env: { ...process.env, ...opts.env, PYTHONUNBUFFERED: "1" },
+      // TRAINER_PARENT_PID: the trainer (every torchrun rank) checkpoints and exits once this process is gone,
+      // so a worker killed on its own leaves no run going beside the attempt that replaces it.
+      env: { ...process.env, ...opts.env, PYTHONUNBUFFERED: "1", TRAINER_PARENT_PID: String(process.pid) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let killTimer: NodeJS.Timeout | undefined;

@@ -2,8 +2,9 @@
 
 Commands: reward, safety, sft, ppo, generate, evaluate. Each writes JSON-lines events on stdout
 (metric, checkpoint, eval, done, error) and its results under --output-dir; re-running with the
-same output directory resumes from the last checkpoint. Exit codes: 0 done (also after SIGTERM,
-once the checkpoint is saved), 2 bad input (an `error` event says what), 1 an unexpected failure.
+same output directory resumes from the last checkpoint. Exit codes: 0 done (also after SIGTERM, or
+once the process named by TRAINER_PARENT_PID is gone, with the checkpoint saved), 2 bad input (an
+`error` event says what), 1 an unexpected failure.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+from .checkpoint import PARENT_PID_ENV
 from .commands import COMMANDS
 from .config import load_config
 from .context import RunContext
 from .errors import TrainerError
-from .events import EventWriter
+from .events import EventWriter, survive_a_lost_reader
 from .runtime import make_runtime
 
 
@@ -42,6 +44,8 @@ def _help(command: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if os.environ.get(PARENT_PID_ENV):
+        survive_a_lost_reader()
     # add_help=False: argparse would answer `reward --help` with the general help; -h/--help is
     # handled below, per command.
     parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, add_help=False)

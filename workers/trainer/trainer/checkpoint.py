@@ -13,6 +13,9 @@ import os
 import random
 import shutil
 import signal
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +25,13 @@ from safetensors.torch import load_file, save_file
 
 from .errors import TrainerError
 
+# The worker that launched the run sets it to its own pid (every torchrun rank gets it too).
+PARENT_PID_ENV = "TRAINER_PARENT_PID"
+
 
 class StopFlag:
-    """Set by SIGTERM/SIGINT; training loops check it between steps, save and exit cleanly."""
+    """Set by SIGTERM/SIGINT, or when the worker that launched the run is gone; training loops
+    check it between steps, save and exit cleanly."""
 
     def __init__(self) -> None:
         self.requested = False
@@ -35,7 +42,39 @@ class StopFlag:
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
+        if os.environ.get(PARENT_PID_ENV, "").isdigit():
+            self.watch_parent(int(os.environ[PARENT_PID_ENV]))
         return self
+
+    def watch_parent(self, pid: int, every: float = 1.0) -> threading.Thread:
+        """Sets the flag once process `pid` is gone. A worker killed on its own (kill -9 of its pid,
+        not its group) would otherwise leave the run going unsupervised while its job is queued
+        again and a second run starts in the same folder."""
+        direct = os.getppid() == pid
+
+        def watch() -> None:
+            # The direct parent's death shows as a new parent pid even before it is reaped.
+            while (os.getppid() == pid) if direct else process_alive(pid):
+                time.sleep(every)
+            print(f"the worker (pid {pid}) that started this run is gone: stopping at the next step", file=sys.stderr, flush=True)
+            self.requested = True
+
+        thread = threading.Thread(target=watch, name="watch-parent", daemon=True)
+        thread.start()
+        return thread
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process that is not reaped yet still answers kill(pid, 0)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -6,8 +6,10 @@ worker never parses free text.
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import os
 import sys
 import time
 from typing import IO, Any
@@ -51,3 +53,33 @@ class EventWriter:
 
     def error(self, message: str) -> None:
         self.emit("error", message=message)
+
+
+class _DropWhenBroken(io.RawIOBase):
+    """A file descriptor whose writes are dropped, not failed, once its pipe has no reader."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def write(self, data: Any) -> int:
+        try:
+            return os.write(self.fd, data)
+        except BrokenPipeError:
+            return len(data)
+
+
+def survive_a_lost_reader() -> None:
+    """stdout and stderr are pipes to the worker. When it is killed, a write there must not crash the
+    run before it saves its checkpoint (the stop flag's parent watch stops it): it is dropped."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        stream.flush()
+        raw = _DropWhenBroken(stream.fileno())
+        setattr(sys, name, io.TextIOWrapper(io.BufferedWriter(raw), encoding=stream.encoding, errors=stream.errors, line_buffering=True))
