@@ -10,6 +10,15 @@ describe("eval headline", () => {
     ]);
   });
 
+  it("falls back to the last training step when the run had no held-out eval", () => {
+    const ppo = { summary: { steps: 8, final_eval: null, last_train: { kl: 0.02, reward: -0.95, entropy: 2.4 } } };
+    expect(evalHeadline(ppo, 2)).toEqual([
+      { name: "reward", value: -0.95 },
+      { name: "kl", value: 0.02 },
+    ]);
+    expect(evalHeadline({ summary: { steps: 8 } })).toEqual([]);
+  });
+
   it("has no headline for a model without eval", () => {
     expect(evalHeadline(null)).toEqual([]);
     expect(evalHeadline([1, 2])).toEqual([]);

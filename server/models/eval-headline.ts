@@ -3,9 +3,22 @@ export type EvalHeadline = { name: string; value: number };
 
 const preferred = [/accuracy/, /reward/, /kl/, /refus/, /loss/];
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * The top-level numbers of a model's eval; a run without a held-out eval (PPO without held-out
+ * prompts) has only its summary, and then its last training step's numbers stand in.
+ */
 export function evalHeadline(evalJson: unknown, max = 3): EvalHeadline[] {
-  if (evalJson === null || typeof evalJson !== "object" || Array.isArray(evalJson)) return [];
-  const numbers = Object.entries(evalJson as Record<string, unknown>).filter(
+  if (!isObject(evalJson)) return [];
+  const own = headlineOf(evalJson, max);
+  if (own.length > 0) return own;
+  const summary = evalJson.summary;
+  return isObject(summary) && isObject(summary.last_train) ? headlineOf(summary.last_train, max) : [];
+}
+
+function headlineOf(evalJson: Record<string, unknown>, max: number): EvalHeadline[] {
+  const numbers = Object.entries(evalJson).filter(
     (e): e is [string, number] => typeof e[1] === "number" && Number.isFinite(e[1]) && e[0] !== "step",
   );
   const rank = (name: string) => {
