@@ -17,7 +17,9 @@ type Deps = { db: Db; boss: PgBoss; paths?: StoragePaths };
 const presets: Record<LoopPreset, { reward: object; ppo: object; generate: object }> = {
   quick: {
     reward: { epochs: 4 },
-    ppo: { steps: 8, batch_size: 4, mini_batch_size: 2, lora_r: 8, max_new_tokens: 48, eval_every: 4, checkpoint_every: 4 },
+    // Responses are cut at 48 tokens for speed, so most would be penalised for the cut (no EOS)
+    // rather than judged by the reward model: that penalty is off here.
+    ppo: { steps: 8, batch_size: 4, mini_batch_size: 2, lora_r: 8, max_new_tokens: 48, missing_eos_penalty: null, eval_every: 4, checkpoint_every: 4 },
     generate: { max_new_tokens: 128 },
   },
   full: { reward: {}, ppo: {}, generate: {} },
