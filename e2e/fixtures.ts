@@ -119,3 +119,26 @@ export async function callTrpc<T = unknown>(request: APIRequestContext, path: st
   if (!res.ok() || !body.result) throw new Error(`${path} failed (${res.status()}): ${body.error?.json.message ?? JSON.stringify(body)}`);
   return body.result.data.json;
 }
+
+/** The words the tiny test models know (the e2e worker's stand-ins for the built-in models, and tiny encoders). */
+export const tinyWords = ["question", "good", "bad", "answer", "helpful", "rude"];
+
+/** Ranks every task of the project as one annotator: the good answer above the bad one. */
+export async function rankAll(db: Db, projectId: string, annotatorId: string) {
+  // Imported here because helpers are only appended to this file, after its import block.
+  const { nextAssignment, submitAnnotation } = await import("../server/annotation/service");
+  for (;;) {
+    const next = await nextAssignment(db, { projectId, annotatorId });
+    if (!next) return;
+    const { task } = await db.assignment.findUniqueOrThrow({ where: { id: next.assignmentId }, select: { task: { select: { responses: { select: { id: true, content: true } } } } } });
+    const good = task.responses.find((r) => r.content.startsWith("good"))!;
+    const bad = task.responses.find((r) => r !== good)!;
+    await submitAnnotation(db, {
+      assignmentId: next.assignmentId,
+      annotatorId,
+      idempotencyKey: randomUUID(),
+      labels: { ranking: { groups: [[good.id], [bad.id]], strengths: ["clear"] }, promptPolicy: "allowed", harmCategory: null, rubric: {}, flags: {}, rationale: null },
+      timeSpentMs: 1000,
+    });
+  }
+}

@@ -4,11 +4,8 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { nextAssignment, submitAnnotation } from "../server/annotation/service";
 import type { Db } from "../server/db";
-import { callTrpc, expect, seedProject, signInThroughApi, test } from "./fixtures";
-
-const words = ["question", "good", "bad", "answer", "helpful", "rude"];
+import { callTrpc, expect, rankAll, seedProject, signInThroughApi, test, tinyWords as words } from "./fixtures";
 
 /** A tiny encoder built by the trainer package, registered as a base model version. */
 async function registerTinyEncoder(db: Db) {
@@ -17,24 +14,6 @@ async function registerTinyEncoder(db: Db) {
     cwd: path.resolve("workers/trainer"),
   });
   return db.modelVersion.create({ data: { kind: "base", name: `tiny-e2e-${randomUUID().slice(0, 8)}`, path: dir }, select: { id: true, name: true } });
-}
-
-/** Ranks every task of the project as one annotator: the good answer above the bad one. */
-async function rankAll(db: Db, projectId: string, annotatorId: string) {
-  for (;;) {
-    const next = await nextAssignment(db, { projectId, annotatorId });
-    if (!next) return;
-    const { task } = await db.assignment.findUniqueOrThrow({ where: { id: next.assignmentId }, select: { task: { select: { responses: { select: { id: true, content: true } } } } } });
-    const good = task.responses.find((r) => r.content.startsWith("good"))!;
-    const bad = task.responses.find((r) => r !== good)!;
-    await submitAnnotation(db, {
-      assignmentId: next.assignmentId,
-      annotatorId,
-      idempotencyKey: randomUUID(),
-      labels: { ranking: { groups: [[good.id], [bad.id]], strengths: ["clear"] }, promptPolicy: "allowed", harmCategory: null, rubric: {}, flags: {}, rationale: null },
-      timeSpentMs: 1000,
-    });
-  }
 }
 
 test("an admin starts a reward-model run from the console and watches it train to completion", async ({ page, baseURL, db, makeUser }) => {

@@ -52,7 +52,10 @@ function TrainedModel({ label, model }: { label: string; model: { name: string; 
   const numbers = evalHeadline(model.eval, 2);
   return (
     <p className="text-sm">
-      {label} <span className="font-medium">{model.name}</span>
+      {label}{" "}
+      <span className="font-medium" data-testid="trained-model">
+        {model.name}
+      </span>
       {numbers.length > 0 && <span className="text-slate-600"> ({numbers.map((h) => `${h.name.replaceAll("_", " ")} ${decimal(h.value)}`).join(", ")})</span>}
     </p>
   );
