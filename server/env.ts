@@ -10,6 +10,12 @@ export const ZStorageEnv = z.object({
   TRAINER_PYTHON: z.string().default(".venv/bin/python"),
 });
 
+/** Read by the workers' sweepers, and by the console to tell live workers from stale ones. */
+export const ZJobHeartbeatEnv = z.object({
+  /** A running job whose heartbeat is older than this is taken back and queued again. */
+  JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().positive("JOB_HEARTBEAT_TIMEOUT_SECONDS must be a positive number of seconds").default(60),
+});
+
 const ZEnv = ZStorageEnv.extend({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   DATABASE_URL: z

@@ -3,7 +3,7 @@ import path from "node:path";
 import type PgBoss from "pg-boss";
 import { z } from "zod";
 import { createDb } from "../server/db";
-import { ZStorageEnv } from "../server/env";
+import { ZJobHeartbeatEnv, ZStorageEnv } from "../server/env";
 import { describeZodError } from "../server/errors";
 import { markAttemptFailed, markRunning, markSucceeded, passOn, recordHeartbeat, requeueStaleJobs, resendLostMessages, type JobProgress } from "../server/jobs/service";
 import { logger as rootLogger } from "../server/logger";
@@ -16,11 +16,6 @@ import { PermanentJobError, type JobDefinition } from "./jobs/job-definition";
 import { jobRegistry } from "./jobs/registry";
 
 const ZQueuedData = z.object({ jobId: z.uuid() });
-
-export const ZWorkerEnv = z.object({
-  /** A running job whose heartbeat is older than this is taken back and queued again. */
-  JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().positive("JOB_HEARTBEAT_TIMEOUT_SECONDS must be a positive number of seconds").default(60),
-});
 
 export type WorkerOptions = {
   databaseUrl: string;
@@ -44,7 +39,7 @@ export type RunningWorker = { workerId: string; capabilities: Capabilities; stop
 /** Starts claiming the jobs this machine can run; `stop` lets running jobs finish, then returns. */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}`;
-  const heartbeatTimeoutSeconds = options.heartbeatTimeoutSeconds ?? ZWorkerEnv.parse(process.env).JOB_HEARTBEAT_TIMEOUT_SECONDS;
+  const heartbeatTimeoutSeconds = options.heartbeatTimeoutSeconds ?? ZJobHeartbeatEnv.parse(process.env).JOB_HEARTBEAT_TIMEOUT_SECONDS;
   // Three beats per timeout at least, so a short timeout never takes back a job whose worker is alive.
   const heartbeatMs = options.heartbeatMs ?? Math.min(5000, (heartbeatTimeoutSeconds * 1000) / 3);
   const paths = options.paths ?? storagePathsFromEnv();
