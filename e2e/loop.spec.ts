@@ -18,6 +18,7 @@ test("an admin walks the training loop from labels to new tasks", async ({ page,
   await page.goto(`/admin/projects/${project.projectId}`);
   await page.getByRole("link", { name: "Training loop" }).click();
   const step = (id: string) => page.getByTestId(`loop-step-${id}`);
+  await expect(page.getByTestId("loop-workers")).toContainText("worker");
   // Nothing labelled yet: the first training step waits for labels.
   await expect(step("label")).toContainText("0 tasks labelled");
   await expect(step("reward").getByRole("button", { name: "Train reward model" })).toBeDisabled();

@@ -28,9 +28,8 @@ test("an admin starts a reward-model run from the console and watches it train t
   ]);
   await rankAll(db, labelled.projectId, annotator.id);
   await signInThroughApi(page, baseURL!, admin.email, admin.password);
-  // Snapshots through the exports API, so they land in the server's artifact directory.
-  await callTrpc(page.request, "exports.createSnapshot", { projectId: labelled.projectId, request: { format: "rankings" } });
-  await callTrpc(page.request, "exports.createSnapshot", { projectId: unlabelled.projectId, request: { format: "rankings" } });
+  // A snapshot through the exports API, so it lands in the server's artifact directory.
+  const empty = await callTrpc<{ id: string }>(page.request, "exports.createSnapshot", { projectId: unlabelled.projectId, request: { format: "rankings" } });
 
   await page.goto("/admin");
   await page.getByRole("link", { name: "Runs" }).click();
@@ -40,17 +39,24 @@ test("an admin starts a reward-model run from the console and watches it train t
   await page.getByRole("button", { name: "Start run" }).click();
   await expect(page.getByText("Choose a project")).toBeVisible();
   await page.getByLabel("Project").selectOption({ label: unlabelled.name });
-  await page.getByLabel("Snapshot").selectOption({ index: 1 });
+  await page.getByLabel("Snapshot").selectOption(empty.id);
   await page.getByLabel("Learning rate").fill("2");
   await page.getByRole("button", { name: "Start run" }).click();
   await expect(page.getByText("Learning rate must be a number in (0, 1]")).toBeVisible();
   await page.getByLabel("Learning rate").fill("0.001");
   await page.getByRole("button", { name: "Start run" }).click();
   await expect(page.getByRole("alert").filter({ hasText: /is empty/ })).toBeVisible();
+  // A new snapshot from filters that match nothing is refused too, and none is kept.
+  await page.getByLabel("Snapshot").selectOption({ label: "New snapshot, from filters…" });
+  await expect(page.getByTestId("new-snapshot-filters")).toBeVisible();
+  await page.getByRole("button", { name: "Start run" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "No labelled data in this project matches these filters" })).toBeVisible();
   expect(await db.job.count({ where: { kind: "train_reward", createdById: admin.id } })).toBe(0);
+  expect(await db.snapshot.count({ where: { projectId: unlabelled.projectId } })).toBe(1);
 
+  // The labelled project has no snapshot yet: the run freezes one from its labels when it starts.
   await page.getByLabel("Project").selectOption({ label: labelled.name });
-  await page.getByLabel("Snapshot").selectOption({ index: 1 });
+  await page.getByLabel("Snapshot").selectOption({ label: "New snapshot, from filters…" });
   await page.getByLabel("Base model").selectOption({ label: `${model.name} (base)` });
   await page.getByLabel("Epochs").fill("4");
   await page.getByLabel("Batch size").fill("2");
@@ -68,6 +74,10 @@ test("an admin starts a reward-model run from the console and watches it train t
   await expect.poll(async () => Number(await loss.getAttribute("data-points"))).toBeGreaterThan(1);
   await expect(loss.locator(".recharts-line path").first()).toBeVisible();
   await expect(page.getByTestId("run-output")).toContainText("reward");
+  const frozen = await db.snapshot.findMany({ where: { projectId: labelled.projectId }, select: { id: true, format: true, rowCount: true } });
+  expect(frozen).toEqual([{ id: expect.any(String), format: "rankings", rowCount: 8 }]);
+  const run = await db.job.findFirstOrThrow({ where: { kind: "train_reward", createdById: admin.id }, select: { payload: true } });
+  expect(run.payload).toMatchObject({ snapshotId: frozen[0]!.id });
 
   // The run is listed with its inputs.
   await page.getByRole("link", { name: "← Runs" }).click();
@@ -78,7 +88,7 @@ test("an admin starts a reward-model run from the console and watches it train t
 test("the run form asks each kind for its own inputs and shows the server's refusal", async ({ page, baseURL, db, makeUser }) => {
   const [project, admin] = await Promise.all([seedProject(db, { k: 3, rows: [{ prompt: "question 0", responses: ["a", "b", "c"] }] }), makeUser("admin")]);
   await signInThroughApi(page, baseURL!, admin.email, admin.password);
-  await callTrpc(page.request, "exports.createSnapshot", { projectId: project.projectId, request: { format: "rankings" } });
+  const snapshot = await callTrpc<{ id: string }>(page.request, "exports.createSnapshot", { projectId: project.projectId, request: { format: "rankings" } });
 
   await page.goto("/admin/runs");
   await page.getByLabel("Kind").selectOption({ label: "Generate" });
@@ -93,7 +103,7 @@ test("the run form asks each kind for its own inputs and shows the server's refu
   await expect(page.getByLabel("Prompts (one per line)")).toBeVisible();
   await page.getByLabel("Prompts from", { exact: true }).selectOption({ label: "a snapshot" });
   await page.getByLabel("Prompts from project").selectOption({ label: project.name });
-  await page.getByLabel("Prompts snapshot").selectOption({ index: 1 });
+  await page.getByLabel("Prompts snapshot").selectOption(snapshot.id);
   await page.getByRole("button", { name: "Start run" }).click();
   // The snapshot of an unlabelled project has no prompts: refused by the server, nothing queued.
   await expect(page.getByRole("alert").filter({ hasText: /is empty/ })).toBeVisible();

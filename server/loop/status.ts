@@ -1,8 +1,10 @@
 // Where a project stands in the loop label → snapshot → reward model → PPO → promote → generate,
 // read from what the platform already records (annotations, jobs, model versions).
 import type { Db } from "../db";
+import { ZJobHeartbeatEnv } from "../env";
 import { AppError } from "../errors";
 import type { JobState } from "../generated/prisma/client";
+import { listWorkerStatus } from "../workers/service";
 import { minLabelledTasks } from "./loop.schema";
 
 export type LoopJob = {
@@ -63,7 +65,14 @@ export async function getLoopStatus(db: Db, projectId: string) {
     select: { id: true, name: true, k: true, archivedAt: true, currentPolicy: { select: { id: true, name: true, builtin: true } } },
   });
   if (!project) throw new AppError("NOT_FOUND", `No project ${projectId}`);
-  const [labels, jobs, rewardModel, policyModel] = await Promise.all([labelCounts(db, projectId), latestJobs(db, projectId), latestModel(db, projectId, "reward"), latestModel(db, projectId, "policy")]);
+  const [labels, jobs, rewardModel, policyModel, workers] = await Promise.all([
+    labelCounts(db, projectId),
+    latestJobs(db, projectId),
+    latestModel(db, projectId, "reward"),
+    latestModel(db, projectId, "policy"),
+    listWorkerStatus(db, { timeoutSeconds: ZJobHeartbeatEnv.parse(process.env).JOB_HEARTBEAT_TIMEOUT_SECONDS }),
+  ]);
+  const alive = workers.filter((w) => w.alive);
   return {
     project,
     labels: { ...labels, needed: minLabelledTasks },
@@ -71,5 +80,7 @@ export async function getLoopStatus(db: Db, projectId: string) {
     ppo: { job: jobs.ppo, model: policyModel },
     promoted: policyModel !== null && project.currentPolicy?.id === policyModel.id,
     generate: { job: jobs.generate },
+    // Without a live worker the steps only queue; with GPUs the full size is the better default.
+    workers: { alive: alive.length, withGpus: alive.filter((w) => w.capabilities.gpus.length > 0).length },
   };
 }

@@ -64,7 +64,7 @@ function TrainedModel({ label, model }: { label: string; model: { name: string; 
 export function LoopSteps({ projectId }: { projectId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [preset, setPreset] = useState<LoopPreset>("quick");
+  const [chosenPreset, setPreset] = useState<LoopPreset | null>(null);
   const statusKey = trpc.loop.status.queryKey({ projectId });
   const status = useQuery({
     ...trpc.loop.status.queryOptions({ projectId }),
@@ -79,6 +79,8 @@ export function LoopSteps({ projectId }: { projectId: string }) {
 
   if (status.error) return <ErrorText message={status.error.message} />;
   if (!s) return <p className="text-sm text-slate-500">Loading…</p>;
+  // Until the admin chooses: full when a GPU worker is up, else sized for a CPU.
+  const preset = chosenPreset ?? (s.workers.withGpus > 0 ? "full" : "quick");
 
   const busy = (job: LoopJob | null) => job !== null && isActive(job.state);
   const button = (step: LoopStep, label: string, enabled: boolean) => (
@@ -118,6 +120,13 @@ export function LoopSteps({ projectId }: { projectId: string }) {
           </Link>
           .
         </p>
+        {s.workers.alive === 0 ? (
+          <ErrorText message="No worker is running, so the runs below will wait in the queue: start one with `npm run worker` (make dev starts one)." />
+        ) : (
+          <p className="text-sm text-slate-600" data-testid="loop-workers">
+            {s.workers.alive} worker{s.workers.alive === 1 ? "" : "s"} running, {s.workers.withGpus > 0 ? `${s.workers.withGpus} with GPUs` : "none with a GPU"}.
+          </p>
+        )}
       </div>
 
       <ol className="space-y-3">
