@@ -40,14 +40,22 @@ function useRunMetrics(jobId: string | undefined, live: boolean) {
 
 const colours = { this: "#2563eb", other: "#ea580c" };
 
+/**
+ * Still worth polling: active, or cancelled within the last minute (its trainer is saving a last
+ * checkpoint and reporting its last metrics after the state changed).
+ */
+function isSettling(run: { state: string; finishedAt: Date | null }) {
+  return isActive(run.state) || (run.state === "cancelled" && run.finishedAt !== null && Date.now() - run.finishedAt.getTime() < 60_000);
+}
+
 export function RunView({ jobId }: { jobId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const run = useQuery({
     ...trpc.runs.get.queryOptions({ jobId }),
-    refetchInterval: (query) => (query.state.data && !isActive(query.state.data.state) ? false : pollMs),
+    refetchInterval: (query) => (query.state.data && !isSettling(query.state.data) ? false : pollMs),
   });
-  const live = run.data ? isActive(run.data.state) : true;
+  const live = run.data ? isSettling(run.data) : true;
   const now = useNow(live);
   const metrics = useRunMetrics(jobId, live);
 
