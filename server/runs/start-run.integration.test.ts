@@ -6,7 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBoss } from "../queue";
 import { seedLabelledProject } from "../test/bulk-seed";
-import { storagePathsFromEnv, type StoragePaths } from "../storage";
+import type { StoragePaths } from "../storage";
 import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
 import { type TStartRunInput, type TStartRunRequest, ZStartRunInput } from "./run.schema";
 import { startRun } from "./start-run";
@@ -112,6 +112,8 @@ describe("runs.start for every trainer kind", () => {
     const labelled = randomUUID();
     const snapshotsOf = (projectId: string) => deps.db.snapshot.findMany({ where: { projectId }, select: { id: true, format: true, rowCount: true, filter: true } });
     const request = (extra: Record<string, unknown> = {}) => ({ projectId: labelled, request: { format: "rankings" as const, ...extra } });
+    // As the router calls it, with this test's queue client and folders (the router's are the web app's).
+    const start = (input: TStartRunRequest) => startRun({ db: deps.db, boss, paths }, ZStartRunInput.parse(input), { createdById: admin.id });
 
     beforeAll(async () => {
       const client = new pg.Client({ connectionString: deps.databaseUrl });
@@ -121,14 +123,14 @@ describe("runs.start for every trainer kind", () => {
     });
 
     it("freezes the filters into a snapshot and pins it as the run's data", async () => {
-      const job = await caller.runs.start({ kind: "train_reward", payload: { baseModelId: ids.encoder }, newSnapshot: request({ reviewState: "pending" }) });
+      const job = await start({ kind: "train_reward", payload: { baseModelId: ids.encoder }, newSnapshot: request({ reviewState: "pending" }) });
       const [snapshot, ...more] = await snapshotsOf(labelled);
       expect(more).toEqual([]);
       expect(snapshot).toMatchObject({ format: "rankings", rowCount: 12, filter: { reviewState: ["pending"] } });
       const row = await deps.db.job.findUniqueOrThrow({ where: { id: job.id }, select: { payload: true } });
       expect(row.payload).toMatchObject({ snapshotId: snapshot!.id });
       // PPO reads its prompts from the snapshot it creates.
-      const ppo = await caller.runs.start({ kind: "ppo", payload: { rewardModelId: ids.reward, policyModelId: ids.policy }, newSnapshot: request() });
+      const ppo = await start({ kind: "ppo", payload: { rewardModelId: ids.reward, policyModelId: ids.policy }, newSnapshot: request() });
       const ppoRow = await deps.db.job.findUniqueOrThrow({ where: { id: ppo.id }, select: { payload: true } });
       expect((await snapshotsOf(labelled)).map((s) => s.id)).toContain((ppoRow.payload as { promptsSnapshotId: string }).promptsSnapshotId);
     });
@@ -146,12 +148,11 @@ describe("runs.start for every trainer kind", () => {
         [{ kind: "train_reward", payload: {} }, /Choose a snapshot/],
       ];
       for (const [input, message] of refused) {
-        await expect(caller.runs.start(input)).rejects.toMatchObject({ message: expect.stringMatching(message) });
+        await expect(start(input)).rejects.toMatchObject({ message: expect.stringMatching(message) });
       }
       expect(await jobsBy()).toBe(jobsBefore);
       expect(await snapshotsOf(labelled)).toHaveLength(snapshotsBefore);
-      // Through the router, snapshots go to the configured artifact directory.
-      const files = await readdir(path.join(storagePathsFromEnv().artifactDir, "snapshots", labelled));
+      const files = await readdir(path.join(paths.artifactDir, "snapshots", labelled));
       expect(files).toHaveLength(snapshotsBefore);
     });
   });
