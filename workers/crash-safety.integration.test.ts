@@ -131,17 +131,28 @@ describe("several workers, one database", () => {
     }
   });
 
-  it("gives a queued job a new message when its message ended without claiming it", async () => {
-    const bossJobId = crypto.randomUUID();
-    const job = await deps.db.job.create({ data: { kind: "ping", payload: { message: "ended" }, maxAttempts: 2, bossJobId, events: { create: { to: "queued" } } } });
-    // A worker fetched the message and died before claiming the job; the message then failed.
-    await sender.send("ping", { jobId: job.id }, { id: bossJobId, startAfter: 3600, retryLimit: 0 });
-    await sender.fail("ping", bossJobId);
-    await new Promise((r) => setTimeout(r, 50));
-    const [found] = (await resendLostMessages({ db: deps.db, boss: sender }, { graceSeconds: 0 })).filter((j) => j.id === job.id);
-    expect(found).toMatchObject({ sent: true });
-    expect(found!.bossJobId).not.toBe(bossJobId);
-    const done = await terminal(job.id);
-    expect(done).toMatchObject({ state: "succeeded", attempt: 1, result: { reply: "pong: ended" } });
+  it("gives a queued job a new message when its message ended, or was fetched by a worker that died before claiming it", async () => {
+    // A worker fetched each message and died before claiming the job: one message then failed,
+    // the other is still active (pg-boss would only expire it hours later).
+    const cases = [
+      { message: "ended", crash: (id: string) => sender.fail("ping", id) },
+      { message: "fetched", crash: (id: string) => deps.db.$executeRaw`UPDATE pgboss.job SET state = 'active', started_on = now() - interval '4 seconds' WHERE id::text = ${id}` },
+    ];
+    for (const { message, crash } of cases) {
+      const bossJobId = crypto.randomUUID();
+      // Queued 20 s ago: old enough for the short grace periods below, too young for the workers'
+      // own sweepers (30 s), which would otherwise race this test's calls.
+      const queuedAt = new Date(Date.now() - 20_000);
+      const job = await deps.db.job.create({ data: { kind: "ping", payload: { message }, maxAttempts: 2, bossJobId, createdAt: queuedAt, events: { create: { to: "queued", at: queuedAt } } } });
+      await sender.send("ping", { jobId: job.id }, { id: bossJobId, startAfter: 3600, retryLimit: 0 });
+      await crash(bossJobId);
+      // Within the grace period a fetched message counts as being claimed.
+      if (message === "fetched") expect((await resendLostMessages({ db: deps.db, boss: sender }, { graceSeconds: 12 })).map((j) => j.id)).not.toContain(job.id);
+      const [found] = (await resendLostMessages({ db: deps.db, boss: sender }, { graceSeconds: 2 })).filter((j) => j.id === job.id);
+      expect(found, message).toMatchObject({ sent: true });
+      expect(found!.bossJobId).not.toBe(bossJobId);
+      const done = await terminal(job.id);
+      expect(done).toMatchObject({ state: "succeeded", attempt: 1, result: { reply: `pong: ${message}` } });
+    }
   });
 });

@@ -5,7 +5,7 @@ import type { JobDefinition } from "../../workers/jobs/job-definition";
 import { jobRegistry, type JobKind } from "../../workers/jobs/registry";
 import type { Db } from "../db";
 import { AppError } from "../errors";
-import type { JobState, Prisma } from "../generated/prisma/client";
+import { type JobState, Prisma } from "../generated/prisma/client";
 import { storagePathsFromEnv, type StoragePaths } from "../storage";
 import { queueNameFor } from "../workers/capabilities";
 
@@ -285,12 +285,14 @@ export async function requeueStaleJobs({ db, boss }: { db: Db; boss: PgBoss }, {
  * leaves a queued job nothing delivers. A job is left alone for `graceSeconds` after it was created
  * or last changed state, so a send in progress is not raced. The message keeps the row's id, so two
  * sweepers (or a late original send) still make one delivery: the queue takes an id once. A message
- * that ended without claiming its job (a worker died between fetching and claiming it) keeps its id
- * taken, so that job gets a new message id. Returns the jobs found.
+ * that ended, or that a worker fetched more than `graceSeconds` ago without claiming its job (it
+ * died in between: workers fetch one message at a time and claim it at once), keeps its id taken,
+ * so that job gets a new message id; the old message can no longer claim it. Returns the jobs found.
  */
 export async function resendLostMessages({ db, boss }: { db: Db; boss: PgBoss }, { graceSeconds = 30 }: { graceSeconds?: number } = {}): Promise<(QueuedJob & { sent: boolean })[]> {
-  // Raw SQL: pg-boss keeps its messages in pgboss.job (partitioned by queue name); created, retry
-  // and active are the states that will still deliver or are delivering.
+  // Raw SQL: pg-boss keeps its messages in pgboss.job (partitioned by queue name); created and
+  // retry will still deliver, and a message fetched within the grace period is being claimed.
+  const pending = Prisma.sql`(m.state IN ('created', 'retry') OR (m.state = 'active' AND m.started_on >= now() - make_interval(secs => ${graceSeconds}::double precision)))`;
   const lost = await db.$queryRaw<QueuedJob[]>`
     SELECT j.id, j.kind, j.gpus, j.attempt, j."maxAttempts", j."bossJobId" FROM job j
     WHERE j.state = 'queued' AND j."bossJobId" IS NOT NULL AND j.kind = ANY(${Object.keys(jobRegistry)})
@@ -299,7 +301,7 @@ export async function resendLostMessages({ db, boss }: { db: Db; boss: PgBoss },
       AND NOT EXISTS (
         SELECT 1 FROM pgboss.job m
         WHERE m.name = (CASE WHEN j.gpus > 0 THEN j.kind || ':gpu' ELSE j.kind END) AND m.id::text = j."bossJobId"
-          AND m.state IN ('created', 'retry', 'active'))
+          AND ${pending})
     ORDER BY j."createdAt"
     LIMIT 100`;
   const found: (QueuedJob & { sent: boolean })[] = [];
@@ -308,9 +310,9 @@ export async function resendLostMessages({ db, boss }: { db: Db; boss: PgBoss },
       found.push({ ...job, sent: true });
       continue;
     }
-    const [message] = await db.$queryRaw<{ state: string }[]>`SELECT state::text FROM pgboss.job WHERE id::text = ${job.bossJobId} LIMIT 1`;
+    const [message] = await db.$queryRaw<{ pending: boolean }[]>`SELECT ${pending} AS pending FROM pgboss.job m WHERE m.id::text = ${job.bossJobId} LIMIT 1`;
     // Another sweeper's send of the same id came first: it will deliver.
-    if (!message || ["created", "retry", "active"].includes(message.state)) {
+    if (!message || message.pending) {
       found.push({ ...job, sent: false });
       continue;
     }
