@@ -3,6 +3,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -30,8 +31,19 @@ async function tinyBuiltinModels(): Promise<string> {
   return dir;
 }
 
+/** Fails when something already listens on the port: the tests would otherwise talk to it, not to this run's app. */
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+      .once("error", () => reject(new Error(`Port ${port} is in use (an earlier test run's app?); stop it before the browser tests.`)))
+      .once("listening", () => probe.close(() => resolve()))
+      .listen(port);
+  });
+}
+
 export default async function globalSetup() {
   if (!existsSync(".next/BUILD_ID")) throw new Error("No production build: run `make build` (or `npm run build`) before the browser tests.");
+  await assertPortFree(e2ePort);
 
   const scratch = await openScratchDatabase({
     name: "rlhf_e2e",
