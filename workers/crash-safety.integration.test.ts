@@ -4,17 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueue, getJobOrThrow, markRunning, requeueStaleJobs, resendLostMessages } from "../server/jobs/service";
 import { createBoss } from "../server/queue";
 import { createTestDeps, type TestDeps } from "../server/test/harness";
+import { waitFor } from "./training/test-fixtures";
 import { startWorker, type RunningWorker } from "./worker";
-
-async function waitFor<T>(fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const cpuOnly = { cpus: 2, memoryBytes: 4 * 2 ** 30, gpus: [] };
 const oneGpu = { cpus: 2, memoryBytes: 4 * 2 ** 30, gpus: [{ name: "Test GPU", memoryMiB: 1024 }] };
@@ -23,7 +14,7 @@ describe("several workers, one database", () => {
   let deps: TestDeps;
   let sender: ReturnType<typeof createBoss>;
   let workers: RunningWorker[] = [];
-  const terminal = (id: string) => waitFor(() => getJobOrThrow(deps.db, id), (j) => ["succeeded", "failed", "cancelled"].includes(j.state));
+  const terminal = (id: string) => waitFor(`job ${id} to finish`, () => getJobOrThrow(deps.db, id), (j) => ["succeeded", "failed", "cancelled"].includes(j.state), 30_000);
 
   beforeAll(async () => {
     deps = createTestDeps();
@@ -47,7 +38,7 @@ describe("several workers, one database", () => {
       ["gpu-worker", oneGpu],
     ]);
     const before = rows[0]!.lastSeenAt;
-    await waitFor(() => deps.db.worker.findUniqueOrThrow({ where: { id: "cpu-worker" } }), (w) => w.lastSeenAt > before);
+    await waitFor("a newer heartbeat", () => deps.db.worker.findUniqueOrThrow({ where: { id: "cpu-worker" } }), (w) => w.lastSeenAt > before, 30_000);
   });
 
   it("runs every job exactly once when two workers share the queue", async () => {

@@ -2,17 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueue, getJobOrThrow } from "../server/jobs/service";
 import { createBoss } from "../server/queue";
 import { createTestDeps, createUser, type TestDeps } from "../server/test/harness";
+import { waitFor } from "./training/test-fixtures";
 import { startWorker, type RunningWorker } from "./worker";
-
-async function waitFor<T>(fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe("job queue round trip", () => {
   let deps: TestDeps;
@@ -37,7 +28,7 @@ describe("job queue round trip", () => {
     const queued = await enqueue({ db: deps.db, boss: sender }, "ping", { message: "hello" }, { createdById: admin.id });
     expect(queued.state).toBe("queued");
 
-    const job = await waitFor(() => getJobOrThrow(deps.db, queued.id), (j) => j.state === "succeeded" || j.state === "failed");
+    const job = await waitFor(`job ${queued.id} to finish`, () => getJobOrThrow(deps.db, queued.id), (j) => j.state === "succeeded" || j.state === "failed", 30_000);
     expect(job.state).toBe("succeeded");
     expect(job.result).toMatchObject({ reply: "pong: hello", workerId: "test-worker" });
     expect(job.workerId).toBe("test-worker");

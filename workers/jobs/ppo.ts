@@ -1,10 +1,8 @@
 import { z } from "zod";
-import type { Prisma } from "../../server/generated/prisma/client";
 import { smollmPolicy } from "../../server/models/builtin-models";
-import { registerModelVersion } from "../../server/models/service";
 import { resolveModel, resolveSnapshot } from "../training/inputs";
 import { ppoConfig, readsFormats, ZPpoOverrides } from "../training/trainer-config";
-import { asJson, defineTrainerJob, finalModelDir } from "../training/trainer-job";
+import { defineTrainerJob, registerFinalModel } from "../training/trainer-job";
 
 /** PPO of a policy against a reward model (and optionally a safety model) over a snapshot's prompts. */
 export const ppoJob = defineTrainerJob({
@@ -32,21 +30,13 @@ export const ppoJob = defineTrainerJob({
       { policyDir: inputs.policy.dir, rewardModelDir: inputs.reward.dir, safetyModelDir: inputs.safety?.dir ?? null, promptsFile: inputs.prompts.file, outputDir },
       payload.config,
     ),
-  register: async (run, ctx) => {
-    const model = await finalModelDir(run);
-    const version = await registerModelVersion(ctx.db, {
+  register: (run, ctx) =>
+    registerFinalModel(run, ctx, {
       kind: "policy",
-      name: run.payload.name ?? `ppo-${ctx.jobId.slice(0, 8)}`,
-      path: model.rel,
-      jobId: ctx.jobId,
+      prefix: "ppo",
       parentId: run.inputs.policy.id,
       rewardModelId: run.inputs.reward.id,
       safetyModelId: run.inputs.safety?.id ?? null,
-      snapshotId: run.inputs.prompts.id,
-      projectId: run.inputs.prompts.projectId,
-      eval: asJson({ ...run.report.lastEval, summary: run.summary }),
-      config: run.config as Prisma.InputJsonValue,
-    });
-    return { modelVersionId: version.id, summary: run.summary };
-  },
+      snapshot: run.inputs.prompts,
+    }),
 });

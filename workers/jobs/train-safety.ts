@@ -1,10 +1,8 @@
 import { z } from "zod";
-import type { Prisma } from "../../server/generated/prisma/client";
 import { minilmEncoder } from "../../server/models/builtin-models";
-import { registerModelVersion } from "../../server/models/service";
 import { resolveModel, resolveSnapshot } from "../training/inputs";
 import { readsFormats, safetyConfig, ZSafetyOverrides } from "../training/trainer-config";
-import { asJson, defineTrainerJob, finalModelDir } from "../training/trainer-job";
+import { defineTrainerJob, registerFinalModel } from "../training/trainer-job";
 
 /** The safety model (prompt-policy and rubric classifiers, optional cost head) from the annotators' safety labels. */
 export const trainSafetyJob = defineTrainerJob({
@@ -24,19 +22,5 @@ export const trainSafetyJob = defineTrainerJob({
     return { payload: { ...payload, baseModelId: base.id }, inputs: { snapshot, base } };
   },
   config: ({ payload, inputs, outputDir }) => safetyConfig({ snapshotFile: inputs.snapshot.file, snapshotFormat: inputs.snapshot.format, modelDir: inputs.base.dir, outputDir }, payload.config),
-  register: async (run, ctx) => {
-    const model = await finalModelDir(run);
-    const version = await registerModelVersion(ctx.db, {
-      kind: "safety",
-      name: run.payload.name ?? `safety-${ctx.jobId.slice(0, 8)}`,
-      path: model.rel,
-      jobId: ctx.jobId,
-      parentId: run.inputs.base.id,
-      snapshotId: run.inputs.snapshot.id,
-      projectId: run.inputs.snapshot.projectId,
-      eval: asJson({ ...run.report.lastEval, summary: run.summary }),
-      config: run.config as Prisma.InputJsonValue,
-    });
-    return { modelVersionId: version.id, summary: run.summary };
-  },
+  register: (run, ctx) => registerFinalModel(run, ctx, { kind: "safety", parentId: run.inputs.base.id, snapshot: run.inputs.snapshot }),
 });

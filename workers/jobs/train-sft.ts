@@ -1,10 +1,8 @@
 import { z } from "zod";
-import type { Prisma } from "../../server/generated/prisma/client";
 import { smollmPolicy } from "../../server/models/builtin-models";
-import { registerModelVersion } from "../../server/models/service";
 import { resolveModel, resolveSnapshot } from "../training/inputs";
 import { readsFormats, sftConfig, ZSftOverrides } from "../training/trainer-config";
-import { asJson, defineTrainerJob, finalModelDir } from "../training/trainer-job";
+import { defineTrainerJob, registerFinalModel } from "../training/trainer-job";
 
 /** Supervised fine-tuning of a policy on an sft snapshot of demonstrations. */
 export const trainSftJob = defineTrainerJob({
@@ -24,19 +22,5 @@ export const trainSftJob = defineTrainerJob({
     return { payload: { ...payload, baseModelId: base.id }, inputs: { snapshot, base } };
   },
   config: ({ payload, inputs, outputDir }) => sftConfig({ snapshotFile: inputs.snapshot.file, modelDir: inputs.base.dir, outputDir }, payload.config),
-  register: async (run, ctx) => {
-    const model = await finalModelDir(run);
-    const version = await registerModelVersion(ctx.db, {
-      kind: "sft",
-      name: run.payload.name ?? `sft-${ctx.jobId.slice(0, 8)}`,
-      path: model.rel,
-      jobId: ctx.jobId,
-      parentId: run.inputs.base.id,
-      snapshotId: run.inputs.snapshot.id,
-      projectId: run.inputs.snapshot.projectId,
-      eval: asJson({ ...run.report.lastEval, summary: run.summary }),
-      config: run.config as Prisma.InputJsonValue,
-    });
-    return { modelVersionId: version.id, summary: run.summary };
-  },
+  register: (run, ctx) => registerFinalModel(run, ctx, { kind: "sft", parentId: run.inputs.base.id, snapshot: run.inputs.snapshot }),
 });

@@ -4,8 +4,9 @@ import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
 import { AppError } from "../../server/errors";
-import type { Prisma } from "../../server/generated/prisma/client";
+import type { ModelKind, Prisma } from "../../server/generated/prisma/client";
 import { artifactRelative } from "../../server/models/model-path";
+import { registerModelVersion } from "../../server/models/service";
 import type { MetricPoint } from "../../server/runs/service";
 import { defineJob, PermanentJobError, type JobContext, type JobDefinition, type PrepareDeps } from "../jobs/job-definition";
 import { decideOutcome, LineTail } from "./run-outcome";
@@ -151,6 +152,32 @@ export async function finalModelDir(run: { outputDir: string; outputRel: string 
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) throw new Error(`The trainer reported success but wrote no model folder (${dir})`);
   return { dir, rel: `${run.outputRel}/model` };
+}
+
+/**
+ * Registers the model a run wrote (`model/`) as a version of `kind`, named by the payload or
+ * `<prefix>-<job id>` (prefix: the kind), with its lineage, last eval and config; returns the job's result.
+ */
+export async function registerFinalModel(
+  run: FinishedRun<{ name?: string }, unknown>,
+  ctx: JobContext,
+  model: { kind: ModelKind; prefix?: string; parentId: string; snapshot: { id: string; projectId: string }; rewardModelId?: string; safetyModelId?: string | null },
+) {
+  const { rel } = await finalModelDir(run);
+  const version = await registerModelVersion(ctx.db, {
+    kind: model.kind,
+    name: run.payload.name ?? `${model.prefix ?? model.kind}-${ctx.jobId.slice(0, 8)}`,
+    path: rel,
+    jobId: ctx.jobId,
+    parentId: model.parentId,
+    rewardModelId: model.rewardModelId,
+    safetyModelId: model.safetyModelId,
+    snapshotId: model.snapshot.id,
+    projectId: model.snapshot.projectId,
+    eval: asJson({ ...run.report.lastEval, summary: run.summary }),
+    config: run.config as Prisma.InputJsonValue,
+  });
+  return { modelVersionId: version.id, summary: run.summary };
 }
 
 /** A value as stored in a Json column (drops undefined, turns non-finite numbers into null). */

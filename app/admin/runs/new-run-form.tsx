@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
-import { Field, inputClass, ModelSelect, newSnapshotValue, NewSnapshotFilters, ProjectSelect, SnapshotSelect, TextInput } from "./run-form-fields";
+import { ChoiceSelect, Field, inputClass, ModelSelect, newSnapshotValue, NewSnapshotFilters, ProjectSelect, SnapshotSelect, TextInput } from "./run-form-fields";
 import { buildRunInput, defaultFields, type FieldErrors, type Fields, type FormKind, formKinds, kindsWithNewSnapshot, margins, safetyModes } from "./run-payload";
 
 /** Snapshot formats each kind reads (workers/training/trainer-config.ts `readsFormats`). */
@@ -127,15 +127,7 @@ export function NewRunForm() {
               <TextInput id="run-epochs" label="Epochs" inputMode="numeric" value={f.epochs} onChange={set("epochs")} error={errors.epochs} />
               <TextInput id="run-batch-size" label="Batch size" inputMode="numeric" value={f.batchSize} onChange={set("batchSize")} error={errors.batchSize} />
               <TextInput id="run-lr" label="Learning rate" inputMode="decimal" value={f.lr} onChange={set("lr")} error={errors.lr} />
-              <Field label="Margin" id="run-margin" error={errors.margin}>
-                <select id="run-margin" className={inputClass} value={f.margin} onChange={setEvent("margin")}>
-                  {margins.map((m) => (
-                    <option key={m} value={m}>
-                      {m}
-                    </option>
-                  ))}
-                </select>
-              </Field>
+              <ChoiceSelect id="run-margin" label="Margin" options={margins} value={f.margin} onChange={set("margin")} error={errors.margin} />
               {nameField}
             </div>
           </>
@@ -168,15 +160,7 @@ export function NewRunForm() {
               <TextInput id="run-steps" label="Steps" inputMode="numeric" value={f.steps} onChange={set("steps")} error={errors.steps} />
               <TextInput id="run-ppo-batch-size" label="Batch size" inputMode="numeric" value={f.ppoBatchSize} onChange={set("ppoBatchSize")} error={errors.ppoBatchSize} />
               <TextInput id="run-max-new-tokens" label="Max new tokens" inputMode="numeric" value={f.maxNewTokens} onChange={set("maxNewTokens")} error={errors.maxNewTokens} />
-              <Field label="Safety mode" id="run-safety-mode" error={errors.safetyMode}>
-                <select id="run-safety-mode" className={inputClass} value={f.safetyMode} onChange={setEvent("safetyMode")}>
-                  {safetyModes.map((m) => (
-                    <option key={m} value={m}>
-                      {m}
-                    </option>
-                  ))}
-                </select>
-              </Field>
+              <ChoiceSelect id="run-safety-mode" label="Safety mode" options={safetyModes} value={f.safetyMode} onChange={set("safetyMode")} error={errors.safetyMode} />
               <TextInput id="run-lora-r" label="LoRA r (0 = full)" inputMode="numeric" value={f.loraR} onChange={set("loraR")} error={errors.loraR} />
             </div>
           </>

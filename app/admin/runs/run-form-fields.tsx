@@ -23,6 +23,21 @@ export function Field({ label, id, error, children }: { label: string; id: strin
   );
 }
 
+/** A select over a fixed list of values, each shown as it is. */
+export function ChoiceSelect({ id, label, options, value, onChange, error }: { id: string; label: string; options: readonly string[]; value: string; onChange: (v: string) => void; error?: string }) {
+  return (
+    <Field label={label} id={id} error={error}>
+      <select id={id} className={inputClass} value={value} onChange={(e) => onChange(e.target.value)}>
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
 type Project = { id: string; name: string };
 
 export function ProjectSelect({ id, label, value, onChange, projects, error }: { id: string; label: string; value: string; onChange: (v: string) => void; projects: Project[]; error?: string }) {

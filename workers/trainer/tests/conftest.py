@@ -1,4 +1,5 @@
 import os
+import signal
 
 import pytest
 import torch
@@ -14,3 +15,13 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def _keep_signal_handlers():
+    # Commands install SIGTERM/SIGINT handlers (their stop flag); a test that runs one in-process
+    # must not leave them to the next test.
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for s, h in saved.items():
+        signal.signal(s, h)

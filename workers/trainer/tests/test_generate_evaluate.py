@@ -1,8 +1,6 @@
 import json
-import signal
 
 import pytest
-import torch
 
 from trainer.__main__ import main
 from trainer.commands.generate import OUTPUT_FILE, PARTIAL_FILE
@@ -12,23 +10,6 @@ from trainer.safety_model import SafetyModel
 from trainer.tiny import make_tiny_causal_lm, make_tiny_encoder, word_tokenizer
 
 WORDS = ["cat", "dog", "gun", "knife", "sure", "sorry", "ok"]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny models on a shared 2-core machine: a second intra-op thread only waits for the first.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(autouse=True)
-def keep_signal_handlers():
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
-    yield
-    for s, h in saved.items():
-        signal.signal(s, h)
 
 
 @pytest.fixture(scope="module")

@@ -16,15 +16,6 @@ from trainer.tiny import make_tiny_causal_lm
 WORDS = ["red", "green", "blue", "cat", "dog", "sure", "sorry", "good", "bad"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny models on a shared 2-core machine: a second intra-op thread only waits for the first.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     return make_tiny_causal_lm(tmp_path_factory.mktemp("policy") / "m", WORDS, seed=1)

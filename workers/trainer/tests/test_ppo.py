@@ -26,23 +26,6 @@ WORDS = ["cat", "dog", "gun", "knife", "sure", "sorry", "ok", "here", "good"]
 ALLOWED, DISALLOWED = ["cat", "dog"], ["gun", "knife"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny models on a shared 2-core machine: a second intra-op thread only waits for the first.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(autouse=True)
-def keep_signal_handlers():
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
-    yield
-    for s, h in saved.items():
-        signal.signal(s, h)
-
-
 @pytest.fixture(scope="module")
 def policy_dir(tmp_path_factory):
     return make_tiny_causal_lm(tmp_path_factory.mktemp("ppo") / "policy", WORDS, seed=0)

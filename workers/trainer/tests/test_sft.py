@@ -2,7 +2,6 @@ import json
 import shutil
 
 import pytest
-import torch
 
 from trainer.__main__ import main
 from trainer.commands.sft import IGNORE, encode
@@ -11,15 +10,6 @@ from trainer.tiny import make_tiny_causal_lm, word_tokenizer
 
 WORDS = ["what", "colour", "is", "the", "sky", "grass", "snow", "blood", "blue", "green", "white", "red", "hello", "hi"]
 QA = {"sky": "blue", "grass": "green", "snow": "white", "blood": "red"}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny models on a shared 2-core machine: a second intra-op thread only waits for the first.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _events(capsys):
