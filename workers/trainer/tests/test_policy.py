@@ -5,9 +5,12 @@ from trainer.policy import (
     PolicyWithValue,
     Reference,
     TrainableState,
+    export_policy,
     generate,
     is_refusal,
+    load_causal_lm,
     load_policy,
+    load_policy_tokenizer,
     sequence_logprobs,
 )
 from trainer.reward_model import collate
@@ -87,6 +90,56 @@ def test_lora_reference_is_the_base_with_adapters_off(folder):
     assert state and all("lora_" in k or k.startswith("value_head") for k in state)
     missing, unexpected = TrainableState(wrapped, only_trainable=True).load_state_dict(state)
     assert not missing and not unexpected
+
+
+def _lora_with_trained_adapters(folder, seed=0):
+    torch.manual_seed(seed)
+    model, tok = load_policy(folder, lora_r=4)
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.5)  # adapters that change the output
+    return model, tok
+
+
+def _logits(model, ids):
+    model.eval()
+    with torch.no_grad():
+        return model(input_ids=torch.tensor([ids])).logits.float()
+
+
+def test_lora_export_is_a_plain_merged_model_and_leaves_the_live_model_untouched(folder, tmp_path):
+    model, tok = _lora_with_trained_adapters(folder)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    ids = tok("<s> user : red cat </s> <s> assistant : sure", add_special_tokens=False)["input_ids"]
+    live = _logits(model, ids)
+    export_policy(model, tok, tmp_path / "m")
+    # Bit for bit the same weights afterwards (no merge/unmerge round trip), still a LoRA model.
+    after = model.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    assert any("lora_A" in k for k in after)
+    assert tok.padding_side == "left"
+    plain = load_causal_lm(tmp_path / "m")
+    assert not any("lora" in k for k in plain.state_dict())
+    assert torch.allclose(_logits(plain, ids), live, atol=1e-5)
+    # Tied embeddings survive the round trip, and it is what merge_and_unload would have written.
+    assert plain.lm_head.weight.data_ptr() == plain.model.embed_tokens.weight.data_ptr()
+    reference = model.merge_and_unload().state_dict()
+    assert all(torch.equal(reference[k], v) for k, v in plain.state_dict().items())
+    saved = load_policy_tokenizer(tmp_path / "m")
+    assert saved("red cat")["input_ids"] == tok("red cat")["input_ids"]
+    from transformers import AutoTokenizer
+
+    assert AutoTokenizer.from_pretrained(str(tmp_path / "m")).padding_side == "right"
+
+
+def test_full_model_export_round_trips(folder, tmp_path):
+    model, tok = load_policy(folder)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.01)
+    export_policy(model, tok, tmp_path / "m")
+    plain = load_causal_lm(tmp_path / "m")
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in plain.state_dict().items())
 
 
 def test_frozen_copy_reference_without_lora(folder):

@@ -15,7 +15,7 @@ from trainer.__main__ import main
 from trainer.commands.ppo import Config, Scorers, train
 from trainer.context import RunContext
 from trainer.events import EventWriter
-from trainer.policy import generate, load_policy
+from trainer.policy import PolicyWithValue, TrainableState, generate, load_causal_lm, load_policy
 from trainer.reward_model import RewardModel
 from trainer.rl_math import DEFAULT_REWARD_TABLE
 from trainer.runtime import make_runtime
@@ -204,14 +204,45 @@ def test_stop_request_saves_a_checkpoint_and_returns_interrupted(tmp_path, polic
     assert state["step"] == 2 and "kl_coef" in state and state["config"]["steps"] == 50
 
 
+def _weights(folder):
+    return load_causal_lm(folder).state_dict()
+
+
+def _same_weights(a, b):
+    wa, wb = _weights(a), _weights(b)
+    return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
 def test_lora_ppo_with_gradient_checkpointing_checkpoints_adapters_and_saves_a_merged_model(tmp_path, policy_dir):
     cfg = config(tmp_path, policy_dir, steps=2, lora_r=4, checkpoint_every=1, gradient_checkpointing=True)
     ctx, _ = make_ctx(cfg.output_dir)
     train(cfg, ctx, Scorers(reward=contains("good")))
-    keys = load_file(str(Path(cfg.output_dir) / "checkpoints" / "step-2" / "policy.safetensors")).keys()
+    out = Path(cfg.output_dir)
+    keys = load_file(str(out / "checkpoints" / "step-2" / "policy.safetensors")).keys()
     assert keys and all("lora_" in k or k.startswith("value_head") for k in keys)
-    files = {p.name for p in (Path(cfg.output_dir) / "model").iterdir()}
+    files = {p.name for p in (out / "model").iterdir()}
     assert "config.json" in files and "adapter_config.json" not in files
+
+    # Each checkpoint's model/ is the same kind of folder: the policy at that step, LoRA merged.
+    step1 = out / "checkpoints" / "step-1" / "model"
+    assert {p.name for p in step1.iterdir()} == files - {"training_summary.json"}
+    live, tok = load_policy(policy_dir, lora_r=4)
+    TrainableState(PolicyWithValue(live), only_trainable=True).load_state_dict(load_file(str(step1.parent / "policy.safetensors")))
+    exported, _ = load_policy(step1)
+    ids = torch.tensor([tok("<s> user : cat cat cat cat </s> <s> assistant : sure good", add_special_tokens=False)["input_ids"]])
+    with torch.no_grad():
+        assert torch.allclose(exported(input_ids=ids).logits, live.eval()(input_ids=ids).logits, atol=1e-5)
+    assert not _same_weights(step1, out / "model")
+    assert _same_weights(out / "checkpoints" / "step-2" / "model", out / "model")
+
+    # The step-1 export left training alone: a run that exports only at the end ends the same.
+    again = config(tmp_path / "again", policy_dir, steps=2, lora_r=4, checkpoint_every=1000, gradient_checkpointing=True)
+    train(again, make_ctx(again.output_dir)[0], Scorers(reward=contains("good")))
+    assert [p.name for p in (Path(again.output_dir) / "checkpoints").iterdir()] == ["step-2"]
+    assert _same_weights(Path(again.output_dir) / "model", out / "model")
+    a = load_file(str(Path(again.output_dir) / "checkpoints" / "step-2" / "policy.safetensors"))
+    b = load_file(str(out / "checkpoints" / "step-2" / "policy.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def _reward_model(path):

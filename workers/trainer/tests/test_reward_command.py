@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from safetensors.torch import load_file
+
+from trainer.commands.reward import SUMMARY_FILE
 from trainer.reward_model import RewardModel, load_tokenizer, score
 from trainer.tiny import make_tiny_causal_lm
 
@@ -170,6 +173,43 @@ def test_learns_that_good_beats_bad_on_held_out_prompts(task, baseline, layout):
     bad = score(model, tok, prompts, [_response(rng, "bad") for _ in prompts])
     assert (good > bad).float().mean() > 0.9
     assert abs(float(torch.cat([good, bad]).mean())) < 1.5 and done["reward_std"] > 0
+
+
+def test_each_checkpoint_holds_the_reward_model_of_its_step(task, baseline):
+    code, events, err = baseline["rankings"]
+    assert code == 0, err
+    run = task["dir"] / "base"
+    final = run / "model"
+    rng = random.Random(5)
+    prompts = [_prompt(rng) for _ in range(8)]
+    responses = [_response(rng, label) for label in ["good", "bad", "neutral", "good"] * 2]
+    checkpoints = sorted((run / "checkpoints").iterdir(), key=lambda p: int(p.name[5:]))
+    assert len(checkpoints) == 2
+    for ck in checkpoints:
+        folder = ck / "model"
+        assert {p.name for p in folder.iterdir()} == {p.name for p in final.iterdir()} - {SUMMARY_FILE}
+        config = json.loads((folder / "reward_config.json").read_text())
+        # Centred on (a sample of) the training responses, like the final model.
+        assert config["normalised"] is True and config["normalised_on"] > 0
+        assert config["std"] > 0 and (config["mean"], config["std"]) != (0.0, 1.0)
+        assert config["step"] == int(ck.name[5:]) and config["format"] == "rankings"
+        # It scores as the raw weights the run resumes from (the model at that step), centred with its statistics.
+        at_step = RewardModel.from_backbone(str(task["model"]), max_length=64)
+        at_step.load_state_dict(load_file(str(ck / "model.safetensors")))
+        exported = RewardModel.load(folder)
+        tok = load_tokenizer(folder)
+        raw = score(at_step, tok, prompts, responses, normalise=False)
+        assert torch.allclose(score(exported, tok, prompts, responses, normalise=False), raw, atol=1e-5)
+        assert torch.allclose(score(exported, tok, prompts, responses), (raw - config["mean"]) / config["std"], atol=1e-4)
+        # The live model's statistics were put back: the raw checkpoint still holds mean 0 / std 1.
+        assert (float(at_step.reward_mean), float(at_step.reward_std)) == (0.0, 1.0)
+    assert json.loads((final / "reward_config.json").read_text())["normalised"] is True
+    # The final model is the best weights, normalised: raw scores as its step's checkpoint when kept.
+    best = run / "checkpoints" / f"step-{events[-1]['best_step']}" / "model"
+    if best.is_dir():
+        tok = load_tokenizer(final)
+        assert torch.allclose(score(RewardModel.load(final), tok, prompts, responses, normalise=False),
+                              score(RewardModel.load(best), tok, prompts, responses, normalise=False), atol=1e-5)
 
 
 def test_rerun_after_success_returns_the_summary_at_once(task, baseline):

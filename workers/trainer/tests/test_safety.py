@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from trainer.commands.safety import class_report, class_weights, read_safety_groups
+from safetensors.torch import load_file
+
+from trainer.commands.safety import SUMMARY_FILE, class_report, class_weights, read_safety_groups
 from trainer.errors import TrainerError
 from trainer.reward_model import load_tokenizer
 from trainer.rl_math import DEFAULT_REWARD_TABLE, POLICIES, RUBRICS
@@ -213,6 +215,28 @@ def test_cost_model_puts_unsafe_responses_above_safe_ones(runs, layout):
     for policy in POLICIES:
         sel = torch.tensor([c[0] == policy for c in cases])
         assert cost[sel & unsafe].mean() > cost[sel & ~unsafe].max() - 0.5
+
+
+def test_each_checkpoint_holds_the_safety_model_of_its_step(runs):
+    code, events, err = runs["rankings"]
+    assert code == 0, err
+    final = Path(events[-1]["model"])
+    cases = _new_examples(seed=12)
+    prompts, responses = [c[2] for c in cases], [c[3] for c in cases]
+    checkpoints = sorted((final.parent / "checkpoints").iterdir(), key=lambda p: int(p.name[5:]))
+    assert checkpoints
+    for ck in checkpoints:
+        folder = ck / "model"
+        assert {p.name for p in folder.iterdir()} == {p.name for p in final.iterdir()} - {SUMMARY_FILE}
+        assert json.loads((folder / "reward_table.json").read_text()) == TABLE
+        exported = SafetyModel.load(folder)
+        # The model at that step: the final model's architecture with the raw weights the run resumes from.
+        at_step = SafetyModel.load(final)
+        at_step.load_state_dict(load_file(str(ck / "model.safetensors")))
+        tok = load_tokenizer(folder)
+        for a, b in zip(exported.predict(tok, prompts, responses), at_step.predict(tok, prompts, responses)):
+            assert torch.allclose(a, b, atol=1e-5)
+        assert torch.allclose(exported.cost(tok, prompts, responses), at_step.cost(tok, prompts, responses), atol=1e-5)
 
 
 def test_sigterm_saves_a_checkpoint_and_the_rerun_finishes_like_an_unbroken_run(runs):

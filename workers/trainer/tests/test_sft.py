@@ -2,10 +2,12 @@ import json
 import shutil
 
 import pytest
+import torch
+from safetensors.torch import load_file
 
 from trainer.__main__ import main
-from trainer.commands.sft import IGNORE, encode
-from trainer.policy import generate, load_policy
+from trainer.commands.sft import IGNORE, SUMMARY_FILE, encode
+from trainer.policy import TrainableState, generate, load_causal_lm, load_policy
 from trainer.tiny import make_tiny_causal_lm, word_tokenizer
 
 WORDS = ["what", "colour", "is", "the", "sky", "grass", "snow", "blood", "blue", "green", "white", "red", "hello", "hi"]
@@ -14,6 +16,17 @@ QA = {"sky": "blue", "grass": "green", "snow": "white", "blood": "red"}
 
 def _events(capsys):
     return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+
+def _weights(folder):
+    return load_causal_lm(folder).state_dict()
+
+
+def assert_same_model_folder(a, b):
+    """Same files (but the run summary) and bit-for-bit the same weights."""
+    assert {p.name for p in a.iterdir()} - {SUMMARY_FILE} == {p.name for p in b.iterdir()} - {SUMMARY_FILE}
+    wa, wb = _weights(a), _weights(b)
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
 def _labelled(tok, ids, labels):
@@ -76,6 +89,13 @@ def test_sft_learns_the_demonstrated_answers_and_lowers_held_out_loss(tmp_path, 
     done = events[-1]
     assert done["event"] == "done" and done["steps"] == 50 and not done["interrupted"]
     assert [e["step"] for e in events if e["event"] == "checkpoint"] == [25, 50]
+    # Each checkpoint holds its step's model as a plain folder: the raw weights it resumes from,
+    # and for the last step the final model.
+    raw = load_file(str(out / "checkpoints" / "step-25" / "policy.safetensors"))
+    exported = _weights(out / "checkpoints" / "step-25" / "model")
+    assert all(torch.equal(v, raw[k]) for k, v in exported.items())
+    assert not torch.equal(exported["model.embed_tokens.weight"], _weights(out / "model")["model.embed_tokens.weight"])
+    assert_same_model_folder(out / "checkpoints" / "step-50" / "model", out / "model")
     # The saved folder is a plain causal LM that answers with the demonstrated words.
     model, tok = load_policy(out / "model")
     s = generate(model, tok, [_ask(q) for q in QA], temperature=0.0, max_new_tokens=3)
@@ -86,12 +106,13 @@ def test_sft_learns_the_demonstrated_answers_and_lowers_held_out_loss(tmp_path, 
     assert _events(capsys)[-1]["steps"] == 50
 
 
-def test_sft_with_lora_saves_a_merged_plain_model(tmp_path, capsys):
+def test_sft_with_lora_saves_a_merged_plain_model_at_each_checkpoint_without_disturbing_training(tmp_path, capsys):
     model_dir = make_tiny_causal_lm(tmp_path / "base", WORDS, seed=0)
     data = _write(tmp_path / "sft.jsonl", [_demo(q) for q in QA])
+    args = ["sft", "--data", str(data), "--model", str(model_dir), "--max-steps", "3", "--batch-size", "2", "--lr", "0.01",
+            "--lora-r", "4", "--eval-fraction", "0.25"]
     out = tmp_path / "out"
-    code = main(["sft", "--data", str(data), "--model", str(model_dir), "--output-dir", str(out), "--max-steps", "3",
-                 "--batch-size", "2", "--lr", "0.01", "--lora-r", "4", "--eval-fraction", "0.25"])
+    code = main([*args, "--output-dir", str(out), "--checkpoint-every", "1"])
     assert code == 0, _events(capsys)[-1]
     files = {p.name for p in (out / "model").iterdir()}
     assert "config.json" in files and "adapter_config.json" not in files
@@ -100,9 +121,25 @@ def test_sft_with_lora_saves_a_merged_plain_model(tmp_path, capsys):
     diff = sum(float((a - b).abs().sum()) for a, b in zip(base.state_dict().values(), tuned.state_dict().values()))
     assert diff > 0
     ckpt = sorted((out / "checkpoints").iterdir())[-1]
-    from safetensors.torch import load_file
-
     assert all("lora_" in k for k in load_file(str(ckpt / "policy.safetensors")))
+
+    # step-2's model is the base with step-2's adapters merged: same logits as that LoRA model.
+    live, tok = load_policy(model_dir, lora_r=4)
+    TrainableState(live, only_trainable=True).load_state_dict(load_file(str(out / "checkpoints" / "step-2" / "policy.safetensors")))
+    exported = load_causal_lm(out / "checkpoints" / "step-2" / "model")
+    ids = torch.tensor([tok("what colour is the sky blue", add_special_tokens=False)["input_ids"]])
+    live.eval()
+    exported.eval()
+    with torch.no_grad():
+        assert torch.allclose(exported(input_ids=ids).logits, live(input_ids=ids).logits, atol=1e-5)
+        assert not torch.allclose(exported(input_ids=ids).logits, base(input_ids=ids).logits, atol=1e-3)
+    assert_same_model_folder(out / "checkpoints" / "step-3" / "model", out / "model")
+
+    # Exporting at steps 1 and 2 left training as it was: a run without them ends with the same weights.
+    code = main([*args, "--output-dir", str(tmp_path / "plain")])
+    assert code == 0, _events(capsys)[-1]
+    assert [p.name for p in (tmp_path / "plain" / "checkpoints").iterdir()] == ["step-3"]
+    assert_same_model_folder(tmp_path / "plain" / "model", out / "model")
 
 
 def test_sft_bad_input_is_an_error_event_and_writes_nothing(tmp_path, capsys):

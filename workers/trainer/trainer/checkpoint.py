@@ -1,8 +1,11 @@
 """Checkpoints that make every command resumable, and the SIGTERM flag that triggers a last one.
 
 A checkpoint is a folder `checkpoints/step-N/` holding each model's weights as safetensors, the
-optimizer state, the RNG states and `state.json` (step and whatever the command needs to go on).
-It is written under a temporary name and renamed, so a folder with that name is always complete;
+optimizer state, the RNG states and `state.json` (step and whatever the command needs to go on),
+and `model/`: the step's model as a loadable folder of the same form as the command's final
+`model/` (without its training summary), so every checkpoint can be registered and used as a model
+version. Resuming reads the raw weights, never `model/`. The folder is written under a temporary
+name and renamed, so a folder with that name is always complete (its `model/` included);
 re-running a command with the same output directory continues from the highest one.
 """
 
@@ -17,7 +20,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -27,6 +30,8 @@ from .errors import TrainerError
 
 # The worker that launched the run sets it to its own pid (every torchrun rank gets it too).
 PARENT_PID_ENV = "TRAINER_PARENT_PID"
+# The loadable model inside a checkpoint folder.
+MODEL_DIR = "model"
 
 
 class StopFlag:
@@ -125,7 +130,10 @@ class Checkpoints:
         models: dict[str, torch.nn.Module],
         optimizers: dict[str, torch.optim.Optimizer],
         state: dict[str, Any],
+        export: Callable[[Path], object] | None = None,
     ) -> Path:
+        """Writes `step-N/`; `export(folder)`, when given, writes the loadable model into its `model/`."""
+
         def fill(tmp: Path) -> None:
             for name, model in models.items():
                 save_weights({k: v for k, v in model.state_dict().items()}, tmp / f"{name}.safetensors")
@@ -136,6 +144,9 @@ class Checkpoints:
                 tmp / "rng.pt",
             )
             (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=2))
+            if export is not None:
+                # Inside the temporary folder: a step folder never has a half-written model.
+                export(tmp / MODEL_DIR)
 
         self.dir.mkdir(parents=True, exist_ok=True)
         path = write_atomically(self.dir / f"step-{step}", fill)

@@ -112,16 +112,64 @@ def is_lora(model: nn.Module) -> bool:
     return hasattr(model, "disable_adapter") and hasattr(model, "peft_config")
 
 
-def merged(model: nn.Module) -> nn.Module:
-    """A plain transformers model: LoRA adapters merged into the base weights (in place)."""
-    return model.merge_and_unload() if is_lora(model) else model
+def _lora_layers(base: nn.Module) -> dict[str, Any]:
+    from peft.tuners.lora import LoraLayer
+
+    return {name: m for name, m in base.named_modules() if isinstance(m, LoraLayer)}
 
 
-def save_policy(model: nn.Module, tokenizer: Any, directory: str | Path) -> Path:
-    """save_pretrained of the (merged) model and its tokenizer; padding side back to the default."""
+def _merged_weight(layer: Any) -> Tensor:
+    """The layer's base weight plus the deltas of its active adapters, as a new tensor.
+
+    The sum merge_and_unload would write into the base weight, computed beside it instead, so the
+    live model (base weights and adapters) is not touched: no merge/unmerge round trip, whose
+    float error would change the weights that go on training.
+    """
+    weight = layer.get_base_layer().weight
+    merged = weight.detach()
+    for adapter in layer.active_adapters:
+        if adapter in layer.merged_adapters or (adapter not in layer.lora_A and adapter not in layer.lora_embedding_A):
+            continue  # already in the base weight, or not an adapter of this layer
+        if layer.use_dora.get(adapter, False):
+            raise TrainerError("exporting DoRA adapters is not supported")
+        merged = merged + layer.get_delta_weight(adapter).detach()
+    return merged.to(weight.dtype)
+
+
+def merged_state_dict(model: nn.Module) -> dict[str, Tensor]:
+    """The plain model's state dict with the LoRA adapters merged in, without changing `model`.
+
+    Keys are those of the model without adapters (`q_proj.base_layer.weight` → `q_proj.weight`,
+    adapter tensors left out). Untouched tensors are the live ones (not copies), so tied weights
+    still share storage and save_pretrained writes them once, as it does for the plain model.
+    """
+    base = model.get_base_model()
+    layers = _lora_layers(base)
+    state = base.state_dict()
+    out: dict[str, Tensor] = {}
+    for key, value in state.items():
+        prefix = next((n for n in layers if key.startswith(n + ".")), None)
+        if prefix is None:
+            out[key] = value
+            continue
+        rest = key[len(prefix) + 1 :]
+        if not rest.startswith("base_layer."):
+            continue  # lora_A, lora_B, ...: merged into the weight below
+        rest = rest[len("base_layer.") :]
+        out[f"{prefix}.{rest}"] = _merged_weight(layers[prefix]) if rest == "weight" else value
+    return out
+
+
+def export_policy(model: nn.Module, tokenizer: Any, directory: str | Path) -> Path:
+    """save_pretrained of the plain model (LoRA merged, no value head) and its tokenizer, padding
+    side back to the default: the final `model/` and every checkpoint's. `model` is left as it was,
+    so training goes on unchanged after a checkpoint's export."""
     d = Path(directory)
-    plain = merged(model)
-    plain.save_pretrained(str(d))
+    if is_lora(model):
+        base = model.get_base_model()
+        base.save_pretrained(str(d), state_dict=merged_state_dict(model))
+    else:
+        model.save_pretrained(str(d))
     side = tokenizer.padding_side
     tokenizer.padding_side = "right"
     try:

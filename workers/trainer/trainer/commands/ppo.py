@@ -15,8 +15,9 @@ hidden state and GAE advantages. Safety modes:
 The KL coefficient adapts towards `target_kl` (sequence-level, nats). Held-out prompts
 (`eval_prompts`) give the mean reward and the refusal rates on allowed (over-refusal) and
 disallowed prompts every `eval_every` steps. Checkpoints hold the policy (or its LoRA adapters),
-the value head, the optimizer, the KL coefficient and λ. The final policy (LoRA merged) is written
-to OUTPUT_DIR/model as a plain Hugging Face folder.
+the value head, the optimizer, the KL coefficient and λ to resume from, and the step's policy as a
+plain Hugging Face folder (LoRA merged, tokenizer included; no value head) in `model/`. The final
+policy is written the same way to OUTPUT_DIR/model.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from ..policy import (
     Samples,
     TrainableState,
     disable_dropout,
+    export_policy,
     generate,
     is_lora,
     is_refusal,
@@ -50,7 +52,6 @@ from ..policy import (
     make_optimizer,
     master_dtype,
     refusal_stats,
-    save_policy,
 )
 from ..reward_model import check_model_folder
 from ..rl_math import (
@@ -479,7 +480,8 @@ def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
         path = None
         if rt.is_main:
             extra = {**state, "kl_coef": kl_ctl.value, "log_lambda": lagrange.log_lambda if lagrange else None, "mode": mode, "config": asdict(cfg)}
-            path = ctx.checkpoints.save(step, {"policy": weights}, {"optimizer": opt}, extra)
+            path = ctx.checkpoints.save(step, {"policy": weights}, {"optimizer": opt}, extra,
+                                        export=lambda d: export_policy(model.policy, tokenizer, d))
             ctx.events.checkpoint(step, str(path))
         rt.barrier()
         last_saved = step
@@ -565,7 +567,7 @@ def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
     }
     if rt.is_main:
         def fill(tmp: Path) -> None:
-            save_policy(model.policy, tokenizer, tmp)
+            export_policy(model.policy, tokenizer, tmp)
             (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
 
         write_atomically(ctx.output_dir / "model", fill)

@@ -6,7 +6,9 @@ prompts); pairs files give one element per pair. Optional Llama 2 margins from t
 preference strength, optional reward centring. Held-out pair accuracy, per-category accuracy
 and calibration are reported as `eval` events; training stops early when the held-out loss stops
 improving and keeps the best weights. The model (backbone + scalar head + reward mean/std, so
-rewards are centred on the training responses) is written to OUTPUT_DIR/model.
+rewards are centred on the training responses) is written to OUTPUT_DIR/model. Each checkpoint
+also holds its step's weights as a reward model folder in `model/`, centred on a sample of at most
+512 training responses (`normalised_on` in reward_config.json) rather than all of them.
 """
 
 from __future__ import annotations
@@ -285,6 +287,27 @@ def restore_best(model: nn.Module, best: "BestWeights", state: dict[str, Any], s
     return step
 
 
+# Responses a checkpoint's reward statistics are computed on: a few seconds of scoring, not a pass
+# over the whole training set at every checkpoint.
+CHECKPOINT_NORMALISER_SAMPLE = 512
+
+
+def export_checkpoint_model(model: RewardModel, directory: Path, tokenizer: Any, step: int, train_ids: list[list[int]], pad: int, cfg: Any,
+                            rt: Any, extra: dict[str, Any]) -> None:
+    """A checkpoint's reward model: the step's weights, centred like the final model but on an
+    evenly spaced sample of at most CHECKPOINT_NORMALISER_SAMPLE training responses (the final
+    model uses all of them). reward_config.json says how many (`normalised_on`). The live model's
+    statistics are put back afterwards; training never reads them."""
+    sample = train_ids[:: max(1, len(train_ids) // CHECKPOINT_NORMALISER_SAMPLE)][:CHECKPOINT_NORMALISER_SAMPLE]
+    mean, std = reward_normaliser(score_ids(model, sample, pad, cfg.eval_batch_size, rt.device, rt.autocast))
+    before = (float(model.reward_mean), float(model.reward_std))
+    model.set_normalisation(mean, std)
+    try:
+        model.save(directory, tokenizer, extra={**extra, "normalised": True, "normalised_on": len(sample), "step": step})
+    finally:
+        model.set_normalisation(*before)
+
+
 def finished_summary(output_dir: Path) -> dict[str, Any] | None:
     f = output_dir / "model" / SUMMARY_FILE
     return json.loads(f.read_text()) if f.is_file() else None
@@ -382,6 +405,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     max_len = max_positions(model.backbone, cfg.max_length)
     tokenize_groups([*train, *held_out], tokenizer, max_len)
     pad = pad_id(tokenizer)
+    train_ids = [x for g in train for x in (g.ids or [])]
     if cfg.disable_dropout:
         turn_off_dropout(model)
     if cfg.gradient_checkpointing:
@@ -415,7 +439,9 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     def checkpoint() -> Path | None:
         path = None
         if rt.is_main:
-            path = ctx.checkpoints.save(step, {"model": model}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total})
+            path = ctx.checkpoints.save(step, {"model": model}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total},
+                                        export=lambda d: export_checkpoint_model(model, d, tokenizer, step, train_ids, pad, cfg, rt,
+                                                                                 {"trained_on": cfg.data, "format": inputs["layout"]}))
             ctx.events.checkpoint(step, str(path))
         rt.barrier()
         return path
@@ -480,7 +506,6 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     if held_out and not (weights_from == step and state["last_eval"] == step):
         final = evaluate(model, held_out, cfg, pad, rt)
         ctx.events.eval(step, **final, final=True, weights_from_step=weights_from)
-    train_ids = [x for g in train for x in (g.ids or [])]
     mean, std = reward_normaliser(score_ids(model, train_ids, pad, cfg.eval_batch_size, rt.device, rt.autocast))
     model.set_normalisation(mean, std)
     summary = {
@@ -498,7 +523,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     }
     if rt.is_main:
         def fill(tmp: Path) -> None:
-            model.save(tmp, tokenizer, extra={"trained_on": cfg.data, "format": inputs["layout"]})
+            model.save(tmp, tokenizer, extra={"trained_on": cfg.data, "format": inputs["layout"], "normalised": True})
             (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
 
         write_atomically(ctx.output_dir / "model", fill)

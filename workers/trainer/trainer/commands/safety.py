@@ -12,6 +12,8 @@ present) so rare classes such as C are not drowned, without the over-correction 
 frequency; --class-weights false turns them off. Per-class precision/recall go into the `eval`
 event, which also names classes with no examples. The reward table (--reward-table, default the
 project default) is saved with the model as reward_table.json, so R[policy][rubric] is a reward.
+The final model (the best weights) is written to OUTPUT_DIR/model; each checkpoint also holds its
+step's weights as a safety model folder of the same form in `model/`.
 """
 
 from __future__ import annotations
@@ -371,7 +373,8 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     def checkpoint() -> Path | None:
         path = None
         if rt.is_main:
-            path = ctx.checkpoints.save(step, {"model": model}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total})
+            path = ctx.checkpoints.save(step, {"model": model}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total},
+                                        export=lambda d: model.save(d, tokenizer, extra={"trained_on": cfg.data, "format": inputs["layout"], "step": step}))
             ctx.events.checkpoint(step, str(path))
         rt.barrier()
         return path

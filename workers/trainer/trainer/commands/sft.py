@@ -4,8 +4,10 @@ Each record is `{"messages": [...]}` ending with the assistant's demonstration. 
 rendered with the model's chat template and only the assistant turns carry loss (their content and
 the end-of-turn token; system and user turns and the template's headers are masked with -100).
 Batches are built by length. The held-out loss (`eval_data`, or `eval_fraction` of the records) is
-reported as `eval` events before training, every `eval_every` steps and at the end. The policy
-(merged when trained with LoRA) and its tokenizer are written to OUTPUT_DIR/model.
+reported as `eval` events before training, every `eval_every` steps and at the end. Checkpoints
+hold the weights to resume from (with LoRA only the adapters) and the step's policy as a plain
+Hugging Face folder (LoRA merged, tokenizer included) in `model/`; the final policy is written the
+same way to OUTPUT_DIR/model.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ..data import Message, read_sft, render
 from ..errors import TrainerError
 from ..policy import (
     TrainableState,
+    export_policy,
     is_lora,
     load_policy,
     load_policy_tokenizer,
@@ -34,7 +37,6 @@ from ..policy import (
     make_optimizer,
     master_dtype,
     position_ids_from,
-    save_policy,
     set_lr,
     uses_template,
 )
@@ -280,7 +282,8 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         nonlocal last_saved
         path = None
         if rt.is_main:
-            path = ctx.checkpoints.save(step, {"policy": weights}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total})
+            path = ctx.checkpoints.save(step, {"policy": weights}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total},
+                                        export=lambda d: export_policy(model, tokenizer, d))
             ctx.events.checkpoint(step, str(path))
         rt.barrier()
         last_saved = step
@@ -347,7 +350,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         plain = unwrap(trainer)
 
         def fill(tmp: Path) -> None:
-            save_policy(plain, tokenizer, tmp)
+            export_policy(plain, tokenizer, tmp)
             (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
 
         write_atomically(ctx.output_dir / "model", fill)
