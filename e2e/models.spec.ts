@@ -32,3 +32,33 @@ test("an admin promotes a policy to a project's current policy; a reward model c
   await expect(callTrpc(page.request, "models.promote", { modelVersionId: reward.id, projectId: project.projectId })).rejects.toThrow(/is a reward model; only a policy or SFT model/);
   expect((await db.project.findUniqueOrThrow({ where: { id: project.projectId }, select: { currentPolicyId: true } })).currentPolicyId).toBe(policy.id);
 });
+
+test("a run's checkpoints are listed as versions; a pruned one is hidden until asked for and cannot be promoted", async ({ page, baseURL, db, makeUser }) => {
+  const [project, admin] = await Promise.all([seedProject(db, { k: 2, rows: [{ prompt: "question", responses: ["a", "b"] }] }), makeUser("admin")]);
+  const job = await db.job.create({ data: { kind: "ppo", payload: {}, state: "succeeded" }, select: { id: true } });
+  const name = `ppo-${randomUUID().slice(0, 8)}`;
+  const version = (step: number, prunedAt: Date | null) =>
+    db.modelVersion.create({
+      data: { kind: "policy", name: `${name}@step-${step}`, path: `runs/${job.id}/checkpoints/step-${step}/model`, checkpointStep: step, prunedAt, jobId: job.id, projectId: project.projectId },
+      select: { id: true, name: true },
+    });
+  const [pruned, kept] = [await version(4, new Date()), await version(8, null)];
+  await signInThroughApi(page, baseURL!, admin.email, admin.password);
+
+  await page.goto("/admin/models");
+  const row = (n: string) => page.getByTestId("model-row").filter({ has: page.getByRole("button", { name: n, exact: true }) });
+  await expect(row(kept.name).getByTestId("checkpoint-badge")).toHaveText("checkpoint · step 8");
+  await expect(row(pruned.name)).toHaveCount(0);
+  await page.getByLabel("Pruned checkpoints").check();
+  await expect(row(pruned.name).getByTestId("checkpoint-badge")).toHaveText("checkpoint · step 4 · pruned");
+
+  await page.getByRole("button", { name: pruned.name, exact: true }).click();
+  const detail = page.getByTestId("model-detail");
+  await expect(detail).toContainText("The checkpoint at step 4 of ppo run");
+  await expect(detail.getByTestId("pruned-note")).toContainText("no run can use it");
+  await expect(detail.getByRole("button", { name: "Promote to current policy" })).toHaveCount(0);
+
+  // Only the models runs end with, when checkpoints are unticked.
+  await page.getByLabel("Checkpoints of runs").uncheck();
+  await expect(row(kept.name)).toHaveCount(0);
+});

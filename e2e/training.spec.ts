@@ -73,7 +73,9 @@ test("an admin starts a reward-model run from the console and watches it train t
   await expect(loss).toBeVisible();
   await expect.poll(async () => Number(await loss.getAttribute("data-points"))).toBeGreaterThan(1);
   await expect(loss.locator(".recharts-line path").first()).toBeVisible();
-  await expect(page.getByTestId("run-output")).toContainText("reward");
+  // The final model and the checkpoint of the last step are both model versions.
+  await expect(page.getByTestId("run-output").filter({ hasText: "final" })).toContainText("reward");
+  await expect(page.getByTestId("run-output").filter({ hasText: /checkpoint \d+/ })).toHaveCount(1);
   const frozen = await db.snapshot.findMany({ where: { projectId: labelled.projectId }, select: { id: true, format: true, rowCount: true } });
   expect(frozen).toEqual([{ id: expect.any(String), format: "rankings", rowCount: 8 }]);
   const run = await db.job.findFirstOrThrow({ where: { kind: "train_reward", createdById: admin.id }, select: { payload: true } });
@@ -145,7 +147,7 @@ test("an admin overlays another finished run's curves on a run's charts", async 
   await expect(loss.locator(".recharts-line")).toHaveCount(1);
 });
 
-test("an admin cancels a running run from its page; its metrics and checkpoints stay listed", async ({ page, baseURL, db, makeUser }) => {
+test("an admin cancels a running run from its page; its metrics and checkpoints (model versions) stay listed", async ({ page, baseURL, db, makeUser }) => {
   test.setTimeout(90_000);
   const rows = Array.from({ length: 8 }, (_, i) => ({ prompt: `question ${i}`, responses: ["good helpful answer", "bad rude answer"] }));
   const [model, project, annotator, admin] = await Promise.all([registerTinyEncoder(db), seedProject(db, { k: 2, rows }), makeUser("annotator"), makeUser("admin")]);
@@ -175,14 +177,16 @@ test("an admin cancels a running run from its page; its metrics and checkpoints 
 
   await expect(page.getByTestId("run-state")).toHaveText("cancelled");
   await expect(page.getByRole("button", { name: "Cancel run" })).toHaveCount(0);
-  await expect(page.getByText("No model was registered: the run was cancelled.")).toBeVisible();
+  await expect(page.getByTestId("run-no-final-model")).toHaveText("No final model: the run was cancelled. Its checkpoints below are model versions.");
   await expect(page.locator('[data-testid="metric-chart"][data-metric="train/loss"]')).toBeVisible();
   await expect(page.getByText(`runs/${run.id}`, { exact: true })).toBeVisible();
-  await expect(page.getByTestId("run-checkpoint").first()).toContainText(`runs/${run.id}/checkpoints/step-`);
+  // Its checkpoints are model versions, listed with the run's outputs.
+  const checkpoints = page.getByTestId("run-output").filter({ hasText: `runs/${run.id}/checkpoints/step-` });
+  await expect(checkpoints.first()).toContainText(/checkpoint \d+/);
   // Still cancelled once the worker has stopped the trainer (it saves a checkpoint on SIGTERM).
   await page.waitForTimeout(6000);
   await page.reload();
   await expect(page.getByTestId("run-state")).toHaveText("cancelled");
-  await expect(page.getByTestId("run-checkpoint").first()).toBeVisible();
+  await expect(checkpoints.first()).toBeVisible();
   expect(await db.job.findUniqueOrThrow({ where: { id: run.id }, select: { state: true } })).toEqual({ state: "cancelled" });
 });

@@ -33,10 +33,10 @@ async function latestJobs(db: Db, projectId: string) {
   return { reward: by("train_reward"), ppo: by("ppo"), generate: by("generate") };
 }
 
-/** The newest trained model of a kind for the project (built-in models have no project). */
+/** The newest model a run of the project ended with (built-in models have no project; checkpoints are on the way). */
 function latestModel(db: Db, projectId: string, kind: "reward" | "policy"): Promise<LoopModel | null> {
   return db.modelVersion.findFirst({
-    where: { projectId, kind, jobId: { not: null } },
+    where: { projectId, kind, jobId: { not: null }, checkpointStep: null },
     orderBy: { createdAt: "desc" },
     select: { id: true, name: true, snapshotId: true, createdAt: true, jobId: true, eval: true },
   });

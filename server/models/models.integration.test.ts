@@ -91,6 +91,30 @@ describe("model registry", () => {
     expect((await deps.db.project.findUniqueOrThrow({ where: { id: projectId } })).currentPolicyId).toBe(ids.policy);
   });
 
+  it("lists a run's checkpoints as versions, leaves pruned ones out unless asked, and refuses to promote a pruned one", async () => {
+    const caller = await callerFor(deps, adminCookie);
+    const checkpoint = (step: number, prunedAt: Date | null) =>
+      deps.db.modelVersion.create({
+        data: { kind: "policy", name: `ckpt-${randomUUID()}@step-${step}`, path: `runs/p/checkpoints/step-${step}/model`, checkpointStep: step, prunedAt, jobId: ids.policyJob, parentId: ids.sft, projectId },
+      });
+    const pruned = await checkpoint(10, new Date());
+    const kept = await checkpoint(20, null);
+    const listedIds = async (input: { checkpoints?: boolean; pruned?: boolean }) => (await caller.models.list({ limit: 500, ...input })).map((v) => v.id);
+    expect(await listedIds({})).toEqual(expect.arrayContaining([kept.id, ids.policy]));
+    expect(await listedIds({})).not.toContain(pruned.id);
+    expect(await listedIds({ pruned: true })).toEqual(expect.arrayContaining([kept.id, pruned.id]));
+    const finals = await listedIds({ checkpoints: false });
+    expect(finals).toContain(ids.policy);
+    expect(finals).not.toContain(kept.id);
+
+    const err = await caller.models.promote({ modelVersionId: pruned.id, projectId }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/is a checkpoint \(step 10\) whose folder the trainer has removed/) });
+    expect((await deps.db.project.findUniqueOrThrow({ where: { id: projectId } })).currentPolicyId).toBe(ids.policy);
+    await caller.models.promote({ modelVersionId: kept.id, projectId });
+    expect((await deps.db.project.findUniqueOrThrow({ where: { id: projectId } })).currentPolicyId).toBe(kept.id);
+    await caller.models.promote({ modelVersionId: ids.policy, projectId });
+  });
+
   it("forbids a reviewer from promoting", async () => {
     const caller = await callerFor(deps, reviewerCookie);
     await expect(caller.models.promote({ modelVersionId: ids.sft, projectId })).rejects.toMatchObject({ code: "FORBIDDEN" });

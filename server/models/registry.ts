@@ -7,7 +7,7 @@ import { modelVersionSelect } from "./service";
 /** Kinds that generate text, so a project may sample new candidates from them. */
 export const policyKinds: readonly ModelKind[] = ["policy", "sft"];
 
-const modelRefSelect = { id: true, name: true, kind: true, jobId: true, snapshotId: true, createdAt: true } satisfies Prisma.ModelVersionSelect;
+const modelRefSelect = { id: true, name: true, kind: true, jobId: true, snapshotId: true, checkpointStep: true, createdAt: true } satisfies Prisma.ModelVersionSelect;
 const snapshotRefSelect = { id: true, format: true, rowCount: true, createdAt: true, project: { select: { id: true, name: true } } } satisfies Prisma.SnapshotSelect;
 
 const registrySelect = {
@@ -18,9 +18,19 @@ const registrySelect = {
   currentPolicyOf: { select: { id: true, name: true } },
 } satisfies Prisma.ModelVersionSelect;
 
+export type RegistryFilter = {
+  kind?: ModelKind;
+  limit?: number;
+  /** Versions of runs' intermediate checkpoints too (default), or only the models runs end with. */
+  checkpoints?: boolean;
+  /** Checkpoints whose folder the trainer has pruned (default: left out, they cannot be used). */
+  pruned?: boolean;
+};
+
 /** The registry table: each version with its project, parent, snapshot, the projects it is current policy of, and eval headline. */
-export async function listRegistry(db: Db, { kind, limit = 100 }: { kind?: ModelKind; limit?: number } = {}) {
-  const rows = await db.modelVersion.findMany({ where: kind ? { kind } : undefined, orderBy: { createdAt: "desc" }, take: limit, select: registrySelect });
+export async function listRegistry(db: Db, { kind, limit = 100, checkpoints = true, pruned = false }: RegistryFilter = {}) {
+  const where: Prisma.ModelVersionWhereInput = { kind, ...(checkpoints ? {} : { checkpointStep: null }), ...(pruned ? {} : { prunedAt: null }) };
+  const rows = await db.modelVersion.findMany({ where, orderBy: [{ createdAt: "desc" }, { checkpointStep: { sort: "desc", nulls: "first" } }], take: limit, select: registrySelect });
   return rows.map((r) => ({ ...r, headline: evalHeadline(r.eval) }));
 }
 
@@ -64,8 +74,11 @@ export async function getModelVersionDetailOrThrow(db: Db, id: string) {
 /** Makes a policy (or SFT model) the project's current policy, with an audit row, in one transaction. */
 export async function promoteModelVersion(db: Db, { modelVersionId, projectId }: { modelVersionId: string; projectId: string }, actorId: string | null) {
   return db.$transaction(async (tx) => {
-    const model = await tx.modelVersion.findUnique({ where: { id: modelVersionId }, select: { id: true, name: true, kind: true } });
+    const model = await tx.modelVersion.findUnique({ where: { id: modelVersionId }, select: { id: true, name: true, kind: true, checkpointStep: true, prunedAt: true } });
     if (!model) throw new AppError("NOT_FOUND", `No model version ${modelVersionId}`);
+    if (model.prunedAt) {
+      throw new AppError("BAD_REQUEST", `Model version ${model.name} is a checkpoint (step ${model.checkpointStep}) whose folder the trainer has removed; it cannot be a project's current policy`);
+    }
     if (!policyKinds.includes(model.kind)) {
       throw new AppError("BAD_REQUEST", `Model version ${model.name} is a ${model.kind} model; only a policy or SFT model can be a project's current policy`);
     }

@@ -6,7 +6,18 @@ import { getModelVersionDetailOrThrow, listRegistry, promoteModelVersion } from 
 
 export const modelsRouter = createTRPCRouter({
   list: adminProcedure
-    .input(z.object({ kind: z.enum(ModelKind).optional(), limit: z.int().min(1).max(500).default(100) }).optional())
+    .input(
+      z
+        .object({
+          kind: z.enum(ModelKind).optional(),
+          limit: z.int().min(1).max(500).default(100),
+          /** Include runs' intermediate checkpoints (default) or only the models runs end with. */
+          checkpoints: z.boolean().default(true),
+          /** Include checkpoints whose folder has been pruned (default: no, they cannot be used). */
+          pruned: z.boolean().default(false),
+        })
+        .optional(),
+    )
     .query(({ ctx, input }) => listRegistry(ctx.db, input ?? {})),
   get: adminProcedure.input(ZModelVersionIdInput).query(({ ctx, input }) => getModelVersionDetailOrThrow(ctx.db, input.modelVersionId)),
   promote: adminProcedure.input(ZPromoteModelInput).mutation(({ ctx, input }) => promoteModelVersion(ctx.db, input, ctx.user.id)),

@@ -16,6 +16,8 @@ export const modelVersionSelect = {
   jobId: true,
   projectId: true,
   eval: true,
+  checkpointStep: true,
+  prunedAt: true,
   createdAt: true,
 } satisfies Prisma.ModelVersionSelect;
 
@@ -48,6 +50,8 @@ export type RegisterModelVersion = {
   name: string;
   path: string;
   jobId: string;
+  /** The step of a checkpoint the run reported; absent for the model a run ends with. */
+  checkpointStep?: number;
   parentId?: string | null;
   rewardModelId?: string | null;
   safetyModelId?: string | null;
@@ -57,14 +61,23 @@ export type RegisterModelVersion = {
   config?: Prisma.InputJsonValue;
 };
 
-/** Records a job's model; a job registers each kind once, so a retried registration returns the first. */
-export function registerModelVersion(db: Db, data: RegisterModelVersion): Promise<ModelVersionRow> {
-  return db.modelVersion.upsert({
-    where: { jobId_kind: { jobId: data.jobId, kind: data.kind } },
-    create: data,
-    update: {},
-    select: modelVersionSelect,
-  });
+/**
+ * Records a job's model or one of its checkpoints. Each is registered once, so a retried
+ * registration (or a checkpoint seen again after a resume) returns the first.
+ */
+export async function registerModelVersion(db: Db, data: RegisterModelVersion): Promise<ModelVersionRow> {
+  const { checkpointStep } = data;
+  if (checkpointStep !== undefined) {
+    return db.modelVersion.upsert({
+      where: { jobId_kind_checkpointStep: { jobId: data.jobId, kind: data.kind, checkpointStep } },
+      create: data,
+      update: {},
+      select: modelVersionSelect,
+    });
+  }
+  // The unique key does not cover a NULL step; one worker runs a job at a time, so look, then create.
+  const first = await db.modelVersion.findFirst({ where: { jobId: data.jobId, kind: data.kind, checkpointStep: null }, select: modelVersionSelect });
+  return first ?? db.modelVersion.create({ data, select: modelVersionSelect });
 }
 
 export function listModelVersions(db: Db, { kind, limit = 100 }: { kind?: ModelKind; limit?: number } = {}) {

@@ -121,7 +121,10 @@ async function listCheckpoints(artifactDir: string, outputDir: string | null) {
     .sort((a, b) => b.step - a.step);
 }
 
-/** One run with its config, inputs, outputs (registered model versions and checkpoints), log tail and metric names. */
+/**
+ * One run with its config, inputs, outputs (its model versions: checkpoints and the final model),
+ * the checkpoints on disk that are not versions, log tail and metric names.
+ */
 export async function getRunOrThrow(db: Db, jobId: string, { artifactDir = storagePathsFromEnv().artifactDir }: { artifactDir?: string } = {}) {
   const job = await db.job.findFirst({
     where: { id: jobId, kind: { in: [...runKinds] } },
@@ -130,7 +133,10 @@ export async function getRunOrThrow(db: Db, jobId: string, { artifactDir = stora
       logTail: true,
       outputDir: true,
       result: true,
-      models: { orderBy: { createdAt: "asc" }, select: { id: true, name: true, kind: true, path: true, eval: true, createdAt: true } },
+      models: {
+        orderBy: [{ checkpointStep: { sort: "asc", nulls: "last" } }, { createdAt: "asc" }],
+        select: { id: true, name: true, kind: true, path: true, eval: true, checkpointStep: true, prunedAt: true, createdAt: true },
+      },
     },
   });
   if (!job) throw new AppError("NOT_FOUND", `No training run with id ${jobId}`);
@@ -140,5 +146,7 @@ export async function getRunOrThrow(db: Db, jobId: string, { artifactDir = stora
     listCheckpoints(artifactDir, job.outputDir),
   ]);
   const { models, ...rest } = job;
-  return { ...rest, inputs: inputs!, outputs: models, checkpoints, metricNames: names.map((n) => n.name) };
+  // A checkpoint that is a model version is listed with the outputs; the rest are resume state only.
+  const registered = new Set(models.map((m) => m.checkpointStep));
+  return { ...rest, inputs: inputs!, outputs: models, checkpoints: checkpoints.filter((c) => !registered.has(c.step)), metricNames: names.map((n) => n.name) };
 }

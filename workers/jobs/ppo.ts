@@ -2,7 +2,7 @@ import { z } from "zod";
 import { smollmPolicy } from "../../server/models/builtin-models";
 import { resolveModel, resolveSnapshot } from "../training/inputs";
 import { ppoConfig, readsFormats, ZPpoOverrides } from "../training/trainer-config";
-import { defineTrainerJob, registerFinalModel } from "../training/trainer-job";
+import { defineTrainerJob } from "../training/trainer-job";
 
 /** PPO of a policy against a reward model (and optionally a safety model) over a snapshot's prompts. */
 export const ppoJob = defineTrainerJob({
@@ -30,8 +30,7 @@ export const ppoJob = defineTrainerJob({
       { policyDir: inputs.policy.dir, rewardModelDir: inputs.reward.dir, safetyModelDir: inputs.safety?.dir ?? null, promptsFile: inputs.prompts.file, outputDir },
       payload.config,
     ),
-  register: (run, ctx) =>
-    registerFinalModel(run, ctx, {
+  model: (run) => ({
       kind: "policy",
       prefix: "ppo",
       parentId: run.inputs.policy.id,

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { minilmEncoder } from "../../server/models/builtin-models";
 import { resolveModel, resolveSnapshot } from "../training/inputs";
 import { readsFormats, rewardConfig, ZRewardOverrides } from "../training/trainer-config";
-import { defineTrainerJob, registerFinalModel } from "../training/trainer-job";
+import { defineTrainerJob } from "../training/trainer-job";
 
 /** A Bradley–Terry reward model trained on a rankings or pairs snapshot. */
 export const trainRewardJob = defineTrainerJob({
@@ -22,5 +22,5 @@ export const trainRewardJob = defineTrainerJob({
     return { payload: { ...payload, baseModelId: base.id }, inputs: { snapshot, base } };
   },
   config: ({ payload, inputs, outputDir }) => rewardConfig({ snapshotFile: inputs.snapshot.file, snapshotFormat: inputs.snapshot.format, modelDir: inputs.base.dir, outputDir }, payload.config),
-  register: (run, ctx) => registerFinalModel(run, ctx, { kind: "reward", parentId: run.inputs.base.id, snapshot: run.inputs.snapshot }),
+  model: (run) => ({ kind: "reward", parentId: run.inputs.base.id, snapshot: run.inputs.snapshot }),
 });

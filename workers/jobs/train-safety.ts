@@ -2,7 +2,7 @@ import { z } from "zod";
 import { minilmEncoder } from "../../server/models/builtin-models";
 import { resolveModel, resolveSnapshot } from "../training/inputs";
 import { readsFormats, safetyConfig, ZSafetyOverrides } from "../training/trainer-config";
-import { defineTrainerJob, registerFinalModel } from "../training/trainer-job";
+import { defineTrainerJob } from "../training/trainer-job";
 
 /** The safety model (prompt-policy and rubric classifiers, optional cost head) from the annotators' safety labels. */
 export const trainSafetyJob = defineTrainerJob({
@@ -22,5 +22,5 @@ export const trainSafetyJob = defineTrainerJob({
     return { payload: { ...payload, baseModelId: base.id }, inputs: { snapshot, base } };
   },
   config: ({ payload, inputs, outputDir }) => safetyConfig({ snapshotFile: inputs.snapshot.file, snapshotFormat: inputs.snapshot.format, modelDir: inputs.base.dir, outputDir }, payload.config),
-  register: (run, ctx) => registerFinalModel(run, ctx, { kind: "safety", parentId: run.inputs.base.id, snapshot: run.inputs.snapshot }),
+  model: (run) => ({ kind: "safety", parentId: run.inputs.base.id, snapshot: run.inputs.snapshot }),
 });

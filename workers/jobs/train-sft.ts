@@ -2,7 +2,7 @@ import { z } from "zod";
 import { smollmPolicy } from "../../server/models/builtin-models";
 import { resolveModel, resolveSnapshot } from "../training/inputs";
 import { readsFormats, sftConfig, ZSftOverrides } from "../training/trainer-config";
-import { defineTrainerJob, registerFinalModel } from "../training/trainer-job";
+import { defineTrainerJob } from "../training/trainer-job";
 
 /** Supervised fine-tuning of a policy on an sft snapshot of demonstrations. */
 export const trainSftJob = defineTrainerJob({
@@ -22,5 +22,5 @@ export const trainSftJob = defineTrainerJob({
     return { payload: { ...payload, baseModelId: base.id }, inputs: { snapshot, base } };
   },
   config: ({ payload, inputs, outputDir }) => sftConfig({ snapshotFile: inputs.snapshot.file, modelDir: inputs.base.dir, outputDir }, payload.config),
-  register: (run, ctx) => registerFinalModel(run, ctx, { kind: "sft", parentId: run.inputs.base.id, snapshot: run.inputs.snapshot }),
+  model: (run) => ({ kind: "sft", parentId: run.inputs.base.id, snapshot: run.inputs.snapshot }),
 });

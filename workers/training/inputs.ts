@@ -46,13 +46,22 @@ export async function resolveModel(
     await ensureBuiltinModels(deps.db);
   }
   const row = await getModelVersionOrThrow(deps.db, id ?? opts.default!.id, { kinds: opts.kinds, role: opts.role });
+  if (row.prunedAt) throw new AppError("BAD_REQUEST", prunedMessage(row, opts.role));
   const dir = resolveModelDir(row, deps.paths);
   if (!row.builtin || deps.where === "worker") {
     const info = await stat(dir).catch(() => null);
     if (!info?.isDirectory()) {
+      if (row.checkpointStep !== null) throw new AppError("BAD_REQUEST", prunedMessage(row, opts.role));
       const hint = row.builtin ? " (run `make models` on this machine)" : "";
       throw new AppError("BAD_REQUEST", `The folder of model ${row.name} (${row.id}) is missing: ${dir}${hint}`);
     }
   }
   return { ...row, dir };
+}
+
+function prunedMessage(row: ModelVersionRow, role: string): string {
+  return (
+    `Model ${row.name} (${role}) is the checkpoint at step ${row.checkpointStep} of its run, and its folder has since been removed: ` +
+    "the trainer keeps only the newest keep_checkpoints checkpoints. Choose a later checkpoint or the run's final model"
+  );
 }

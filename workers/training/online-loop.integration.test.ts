@@ -66,18 +66,18 @@ describe("the online loop", () => {
   it("trains a reward model, runs PPO with it, and generates K-response tasks from the new policy", async () => {
     const rewardJob = await finished((await send("train_reward", { snapshotId: rankingsId, baseModelId: encoderId, config: { epochs: 1, batch_size: 4, eval_fraction: 0, device: "cpu", lr: 1e-3 } })).id);
     expect(rewardJob.error).toBeNull();
-    const reward = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: rewardJob.id, kind: "reward" } });
+    const reward = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: rewardJob.id, kind: "reward", checkpointStep: null } });
 
     const ppoQueued = await send("ppo", {
       policyModelId: policyId,
       rewardModelId: reward.id,
       promptsSnapshotId: rankingsId,
-      config: { steps: 2, batch_size: 2, mini_batch_size: 2, ppo_epochs: 1, max_new_tokens: 4, eval_every: 100, checkpoint_every: 100, device: "cpu" },
+      config: { steps: 2, batch_size: 2, mini_batch_size: 2, ppo_epochs: 1, max_new_tokens: 4, eval_every: 100, checkpoint_every: 1, device: "cpu" },
     });
     const ppoJob = await finished(ppoQueued.id);
     expect(ppoJob.error).toBeNull();
     expect(ppoJob.state).toBe("succeeded");
-    const policy = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: ppoJob.id } });
+    const policy = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: ppoJob.id, checkpointStep: null } });
     expect(policy).toMatchObject({ kind: "policy", parentId: policyId, rewardModelId: reward.id, safetyModelId: null, snapshotId: rankingsId, path: `runs/${ppoJob.id}/model` });
     expect(ppoJob.result).toMatchObject({ modelVersionId: policy.id });
 
@@ -97,11 +97,24 @@ describe("the online loop", () => {
       expect(task.prompt.source).toBe("model_generated");
       expect(task.responses.map((r) => r.model)).toEqual([policy.id, policy.id, policy.id]);
     }
-  }, 180_000);
+
+    // Each PPO checkpoint is a policy version too, with the run's lineage, and can be sampled from.
+    const checkpoints = await deps.db.modelVersion.findMany({ where: { jobId: ppoJob.id, checkpointStep: { not: null } }, orderBy: { checkpointStep: "asc" } });
+    expect(checkpoints.map((c) => [c.checkpointStep, c.path, c.prunedAt])).toEqual([
+      [1, `runs/${ppoJob.id}/checkpoints/step-1/model`, null],
+      [2, `runs/${ppoJob.id}/checkpoints/step-2/model`, null],
+    ]);
+    expect(checkpoints[0]).toMatchObject({ kind: "policy", name: `${policy.name}@step-1`, parentId: policyId, rewardModelId: reward.id, snapshotId: rankingsId });
+    const fromCheckpoint = await finished((await send("generate", { policyModelId: checkpoints[0]!.id, projectId: target.id, prompts: ["a new question", "another answer", "good rude world"], config: { max_new_tokens: 8, device: "cpu" } })).id);
+    expect(fromCheckpoint.error).toBeNull();
+    const fromResult = fromCheckpoint.result as { tasksCreated: number };
+    expect(fromResult.tasksCreated).toBeGreaterThan(0);
+    expect(await deps.db.response.count({ where: { model: checkpoints[0]!.id } })).toBe(fromResult.tasksCreated * 3);
+  }, 240_000);
 
   it("evaluates a reward model on a pairs snapshot and stores the result on the model version", async () => {
     const rewardJob = await finished((await send("train_reward", { snapshotId: pairsId, baseModelId: encoderId, config: { epochs: 1, batch_size: 4, eval_fraction: 0, device: "cpu" } })).id);
-    const reward = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: rewardJob.id, kind: "reward" } });
+    const reward = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: rewardJob.id, kind: "reward", checkpointStep: null } });
     const job = await finished((await send("evaluate", { rewardModelId: reward.id, pairsSnapshotId: pairsId, config: { device: "cpu" } })).id);
     expect(job.error).toBeNull();
     expect(job.result).toMatchObject({ eval: { pair_accuracy: expect.any(Number) }, evaluatedModelVersionIds: [reward.id] });

@@ -116,7 +116,7 @@ describe("train_reward", () => {
     expect(losses.map((m) => m.step)).toEqual(Array.from({ length: losses.length }, (_, i) => i + 1));
     expect(await deps.db.metric.count({ where: { jobId: job.id, name: "eval/accuracy" } })).toBeGreaterThan(0);
 
-    const model = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: job.id } });
+    const model = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: job.id, checkpointStep: null } });
     expect(model).toMatchObject({ kind: "reward", builtin: false, snapshotId, projectId, parentId: minilmEncoder.id, path: `runs/${job.id}/model` });
     expect(job.result).toMatchObject({ modelVersionId: model.id });
     expect(model.eval).toMatchObject({ accuracy: expect.any(Number), summary: { interrupted: false, format: "rankings" } });
@@ -124,6 +124,34 @@ describe("train_reward", () => {
     const files = await readdir(path.join(paths.artifactDir, model.path));
     expect(files).toEqual(expect.arrayContaining(["config.json", "reward_config.json", "head.safetensors"]));
   }, 120_000);
+
+  it("registers every checkpoint the trainer reports as a model version; pruned ones are marked and refused", async () => {
+    // A checkpoint at every step, and only the newest kept on disk.
+    const job = await finished((await send({ snapshotId, name: "rm-every-step", config: { epochs: 2, batch_size: 4, eval_every: 1, keep_checkpoints: 1, eval_fraction: 0.2, device: "cpu", lr: 1e-3 } })).id);
+    expect(job.error).toBeNull();
+    const steps = job.step!;
+    const versions = await deps.db.modelVersion.findMany({ where: { jobId: job.id }, orderBy: { checkpointStep: { sort: "asc", nulls: "last" } } });
+    expect(versions.map((v) => v.checkpointStep)).toEqual([...Array.from({ length: steps }, (_, i) => i + 1), null]);
+    const checkpoints = versions.slice(0, -1);
+    for (const v of checkpoints) {
+      expect(v).toMatchObject({ kind: "reward", name: `rm-every-step@step-${v.checkpointStep}`, path: `runs/${job.id}/checkpoints/step-${v.checkpointStep}/model`, snapshotId, projectId, parentId: minilmEncoder.id });
+      // Each carries the eval that ran at its own step.
+      expect(v.eval).toMatchObject({ step: v.checkpointStep, accuracy: expect.any(Number) });
+    }
+    expect(await checkpointSteps(paths.artifactDir, job.id)).toEqual([steps]);
+    expect(checkpoints.filter((v) => v.prunedAt === null).map((v) => v.checkpointStep)).toEqual([steps]);
+    const last = checkpoints.at(-1)!;
+    expect(await readdir(path.join(paths.artifactDir, last.path))).toEqual(expect.arrayContaining(["config.json", "reward_config.json", "head.safetensors"]));
+
+    // The kept checkpoint is a model like any other: a new run starts from it and finishes.
+    const fromCheckpoint = await finished((await send({ snapshotId, baseModelId: last.id, config: { epochs: 1, batch_size: 4, eval_fraction: 0, device: "cpu" } })).id);
+    expect(fromCheckpoint.error).toBeNull();
+    expect(await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: fromCheckpoint.id, checkpointStep: null } })).toMatchObject({ parentId: last.id });
+    // A pruned one is refused, saying why, before anything is queued.
+    const before = await deps.db.job.count();
+    await expect(send({ snapshotId, baseModelId: checkpoints[0]!.id })).rejects.toThrow(/checkpoint at step 1 of its run, and its folder has since been removed/);
+    expect(await deps.db.job.count()).toBe(before);
+  }, 180_000);
 
   it("refuses bad configs and inputs before anything is queued, saying what is wrong", async () => {
     const emptySnapshot = await createSnapshot(deps.db, { projectId, request: ZExportRequest.parse({ format: "rankings", promptPolicy: "disallowed" }), artifactDir: paths.artifactDir });
@@ -185,7 +213,9 @@ describe("train_reward", () => {
     const resumed = await deps.db.metric.aggregate({ where: { jobId: job.id, name: "train/loss", attempt: 2 }, _min: { step: true } });
     expect(resumed._min.step).toBeGreaterThan(savedStep);
     expect(await deps.db.metric.count({ where: { jobId: job.id, name: "train/loss" } })).toBe(job.step);
-    expect(await deps.db.modelVersion.count({ where: { jobId: job.id, kind: "reward" } })).toBe(1);
+    expect(await deps.db.modelVersion.count({ where: { jobId: job.id, kind: "reward", checkpointStep: null } })).toBe(1);
+    const usable = await deps.db.modelVersion.findMany({ where: { jobId: job.id, checkpointStep: { not: null }, prunedAt: null }, orderBy: { checkpointStep: "asc" } });
+    expect(usable.map((v) => v.checkpointStep)).toEqual((await checkpointSteps(paths.artifactDir, job.id)).sort((a, b) => a - b));
   }, 180_000);
 
   it("cancel stops the trainer and keeps its checkpoint", async () => {
@@ -200,7 +230,14 @@ describe("train_reward", () => {
     expect(job.state).toBe("cancelled");
     expect((await checkpointSteps(paths.artifactDir, queued.id)).length).toBeGreaterThan(0);
     expect(await stat(path.join(paths.artifactDir, "runs", queued.id, "model")).catch(() => null)).toBeNull();
-    expect(await deps.db.modelVersion.count({ where: { jobId: queued.id } })).toBe(0);
+    // No final model, but the kept checkpoints are model versions, usable like any other.
+    const saved = (await checkpointSteps(paths.artifactDir, queued.id)).sort((a, b) => a - b);
+    const usable = await waitFor(
+      "the checkpoints to be registered",
+      () => deps.db.modelVersion.findMany({ where: { jobId: queued.id, prunedAt: null }, orderBy: { checkpointStep: "asc" } }),
+      (rows) => rows.length === saved.length,
+    );
+    expect(usable.map((v) => v.checkpointStep)).toEqual(saved);
   }, 120_000);
 
   it("kill -9 of a worker mid-run: the job's heartbeat expires, it is queued again and another worker resumes it from its checkpoint", async () => {
@@ -229,7 +266,7 @@ describe("train_reward", () => {
       expect(job.events[2]?.message).toMatch(/doomed-worker stopped responding/);
       const resumed = await deps.db.metric.aggregate({ where: { jobId: job.id, name: "train/loss", attempt: 2 }, _min: { step: true } });
       expect(resumed._min.step).toBeGreaterThan(savedStep);
-      expect(await deps.db.modelVersion.count({ where: { jobId: job.id, kind: "reward" } })).toBe(1);
+      expect(await deps.db.modelVersion.count({ where: { jobId: job.id, kind: "reward", checkpointStep: null } })).toBe(1);
     } catch (err) {
       throw new Error(`${String(err)}\n--- the daemon's stderr ---\n${output.stderr.slice(-3000)}`);
     } finally {

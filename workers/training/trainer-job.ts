@@ -1,6 +1,6 @@
 // A job kind that runs one trainer command. Each kind (train-reward.ts, …) only says what its
 // payload is, how its inputs are looked up, the trainer config they make, and what to register.
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
 import { AppError } from "../../server/errors";
@@ -38,8 +38,30 @@ export type TrainerJobSpec<TSchema extends z.ZodType, TInputs> = {
   config: (run: { payload: z.output<TSchema>; inputs: TInputs; outputDir: string }) => TrainerConfig;
   /** Writes files the config names into the run's folder (it exists by then), before the trainer starts. */
   stage?: (run: { payload: z.output<TSchema>; inputs: TInputs; outputDir: string }) => Promise<void>;
-  /** Registers what the run produced; the returned value is the job's result. */
-  register: (run: FinishedRun<z.output<TSchema>, TInputs>, ctx: JobContext) => Promise<Record<string, unknown>>;
+} & (
+  | {
+      /**
+       * For the kinds that train a model: what it is and where it comes from. Each checkpoint the
+       * trainer reports, and the model the run ends with, become versions of it.
+       */
+      model: (run: { payload: z.output<TSchema>; inputs: TInputs }) => ProducedModel;
+      register?: never;
+    }
+  | {
+      /** Registers what the run produced; the returned value is the job's result. */
+      register: (run: FinishedRun<z.output<TSchema>, TInputs>, ctx: JobContext) => Promise<Record<string, unknown>>;
+      model?: never;
+    }
+);
+
+/** A trained model's kind and lineage. Its versions are named by the payload or `<prefix>-<job id>` (prefix: the kind). */
+export type ProducedModel = {
+  kind: ModelKind;
+  prefix?: string;
+  parentId: string;
+  snapshot: { id: string; projectId: string };
+  rewardModelId?: string;
+  safetyModelId?: string | null;
 };
 
 /** The longest a queue may hold a training job before taking it back (pg-boss allows under 24 h). */
@@ -106,6 +128,8 @@ async function runTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJo
     return writes;
   };
   const timer = setInterval(() => void flush(), flushEveryMs);
+  const produced = spec.model?.({ payload, inputs });
+  const versions = produced && checkpointVersions(ctx, { payload, config, outputDir, outputRel }, produced);
 
   let exit;
   try {
@@ -126,8 +150,13 @@ async function runTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJo
         if (parsed.event.event === "metric") {
           pending.push({ step: parsed.event.step, name: parsed.event.name, value: parsed.event.value });
           if (pending.length >= maxBufferedMetrics) void flush();
-        } else if (parsed.event.event === "checkpoint") {
-          log.info({ step: parsed.event.step }, "trainer saved a checkpoint");
+        } else if (parsed.event.event === "checkpoint" && versions) {
+          const { step } = parsed.event;
+          // The eval that ran at this very step, if any: an earlier one would describe other weights.
+          const evalNow = report.lastEval?.step === step ? report.lastEval : null;
+          writes = writes
+            .then(() => versions.sync({ step, eval: evalNow }))
+            .catch((err: unknown) => log.warn({ err, step }, "could not register the checkpoint as a model version"));
         }
       },
       onStderrLine: (line) => tail.push(line),
@@ -135,6 +164,9 @@ async function runTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJo
   } finally {
     clearInterval(timer);
     await flush();
+    // Checkpoints a crashed attempt saved but never registered, and those pruned since, are found
+    // on disk; a cancelled or failed run's checkpoints stay usable too.
+    await versions?.sync().catch((err: unknown) => log.warn({ err }, "could not register the run's checkpoints"));
   }
 
   const outcome = decideOutcome(report, exit, tail.all, { stopRequested: ctx.signal.aborted });
@@ -143,7 +175,78 @@ async function runTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJo
     throw new Error(`The run was stopped${at}; its checkpoint is kept and the next attempt resumes from it`);
   }
   if (outcome.status === "failed") throw outcome.retry ? new Error(outcome.message) : new PermanentJobError(outcome.message);
-  return spec.register({ payload, inputs, outputDir, outputRel, config, report, summary: outcome.summary }, ctx);
+  const run = { payload, inputs, outputDir, outputRel, config, report, summary: outcome.summary };
+  return produced ? registerFinalModel(run, ctx, produced) : spec.register!(run, ctx);
+}
+
+/** What every version a run registers shares: the job, its lineage and the trainer config. */
+function lineage(jobId: string, model: ProducedModel, config: TrainerConfig) {
+  return {
+    jobId,
+    parentId: model.parentId,
+    rewardModelId: model.rewardModelId,
+    safetyModelId: model.safetyModelId,
+    snapshotId: model.snapshot.id,
+    projectId: model.snapshot.projectId,
+    config: config as Prisma.InputJsonValue,
+  };
+}
+
+/** A version's name: the payload's, or `<prefix>-<job id>`. */
+function versionName(payload: unknown, jobId: string, model: ProducedModel): string {
+  const name = (payload as { name?: string }).name;
+  return name ?? `${model.prefix ?? model.kind}-${jobId.slice(0, 8)}`;
+}
+
+const checkpointFolder = /^step-(\d+)$/;
+
+/** The steps of the run's checkpoints that hold a loadable model (`checkpoints/step-N/model`). */
+async function checkpointModelsOnDisk(outputDir: string): Promise<Set<number>> {
+  const names = await readdir(path.join(outputDir, "checkpoints")).catch(() => [] as string[]);
+  const steps = new Set<number>();
+  for (const folder of names) {
+    const m = checkpointFolder.exec(folder);
+    const info = m && (await stat(path.join(outputDir, "checkpoints", folder, "model")).catch(() => null));
+    if (m && info?.isDirectory()) steps.add(Number(m[1]));
+  }
+  return steps;
+}
+
+/**
+ * Keeps the registry in step with the run's checkpoints: each one the trainer reports, or that is
+ * found on disk (saved by an attempt whose worker died before registering it), becomes a version
+ * `<name>@step-N`; those whose folder the trainer has pruned since are marked so.
+ */
+function checkpointVersions(
+  ctx: JobContext,
+  run: { payload: unknown; config: TrainerConfig; outputDir: string; outputRel: string },
+  model: ProducedModel,
+) {
+  const name = versionName(run.payload, ctx.jobId, model);
+  return {
+    /** `reported`: the checkpoint the trainer just announced, with the eval it had run by then. */
+    async sync(reported?: { step: number; eval: RunReport["lastEval"] }) {
+      const onDisk = await checkpointModelsOnDisk(run.outputDir);
+      const steps = new Set(onDisk);
+      // Registered even when already pruned (a fast run may save the next one first): it was reported.
+      if (reported) steps.add(reported.step);
+      for (const step of [...steps].sort((a, b) => a - b)) {
+        const evalAtStep = reported?.step === step && reported.eval ? asJson(reported.eval) : undefined;
+        await registerModelVersion(ctx.db, {
+          kind: model.kind,
+          name: `${name}@step-${step}`,
+          path: `${run.outputRel}/checkpoints/step-${step}/model`,
+          checkpointStep: step,
+          ...lineage(ctx.jobId, model, run.config),
+          eval: evalAtStep,
+        });
+      }
+      await ctx.db.modelVersion.updateMany({
+        where: { jobId: ctx.jobId, kind: model.kind, checkpointStep: { not: null, notIn: [...onDisk] }, prunedAt: null },
+        data: { prunedAt: new Date() },
+      });
+    },
+  };
 }
 
 /** The folder a command writes its final model to, checked to exist before it is registered. */
@@ -158,24 +261,14 @@ export async function finalModelDir(run: { outputDir: string; outputRel: string 
  * Registers the model a run wrote (`model/`) as a version of `kind`, named by the payload or
  * `<prefix>-<job id>` (prefix: the kind), with its lineage, last eval and config; returns the job's result.
  */
-export async function registerFinalModel(
-  run: FinishedRun<{ name?: string }, unknown>,
-  ctx: JobContext,
-  model: { kind: ModelKind; prefix?: string; parentId: string; snapshot: { id: string; projectId: string }; rewardModelId?: string; safetyModelId?: string | null },
-) {
+async function registerFinalModel(run: FinishedRun<unknown, unknown>, ctx: JobContext, model: ProducedModel) {
   const { rel } = await finalModelDir(run);
   const version = await registerModelVersion(ctx.db, {
     kind: model.kind,
-    name: run.payload.name ?? `${model.prefix ?? model.kind}-${ctx.jobId.slice(0, 8)}`,
+    name: versionName(run.payload, ctx.jobId, model),
     path: rel,
-    jobId: ctx.jobId,
-    parentId: model.parentId,
-    rewardModelId: model.rewardModelId,
-    safetyModelId: model.safetyModelId,
-    snapshotId: model.snapshot.id,
-    projectId: model.snapshot.projectId,
+    ...lineage(ctx.jobId, model, run.config),
     eval: asJson({ ...run.report.lastEval, summary: run.summary }),
-    config: run.config as Prisma.InputJsonValue,
   });
   return { modelVersionId: version.id, summary: run.summary };
 }

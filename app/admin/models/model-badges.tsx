@@ -20,3 +20,14 @@ export function CurrentPolicyBadge({ project }: { project: { id: string; name: s
     </span>
   );
 }
+
+/** "checkpoint · step N" for a version saved on a run's way, and "pruned" once its folder is gone. */
+export function CheckpointBadge({ model }: { model: { checkpointStep: number | null; prunedAt: Date | string | null } }) {
+  if (model.checkpointStep === null) return null;
+  return (
+    <span data-testid="checkpoint-badge" className="mr-1 inline-block rounded bg-sky-100 px-2 py-0.5 text-xs text-sky-800">
+      checkpoint · step {model.checkpointStep}
+      {model.prunedAt && <span className="font-medium text-amber-800">{" · pruned"}</span>}
+    </span>
+  );
+}

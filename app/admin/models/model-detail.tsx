@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
-import { shortId } from "../../components/format";
+import { dateTime, shortId } from "../../components/format";
 import { ErrorText } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
 import { CurrentPolicyBadge, Headline } from "./model-badges";
@@ -84,14 +84,20 @@ export function ModelDetail({ modelVersionId }: { modelVersionId: string }) {
       </div>
       {m.job && (
         <p>
-          Made by{" "}
+          {m.checkpointStep === null ? "Made by " : `The checkpoint at step ${m.checkpointStep} of `}
           <Link href={`/admin/runs/${m.job.id}`} className="text-blue-700 underline">
             {m.job.kind} run {shortId(m.job.id)}
           </Link>{" "}
           ({m.job.state})
         </p>
       )}
-      {(m.kind === "policy" || m.kind === "sft") && <PromoteForm modelVersionId={m.id} current={m.currentPolicyOf} />}
+      {m.prunedAt && (
+        <p className="text-amber-800" data-testid="pruned-note">
+          Its folder was removed on {dateTime(m.prunedAt)}: the trainer keeps only the newest checkpoints (keep_checkpoints). It stays here for its lineage and eval,
+          but no run can use it.
+        </p>
+      )}
+      {(m.kind === "policy" || m.kind === "sft") && !m.prunedAt && <PromoteForm modelVersionId={m.id} current={m.currentPolicyOf} />}
     </div>
   );
 }

@@ -5,16 +5,28 @@ import { Fragment, useState } from "react";
 import { dateTime, shortId } from "../../components/format";
 import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
-import { CurrentPolicyBadge, Headline } from "./model-badges";
+import { CheckpointBadge, CurrentPolicyBadge, Headline } from "./model-badges";
 import { ModelDetail } from "./model-detail";
 
 export function ModelsTable() {
   const trpc = useTRPC();
-  const models = useQuery(trpc.models.list.queryOptions({ limit: 500 }));
+  const [checkpoints, setCheckpoints] = useState(true);
+  const [pruned, setPruned] = useState(false);
+  const models = useQuery(trpc.models.list.queryOptions({ limit: 500, checkpoints, pruned: checkpoints && pruned }));
   const [open, setOpen] = useState<string | null>(null);
 
   return (
     <Panel title="Model versions">
+      <div className="mb-2 flex gap-4 text-sm">
+        <label className="flex items-center gap-1">
+          <input type="checkbox" checked={checkpoints} onChange={(e) => setCheckpoints(e.target.checked)} />
+          Checkpoints of runs
+        </label>
+        <label className={`flex items-center gap-1 ${checkpoints ? "" : "text-slate-400"}`}>
+          <input type="checkbox" checked={pruned} disabled={!checkpoints} onChange={(e) => setPruned(e.target.checked)} />
+          Pruned checkpoints
+        </label>
+      </div>
       <ErrorText message={models.error?.message} />
       <table className="w-full text-left text-sm">
         <thead className="border-b text-slate-500">
@@ -37,6 +49,7 @@ export function ModelsTable() {
                     {m.name}
                   </button>
                   <div>
+                    <CheckpointBadge model={m} />
                     {m.currentPolicyOf.map((p) => (
                       <CurrentPolicyBadge key={p.id} project={p} />
                     ))}

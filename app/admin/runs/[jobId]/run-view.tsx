@@ -161,16 +161,22 @@ export function RunView({ jobId }: { jobId: string }) {
       </Panel>
 
       <Panel title="Outputs">
-        {r.outputs.length === 0 ? (
-          <p className="text-sm text-slate-500">
-            {r.state === "succeeded" ? "No model was registered." : isActive(r.state) ? "Models appear here when the run succeeds." : `No model was registered: the run ${r.state === "cancelled" ? "was cancelled" : "failed"}.`}
+        {!r.outputs.some((m) => m.checkpointStep === null) && (
+          <p className="mb-2 text-sm text-slate-500" data-testid="run-no-final-model">
+            {r.state === "succeeded"
+              ? "No model was registered."
+              : isActive(r.state)
+                ? "Each checkpoint appears here as a model version when it is saved, and the final model when the run succeeds."
+                : `No final model: the run ${r.state === "cancelled" ? "was cancelled" : "failed"}.${r.outputs.length > 0 ? " Its checkpoints below are model versions." : ""}`}
           </p>
-        ) : (
+        )}
+        {r.outputs.length > 0 && (
           <table className="w-full text-left text-sm">
             <thead className="border-b text-slate-500">
               <tr>
                 <th className="py-2">Model version</th>
                 <th>Kind</th>
+                <th>Step</th>
                 <th>Eval</th>
                 <th>Path</th>
               </tr>
@@ -180,6 +186,10 @@ export function RunView({ jobId }: { jobId: string }) {
                 <tr key={m.id} className="border-b last:border-0" data-testid="run-output">
                   <td className="py-2">{m.name}</td>
                   <td>{m.kind}</td>
+                  <td className="text-xs">
+                    {m.checkpointStep === null ? "final" : `checkpoint ${m.checkpointStep}`}
+                    {m.prunedAt && <span className="ml-1 text-amber-800">(pruned)</span>}
+                  </td>
                   <td className="text-xs">{evalSummary(m.eval)}</td>
                   <td className="font-mono text-xs">{m.path}</td>
                 </tr>
@@ -189,7 +199,7 @@ export function RunView({ jobId }: { jobId: string }) {
         )}
         {r.checkpoints.length > 0 && (
           <div>
-            <h3 className="mb-1 text-sm font-medium text-slate-700">Checkpoints</h3>
+            <h3 className="mb-1 text-sm font-medium text-slate-700">Checkpoints (resume state)</h3>
             <ul className="text-sm">
               {r.checkpoints.map((c) => (
                 <li key={c.path} data-testid="run-checkpoint">
