@@ -19,6 +19,13 @@ describe("eval headline", () => {
     expect(evalHeadline({ summary: { steps: 8 } })).toEqual([]);
   });
 
+  it("shows a checkpoint's own step's training numbers when it has no held-out eval", () => {
+    expect(evalHeadline({ last_train: { loss: 0.4, reward: 0.7, kl: 0.01 } }, 2)).toEqual([
+      { name: "reward", value: 0.7 },
+      { name: "kl", value: 0.01 },
+    ]);
+  });
+
   it("has no headline for a model without eval", () => {
     expect(evalHeadline(null)).toEqual([]);
     expect(evalHeadline([1, 2])).toEqual([]);

@@ -7,14 +7,16 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 /**
  * The top-level numbers of a model's eval; a run without a held-out eval (PPO without held-out
- * prompts) has only its summary, and then its last training step's numbers stand in.
+ * prompts) has only its training numbers, and then its last training step's stand in: the run
+ * summary's for a final model, `last_train` for a checkpoint.
  */
 export function evalHeadline(evalJson: unknown, max = 3): EvalHeadline[] {
   if (!isObject(evalJson)) return [];
   const own = headlineOf(evalJson, max);
   if (own.length > 0) return own;
   const summary = evalJson.summary;
-  return isObject(summary) && isObject(summary.last_train) ? headlineOf(summary.last_train, max) : [];
+  const lastTrain = isObject(summary) && isObject(summary.last_train) ? summary.last_train : evalJson.last_train;
+  return isObject(lastTrain) ? headlineOf(lastTrain, max) : [];
 }
 
 function headlineOf(evalJson: Record<string, unknown>, max: number): EvalHeadline[] {

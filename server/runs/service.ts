@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
+import { evalHeadline } from "../models/eval-headline";
 import { storagePathsFromEnv } from "../storage";
 import { runKinds } from "./run-kinds";
 
@@ -148,5 +149,6 @@ export async function getRunOrThrow(db: Db, jobId: string, { artifactDir = stora
   const { models, ...rest } = job;
   // A checkpoint that is a model version is listed with the outputs; the rest are resume state only.
   const registered = new Set(models.map((m) => m.checkpointStep));
-  return { ...rest, inputs: inputs!, outputs: models, checkpoints: checkpoints.filter((c) => !registered.has(c.step)), metricNames: names.map((n) => n.name) };
+  const outputs = models.map(({ eval: evalJson, ...m }) => ({ ...m, headline: evalHeadline(evalJson) }));
+  return { ...rest, inputs: inputs!, outputs, checkpoints: checkpoints.filter((c) => !registered.has(c.step)), metricNames: names.map((n) => n.name) };
 }

@@ -105,6 +105,8 @@ describe("the online loop", () => {
       [2, `runs/${ppoJob.id}/checkpoints/step-2/model`, null],
     ]);
     expect(checkpoints[0]).toMatchObject({ kind: "policy", name: `${policy.name}@step-1`, parentId: policyId, rewardModelId: reward.id, snapshotId: rankingsId });
+    // No held-out prompts here: each checkpoint carries its own step's training numbers instead.
+    expect(checkpoints[0]!.eval).toEqual({ last_train: expect.objectContaining({ reward: expect.any(Number), kl: expect.any(Number) }) });
     const fromCheckpoint = await finished((await send("generate", { policyModelId: checkpoints[0]!.id, projectId: target.id, prompts: ["a new question", "another answer", "good rude world"], config: { max_new_tokens: 8, device: "cpu" } })).id);
     expect(fromCheckpoint.error).toBeNull();
     const fromResult = fromCheckpoint.result as { tasksCreated: number };

@@ -136,7 +136,7 @@ describe("train_reward", () => {
     for (const v of checkpoints) {
       expect(v).toMatchObject({ kind: "reward", name: `rm-every-step@step-${v.checkpointStep}`, path: `runs/${job.id}/checkpoints/step-${v.checkpointStep}/model`, snapshotId, projectId, parentId: minilmEncoder.id });
       // Each carries the eval that ran at its own step.
-      expect(v.eval).toMatchObject({ step: v.checkpointStep, accuracy: expect.any(Number) });
+      expect(v.eval).toMatchObject({ step: v.checkpointStep, accuracy: expect.any(Number), last_train: { loss: expect.any(Number) } });
     }
     expect(await checkpointSteps(paths.artifactDir, job.id)).toEqual([steps]);
     expect(checkpoints.filter((v) => v.prunedAt === null).map((v) => v.checkpointStep)).toEqual([steps]);

@@ -130,6 +130,8 @@ async function runTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJo
   const timer = setInterval(() => void flush(), flushEveryMs);
   const produced = spec.model?.({ payload, inputs });
   const versions = produced && checkpointVersions(ctx, { payload, config, outputDir, outputRel }, produced);
+  // The newest step's training metrics (`train/…`), for the checkpoint saved at that step.
+  let train = { step: -1, values: {} as Record<string, number> };
 
   let exit;
   try {
@@ -148,14 +150,20 @@ async function runTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJo
         }
         report = applyEvent(report, parsed.event);
         if (parsed.event.event === "metric") {
-          pending.push({ step: parsed.event.step, name: parsed.event.name, value: parsed.event.value });
+          const { step, name, value } = parsed.event;
+          pending.push({ step, name, value });
           if (pending.length >= maxBufferedMetrics) void flush();
+          if (name.startsWith("train/")) {
+            if (step !== train.step) train = { step, values: {} };
+            train.values[name.slice("train/".length)] = value;
+          }
         } else if (parsed.event.event === "checkpoint" && versions) {
           const { step } = parsed.event;
           // The eval that ran at this very step, if any: an earlier one would describe other weights.
           const evalNow = report.lastEval?.step === step ? report.lastEval : null;
+          const trainNow = train.step === step ? train.values : null;
           writes = writes
-            .then(() => versions.sync({ step, eval: evalNow }))
+            .then(() => versions.sync({ step, eval: evalNow, train: trainNow }))
             .catch((err: unknown) => log.warn({ err, step }, "could not register the checkpoint as a model version"));
         }
       },
@@ -224,14 +232,15 @@ function checkpointVersions(
 ) {
   const name = versionName(run.payload, ctx.jobId, model);
   return {
-    /** `reported`: the checkpoint the trainer just announced, with the eval it had run by then. */
-    async sync(reported?: { step: number; eval: RunReport["lastEval"] }) {
+    /** `reported`: the checkpoint the trainer just announced, with the eval and training metrics of its step. */
+    async sync(reported?: { step: number; eval: RunReport["lastEval"]; train: Record<string, number> | null }) {
       const onDisk = await checkpointModelsOnDisk(run.outputDir);
       const steps = new Set(onDisk);
       // Registered even when already pruned (a fast run may save the next one first): it was reported.
       if (reported) steps.add(reported.step);
       for (const step of [...steps].sort((a, b) => a - b)) {
-        const evalAtStep = reported?.step === step && reported.eval ? asJson(reported.eval) : undefined;
+        const atStep = reported?.step === step && (reported.eval || reported.train) ? { ...reported.eval, ...(reported.train && { last_train: reported.train }) } : null;
+        const evalAtStep = atStep ? asJson(atStep) : undefined;
         await registerModelVersion(ctx.db, {
           kind: model.kind,
           name: `${name}@step-${step}`,

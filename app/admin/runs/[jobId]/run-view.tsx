@@ -6,6 +6,7 @@ import { useState } from "react";
 import { dateTime, shortId } from "../../../components/format";
 import { ErrorText, Panel } from "../../../components/panel";
 import { useTRPC } from "../../../trpc/client";
+import { Headline } from "../../models/model-badges";
 import { MetricChart } from "../metric-chart";
 import { lastStep, mergeSeries, metricNames, type Series } from "../metric-series";
 import { isActive, ProgressBar, StateBadge, Timing } from "../run-format";
@@ -190,7 +191,9 @@ export function RunView({ jobId }: { jobId: string }) {
                     {m.checkpointStep === null ? "final" : `checkpoint ${m.checkpointStep}`}
                     {m.prunedAt && <span className="ml-1 text-amber-800">(pruned)</span>}
                   </td>
-                  <td className="text-xs">{evalSummary(m.eval)}</td>
+                  <td className="text-xs">
+                    <Headline items={m.headline} />
+                  </td>
                   <td className="font-mono text-xs">{m.path}</td>
                 </tr>
               ))}
@@ -260,11 +263,3 @@ export function RunView({ jobId }: { jobId: string }) {
 }
 
 /** The eval numbers a model version was registered with, in one line. */
-function evalSummary(evalJson: unknown): string {
-  if (!evalJson || typeof evalJson !== "object") return "–";
-  const parts = Object.entries(evalJson as Record<string, unknown>)
-    .filter(([, v]) => typeof v === "number")
-    .slice(0, 4)
-    .map(([k, v]) => `${k} ${Number((v as number).toPrecision(3))}`);
-  return parts.length ? parts.join(" · ") : "–";
-}
