@@ -280,7 +280,8 @@ describe("train_reward", () => {
     const { daemon, output, killGroup } = startDaemon("orphaning-worker", 60);
     try {
       // No evaluation (so no checkpoint) before the end: a checkpoint can only come from the stop.
-      const queued = await send({ snapshotId, config: { ...longRun, eval_every: 100_000 } });
+      // Far longer than longRun, so the orphan cannot simply finish in the second it takes to notice.
+      const queued = await send({ snapshotId, config: { ...longRun, epochs: 2000, eval_every: 100_000 } });
       const running = await waitFor("steps from the daemon's trainer", () => getJobOrThrow(deps.db, queued.id), (j) => (j.step ?? 0) > 0);
       expect(running.workerId).toBe("orphaning-worker");
       expect(await trainerProcessOf(queued.id)).not.toBeNull();
