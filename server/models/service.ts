@@ -80,10 +80,6 @@ export async function registerModelVersion(db: Db, data: RegisterModelVersion): 
   return first ?? db.modelVersion.create({ data, select: modelVersionSelect });
 }
 
-export function listModelVersions(db: Db, { kind, limit = 100 }: { kind?: ModelKind; limit?: number } = {}) {
-  return db.modelVersion.findMany({ where: kind ? { kind } : undefined, orderBy: { createdAt: "desc" }, take: limit, select: modelVersionSelect });
-}
-
 /**
  * Stores an `evaluate` job's results on a model version next to its training eval, under
  * `evaluations[jobId]`, so later evaluations add up instead of replacing each other.

@@ -1,10 +1,10 @@
-import { readdir } from "node:fs/promises";
 import path from "node:path";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 import { evalHeadline } from "../models/eval-headline";
 import { storagePathsFromEnv } from "../storage";
+import { listCheckpointFolders } from "./checkpoint-folders";
 import { runKinds } from "./run-kinds";
 
 export type MetricPoint = { step: number; name: string; value: number };
@@ -113,13 +113,8 @@ export async function listRuns(db: Db, { limit }: { limit: number }) {
  */
 async function listCheckpoints(artifactDir: string, outputDir: string | null) {
   if (!outputDir) return [];
-  const names = await readdir(path.join(artifactDir, outputDir, "checkpoints")).catch(() => [] as string[]);
-  return names
-    .flatMap((name) => {
-      const m = /^step-(\d+)$/.exec(name);
-      return m ? [{ step: Number(m[1]), path: `${outputDir}/checkpoints/${name}` }] : [];
-    })
-    .sort((a, b) => b.step - a.step);
+  const folders = await listCheckpointFolders(path.join(artifactDir, outputDir));
+  return folders.map(({ step, name }) => ({ step, path: `${outputDir}/checkpoints/${name}` }));
 }
 
 /**

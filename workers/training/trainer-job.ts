@@ -1,12 +1,13 @@
 // A job kind that runs one trainer command. Each kind (train-reward.ts, …) only says what its
 // payload is, how its inputs are looked up, the trainer config they make, and what to register.
-import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
 import { AppError } from "../../server/errors";
 import type { ModelKind, Prisma } from "../../server/generated/prisma/client";
 import { artifactRelative } from "../../server/models/model-path";
 import { registerModelVersion } from "../../server/models/service";
+import { listCheckpointFolders } from "../../server/runs/checkpoint-folders";
 import type { MetricPoint } from "../../server/runs/service";
 import { defineJob, PermanentJobError, type JobContext, type JobDefinition, type PrepareDeps } from "../jobs/job-definition";
 import { decideOutcome, LineTail } from "./run-outcome";
@@ -206,16 +207,12 @@ function versionName(payload: unknown, jobId: string, model: ProducedModel): str
   return name ?? `${model.prefix ?? model.kind}-${jobId.slice(0, 8)}`;
 }
 
-const checkpointFolder = /^step-(\d+)$/;
-
 /** The steps of the run's checkpoints that hold a loadable model (`checkpoints/step-N/model`). */
 async function checkpointModelsOnDisk(outputDir: string): Promise<Set<number>> {
-  const names = await readdir(path.join(outputDir, "checkpoints")).catch(() => [] as string[]);
   const steps = new Set<number>();
-  for (const folder of names) {
-    const m = checkpointFolder.exec(folder);
-    const info = m && (await stat(path.join(outputDir, "checkpoints", folder, "model")).catch(() => null));
-    if (m && info?.isDirectory()) steps.add(Number(m[1]));
+  for (const { step, name } of await listCheckpointFolders(outputDir)) {
+    const info = await stat(path.join(outputDir, "checkpoints", name, "model")).catch(() => null);
+    if (info?.isDirectory()) steps.add(step);
   }
   return steps;
 }
@@ -238,9 +235,9 @@ function checkpointVersions(
       const steps = new Set(onDisk);
       // Registered even when already pruned (a fast run may save the next one first): it was reported.
       if (reported) steps.add(reported.step);
+      const reportedEval = reported && (reported.eval || reported.train) ? asJson({ ...reported.eval, ...(reported.train && { last_train: reported.train }) }) : undefined;
       for (const step of [...steps].sort((a, b) => a - b)) {
-        const atStep = reported?.step === step && (reported.eval || reported.train) ? { ...reported.eval, ...(reported.train && { last_train: reported.train }) } : null;
-        const evalAtStep = atStep ? asJson(atStep) : undefined;
+        const evalAtStep = step === reported?.step ? reportedEval : undefined;
         await registerModelVersion(ctx.db, {
           kind: model.kind,
           name: `${name}@step-${step}`,
