@@ -108,7 +108,7 @@ def test_refusal_stats_count_per_prompt_policy():
     assert s["refusal_rate_disallowed"] == 0.5 and "refusal_rate_sensitive" not in s
 
 
-def test_evaluate_reward_model_pair_accuracy_per_category(tmp_path, capsys):
+def test_evaluate_reward_model_pair_accuracy_per_source(tmp_path, capsys):
     tok = word_tokenizer(WORDS)
     rm_dir = RewardModel.from_backbone(str(make_tiny_encoder(tmp_path / "enc", WORDS, seed=1))).save(tmp_path / "rm", tok)
     rows = []
@@ -125,8 +125,8 @@ def test_evaluate_reward_model_pair_accuracy_per_category(tmp_path, capsys):
     rejected = score(model, rtok, prompts, [r["rejected"][0]["content"] for r in rows], normalise=False)
     wins = (chosen > rejected).float()
     assert ev["pairs"] == 4 and ev["pair_accuracy"] == pytest.approx(float(wins.mean()))
-    assert ev["accuracy_by_category"]["x"]["accuracy"] == pytest.approx(float(wins[:2].mean()))
-    assert ev["accuracy_by_category"]["y"]["pairs"] == 2
+    assert ev["reward_model"]["slices"]["source"]["x"]["pair_accuracy"]["value"] == pytest.approx(float(wins[:2].mean()))
+    assert ev["reward_model"]["slices"]["source"]["y"]["pair_accuracy"]["n"] == 2
     assert json.loads((out / "eval.json").read_text())["pair_accuracy"] == ev["pair_accuracy"]
 
 

@@ -38,6 +38,8 @@ class RankingRecord:
     strengths: list[str]
     policy: str | None
     harm_category: str | None
+    source: str | None = None
+    judgement: str | None = None  # the annotation it comes from (meta.export.annotationId)
 
     def pairs(self) -> list[tuple[int, int, float]]:
         """(better index, worse index, margin) for every non-tied pair of ranked responses.
@@ -54,6 +56,15 @@ class RankingRecord:
                 out.append((i, j, min(1.0, sum(step_margin[a.rank : b.rank]))))
         return out
 
+    def pair_strength(self, better: int, worse: int) -> str:
+        """The labelled strength of a pair: the strongest step between its two ranks, as the
+        platform's export names it; "imported" when a step between them has no strength."""
+        lo, hi = self.responses[better].rank, self.responses[worse].rank
+        steps = self.strengths[lo:hi] if lo is not None and hi is not None else []
+        if not steps or any(s not in STRENGTH_MARGIN for s in steps):
+            return "imported"
+        return max(steps, key=lambda s: STRENGTH_MARGIN[s])
+
 
 @dataclass
 class PairRecord:
@@ -65,7 +76,11 @@ class PairRecord:
     policy: str | None = None
     chosen_rubric: str | None = None
     rejected_rubric: str | None = None
-    category: str | None = None
+    category: str | None = None  # the harm category, else the source (what the training eval groups by)
+    harm_category: str | None = None
+    source: str | None = None
+    strength: str | None = None  # meta.export.strength of an exported pair; None for a file's own pairs
+    judgement: str | None = None  # the annotation it comes from (meta.export.annotationId)
 
 
 @dataclass
@@ -147,6 +162,16 @@ def _policy(line: _Line, safety: Any) -> str | None:
     return policy
 
 
+def _export_meta(line: _Line) -> dict[str, Any]:
+    meta = line.value.get("meta")
+    export = meta.get("export") if isinstance(meta, dict) else None
+    return export if isinstance(export, dict) else {}
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def read_rankings(path: str | Path) -> list[RankingRecord]:
     records = []
     for line in _lines(path):
@@ -176,6 +201,8 @@ def read_rankings(path: str | Path) -> list[RankingRecord]:
                 strengths=strengths,
                 policy=_policy(line, safety),
                 harm_category=safety.get("harmCategory") if isinstance(safety, dict) else None,
+                source=_optional_str(line.value.get("source")),
+                judgement=_optional_str(_export_meta(line).get("annotationId")),
             )
         )
     return records
@@ -203,6 +230,10 @@ def read_pairs(path: str | Path) -> list[PairRecord]:
                 chosen_rubric=rubric.get(chosen_id) if isinstance(rubric, dict) and chosen_id else None,
                 rejected_rubric=rubric.get(rejected_id) if isinstance(rubric, dict) and rejected_id else None,
                 category=(safety.get("harmCategory") if isinstance(safety, dict) else None) or line.value.get("source"),
+                harm_category=_optional_str(safety.get("harmCategory")) if isinstance(safety, dict) else None,
+                source=_optional_str(line.value.get("source")),
+                strength=_optional_str(export.get("strength")),
+                judgement=_optional_str(export.get("annotationId")),
             )
         )
     return records

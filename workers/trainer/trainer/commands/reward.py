@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -44,6 +43,7 @@ from ..reward_model import (
     tokenize,
 )
 from ..runtime import Runtime, seed_everything
+from ..split import default_split_name, held_out_split, prompt_key, split_by_prompt
 
 MARGIN_SCALE = {"none": None, "small": 1.0, "large": 3.0}
 SUMMARY_FILE = "training_summary.json"
@@ -56,7 +56,8 @@ class Config:
     output_dir: str  # where checkpoints/ and the final model/ go
     format: str = "auto"  # auto | rankings | pairs (auto: "responses" in the first record → rankings, "chosen" → pairs)
     eval_data: str | None = None  # held-out snapshot; without it eval_fraction of the prompts is held out
-    eval_fraction: float = 0.1  # share of prompts held out (split by prompt, deterministic by seed); 0 = no eval
+    eval_fraction: float = 0.1  # share of prompts held out (by prompt, see `split`); 0 = no eval
+    split: str | None = None  # names the held-out split: the same name holds out the same prompts in every snapshot (default "seed-<seed>")
     epochs: int = 1  # passes over the training prompts
     batch_size: int = 8  # prompts (rankings) or pairs per optimizer step
     lr: float = 1e-5  # peak learning rate (linear warm-up, cosine decay to 10%)
@@ -128,10 +129,6 @@ class Group:
         return prompt_key(self.prompt)
 
 
-def prompt_key(prompt: list[Message]) -> str:
-    return json.dumps(prompt, sort_keys=True, ensure_ascii=False)
-
-
 def detect_format(path: str, fmt: str = "auto") -> str:
     """`rankings` or `pairs`: as configured, else from the first record's keys."""
     if fmt != "auto":
@@ -183,16 +180,6 @@ def read_groups(path: str, fmt: str = "auto") -> tuple[list[Group], str, int]:
     if not groups:
         raise TrainerError(f"{path} holds no comparison to learn from (every ranking is a tie or unranked)")
     return groups, layout, skipped
-
-
-def split_by_prompt(items: Sequence[Any], key: Callable[[Any], str], fraction: float, seed: int) -> tuple[list[Any], list[Any]]:
-    """(train, eval): a seeded share of the distinct prompts is held out, with all their items."""
-    keys = sorted({key(x) for x in items})
-    if fraction <= 0 or len(keys) < 2:
-        return list(items), []
-    random.Random(seed).shuffle(keys)
-    held = set(keys[: min(len(keys) - 1, max(1, round(fraction * len(keys))))])
-    return [x for x in items if key(x) not in held], [x for x in items if key(x) in held]
 
 
 # --------------------------------------------------------------------------- training helpers
@@ -378,7 +365,7 @@ def prepare(cfg: Config) -> dict[str, Any]:
         eval_groups, _, _ = read_groups(cfg.eval_data, "auto" if cfg.format == "auto" else cfg.format)
         train = groups
     else:
-        train, eval_groups = split_by_prompt(groups, lambda g: g.key, cfg.eval_fraction, cfg.seed)
+        train, eval_groups = split_by_prompt(groups, lambda g: g.key, cfg.eval_fraction, cfg.split or default_split_name(cfg.seed))
     tokenizer = load_tokenizer(cfg.model, what="backbone")
     return {"train": train, "eval": eval_groups, "layout": layout, "skipped": skipped, "tokenizer": tokenizer}
 
@@ -424,6 +411,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         "train_pairs": sum(len(g.pairs) for g in train),
         "eval_pairs": sum(len(g.pairs) for g in held_out),
         "skipped_records": inputs["skipped"],
+        "split": held_out_split(cfg),
     }
     state: dict[str, Any] = {"best_loss": None, "best_accuracy": None, "best_step": None, "bad_evals": 0, "stopped_early": False, "last_eval": None}
     step = 0

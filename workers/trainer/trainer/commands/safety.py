@@ -35,6 +35,7 @@ from ..errors import TrainerError
 from ..reward_model import collate, conversation_text, length_buckets, load_backbone, load_tokenizer, max_positions, pad_id, run_sorted, tokenize
 from ..rl_math import DEFAULT_REWARD_TABLE, POLICIES, RUBRICS
 from ..runtime import Runtime, seed_everything
+from ..split import default_split_name, held_out_split, prompt_key, split_by_prompt
 from ..safety_model import UNSAFE_RUBRICS, SafetyModel, check_reward_table, prompt_text, safer
 from .reward import (
     SUMMARY_FILE,
@@ -47,10 +48,8 @@ from .reward import (
     lr_at,
     make_optimizer,
     param_dtype,
-    prompt_key,
     restore_best,
     set_lr,
-    split_by_prompt,
     turn_off_dropout,
     validate_common,
 )
@@ -63,7 +62,8 @@ class Config:
     output_dir: str  # where checkpoints/ and the final model/ go
     format: str = "auto"  # auto | rankings | pairs
     eval_data: str | None = None  # held-out snapshot; without it eval_fraction of the prompts is held out
-    eval_fraction: float = 0.1  # share of prompts held out (split by prompt, deterministic by seed); 0 = no eval
+    eval_fraction: float = 0.1  # share of prompts held out (by prompt, see `split`); 0 = no eval
+    split: str | None = None  # names the held-out split: the same name holds out the same prompts in every snapshot (default "seed-<seed>")
     reward_table: dict | None = None  # {policy: {rubric: value}}; null = the project default table
     cost_model: bool = True  # also train a cost head (lagrangian PPO) when two responses of a prompt differ in safety
     cost_weight: float = 1.0  # weight of the cost loss next to the two cross-entropies
@@ -265,6 +265,7 @@ def evaluate(model: SafetyModel, groups: Sequence[SafetyGroup], cfg: Config, pad
         "policy": class_report(b["policy_y"], out["policy"][b["policy_rows"]].argmax(-1), POLICIES),
         "rubric": class_report(b["rubric_y"], out["rubric"][b["rubric_rows"]].argmax(-1), RUBRICS),
         "absent_classes": absent,
+        "split": held_out_split(cfg),
     }
     if model.has_cost:
         c = out["cost"]
@@ -294,7 +295,7 @@ def prepare(cfg: Config) -> dict[str, Any]:
     if cfg.eval_data:
         train, (held_out, _) = groups, read_safety_groups(cfg.eval_data, cfg.format, table, cfg.cost_order)
     else:
-        train, held_out = split_by_prompt(groups, lambda g: g.key, cfg.eval_fraction, cfg.seed)
+        train, held_out = split_by_prompt(groups, lambda g: g.key, cfg.eval_fraction, cfg.split or default_split_name(cfg.seed))
     tokenizer = load_tokenizer(cfg.model, what="backbone")
     return {"train": train, "eval": held_out, "layout": layout, "table": table, "tokenizer": tokenizer}
 
