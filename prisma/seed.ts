@@ -2,17 +2,23 @@
 // what exists is left alone, and passwords are printed only when an account is first created.
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAuth, type Auth } from "../server/auth";
 import { createDb, type Db } from "../server/db";
 import { getEnv } from "../server/env";
+import { ZCreateEvaluationSetInput } from "../server/evaluation/evaluation-set.schema";
+import { createEvaluationSet } from "../server/evaluation/sets";
 import { importJsonl } from "../server/import/service";
 import { ensureBuiltinModels } from "../server/models/service";
 import { inviteUser } from "../server/users/service";
 import type { Role } from "../server/users/roles";
 
-const demoFile = path.join(path.dirname(fileURLToPath(import.meta.url)), "demo", "preferences-demo.jsonl");
+const demoDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "demo");
+const demoFile = path.join(demoDir, "preferences-demo.jsonl");
+/** Prompts that are not among the labelling prompts, with their policy: the demo's evaluation set. */
+const demoEvaluationFile = path.join(demoDir, "evaluation-demo.jsonl");
 
 export type SeedOptions = {
   adminEmail: string;
@@ -62,6 +68,20 @@ export async function seedDemo(deps: { db: Db; auth: Auth }, opts: SeedOptions):
       createdById: admin.id,
     });
     if (!summary.committed) throw new Error(`The demo file has bad rows: ${JSON.stringify(summary.errors.slice(0, 5))}`);
+  }
+  if ((await deps.db.evaluationSet.count({ where: { projectId: project.id } })) === 0) {
+    const rows = (await readFile(demoEvaluationFile, "utf8")).split("\n").filter((l) => l.trim());
+    const prompts = rows.map((l) => {
+      const r = JSON.parse(l) as { prompt: unknown; policy: unknown; harmCategory: unknown };
+      return { messages: r.prompt, policy: r.policy, harmCategory: r.harmCategory };
+    });
+    const input = ZCreateEvaluationSetInput.parse({
+      projectId: project.id,
+      name: "Demo evaluation set",
+      description: "Held-out prompts (allowed, sensitive and disallowed) that every policy of the demo is evaluated on.",
+      prompts,
+    });
+    await createEvaluationSet(deps.db, input, admin.id);
   }
   // The default encoder and policy appear in the model registry from the start.
   await ensureBuiltinModels(deps.db);

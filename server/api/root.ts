@@ -1,4 +1,5 @@
 import { annotationRouter } from "../annotation/router";
+import { evaluationRouter } from "../evaluation/router";
 import { healthRouter } from "../health/router";
 import { importsRouter } from "../import/router";
 import { jobsRouter } from "../jobs/router";
@@ -21,6 +22,7 @@ export const appRouter = createTRPCRouter({
   jobs: jobsRouter,
   runs: runsRouter,
   models: modelsRouter,
+  evaluation: evaluationRouter,
   loop: loopRouter,
   annotation: annotationRouter,
   imports: importsRouter,

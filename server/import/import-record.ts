@@ -50,6 +50,11 @@ export function contentHash(prompt: Message[], responses: readonly string[]): st
   return createHash("sha256").update(canonical, "utf8").digest("hex");
 }
 
+/** A prompt's identity within a project (Prompt.contentHash): its messages as {role, content} in order. */
+export function promptHash(messages: readonly Message[]): string {
+  return createHash("sha256").update(JSON.stringify(messages.map((m) => ({ role: m.role, content: m.content })))).digest("hex");
+}
+
 type BuildInput = Omit<ImportRecord, "contentHash">;
 
 /**

@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
-import type { ImportRecord } from "./import-record";
+import { promptHash, type ImportRecord } from "./import-record";
 import { parseJsonl, type JsonlLayout } from "./read-jsonl";
 
 type Tx = Prisma.TransactionClient;
@@ -116,10 +116,6 @@ export async function importJsonl(
     await db.importBatch.create({ data: batchRow(0, 0) });
   }
   return summary;
-}
-
-function promptHash(messages: unknown): string {
-  return createHash("sha256").update(JSON.stringify(messages)).digest("hex");
 }
 
 async function flush(tx: Tx, projectId: string, summary: ImportSummary, rows: { line: number; record: ImportRecord }[]) {

@@ -16,6 +16,7 @@ export const modelVersionSelect = {
   jobId: true,
   projectId: true,
   eval: true,
+  config: true,
   checkpointStep: true,
   prunedAt: true,
   createdAt: true,
@@ -78,17 +79,4 @@ export async function registerModelVersion(db: Db, data: RegisterModelVersion): 
   // The unique key does not cover a NULL step; one worker runs a job at a time, so look, then create.
   const first = await db.modelVersion.findFirst({ where: { jobId: data.jobId, kind: data.kind, checkpointStep: null }, select: modelVersionSelect });
   return first ?? db.modelVersion.create({ data, select: modelVersionSelect });
-}
-
-/**
- * Stores an `evaluate` job's results on a model version next to its training eval, under
- * `evaluations[jobId]`, so later evaluations add up instead of replacing each other.
- */
-export async function recordModelEvaluation(db: Db, id: string, jobId: string, results: Prisma.InputJsonValue): Promise<void> {
-  await db.$transaction(async (tx) => {
-    const row = await tx.modelVersion.findUniqueOrThrow({ where: { id }, select: { eval: true } });
-    const current = row.eval !== null && typeof row.eval === "object" && !Array.isArray(row.eval) ? (row.eval as Prisma.JsonObject) : {};
-    const earlier = current.evaluations !== null && typeof current.evaluations === "object" && !Array.isArray(current.evaluations) ? (current.evaluations as Prisma.JsonObject) : {};
-    await tx.modelVersion.update({ where: { id }, data: { eval: { ...current, evaluations: { ...earlier, [jobId]: results } } } });
-  });
 }

@@ -1,69 +1,172 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { z } from "zod";
-import { recordModelEvaluation } from "../../server/models/service";
-import { resolveModel, resolveSnapshot } from "../training/inputs";
+import { AppError } from "../../server/errors";
+import { resultsOf } from "../../server/evaluation/results";
+import { recordEvaluation } from "../../server/evaluation/service";
+import { evaluationPromptsJsonl } from "../../server/evaluation/sets";
+import type { EvaluationKind } from "../../server/generated/prisma/enums";
+import { resolveModel, resolveSnapshot, type ModelInput } from "../training/inputs";
 import { evaluateConfig, readsFormats, ZEvaluateOverrides } from "../training/trainer-config";
-import { asJson, defineTrainerJob } from "../training/trainer-job";
+import { defineTrainerJob } from "../training/trainer-job";
+import type { PrepareDeps } from "./job-definition";
+
+const id = (what: string) => z.uuid(`${what} must be ${what.endsWith("SnapshotId") ? "a snapshot's" : what === "evaluationSetId" ? "an evaluation set's" : "a model version's"} id`);
+
+export const ZEvaluatePayload = z
+  .strictObject({
+    rewardModelId: id("rewardModelId").optional(),
+    /** A pairs or rankings snapshot whose comparisons the reward model scores. */
+    pairsSnapshotId: id("pairsSnapshotId").optional(),
+    /** A second reward model scored on the same pairs (e.g. the parent). */
+    compareRewardModelId: id("compareRewardModelId").optional(),
+    safetyModelId: id("safetyModelId").optional(),
+    /** A rankings or pairs snapshot whose human safety labels the safety model is checked against. */
+    safetyLabelsSnapshotId: id("safetyLabelsSnapshotId").optional(),
+    policyModelId: id("policyModelId").optional(),
+    promptsSnapshotId: id("promptsSnapshotId").optional(),
+    evaluationSetId: id("evaluationSetId").optional(),
+    /** The policy the KL is measured against. Default: the evaluated policy's parent, when it is a policy. */
+    referencePolicyModelId: id("referencePolicyModelId").optional(),
+    /**
+     * Score only the prompts the reward (or safety) model's training run held out, by the split
+     * recorded with it. Off scores every pair and label of the snapshot.
+     */
+    heldOutOnly: z.boolean().default(true),
+    config: ZEvaluateOverrides.default({}),
+  })
+  .refine(
+    (p) =>
+      (p.rewardModelId !== undefined && p.pairsSnapshotId !== undefined) ||
+      (p.safetyModelId !== undefined && p.safetyLabelsSnapshotId !== undefined) ||
+      (p.policyModelId !== undefined && (p.promptsSnapshotId !== undefined || p.evaluationSetId !== undefined)),
+    {
+      message:
+        "Evaluate a reward model on a snapshot (rewardModelId + pairsSnapshotId), a safety model against labels (safetyModelId + safetyLabelsSnapshotId) and/or a policy on prompts (policyModelId + evaluationSetId or promptsSnapshotId)",
+    },
+  )
+  .refine((p) => p.pairsSnapshotId === undefined || p.rewardModelId !== undefined, { message: "A pairs snapshot needs a reward model to score it", path: ["rewardModelId"] })
+  .refine((p) => p.compareRewardModelId === undefined || p.pairsSnapshotId !== undefined, { message: "A compared reward model needs the pairs to score", path: ["pairsSnapshotId"] })
+  .refine((p) => p.safetyLabelsSnapshotId === undefined || p.safetyModelId !== undefined, { message: "Safety labels need a safety model to check", path: ["safetyModelId"] })
+  .refine((p) => (p.promptsSnapshotId === undefined && p.evaluationSetId === undefined) || p.policyModelId !== undefined, { message: "Prompts need a policy to sample from", path: ["policyModelId"] })
+  .refine((p) => p.promptsSnapshotId === undefined || p.evaluationSetId === undefined, { message: "Choose an evaluation set or a prompts snapshot, not both", path: ["evaluationSetId"] })
+  .refine((p) => p.referencePolicyModelId === undefined || p.policyModelId !== undefined, { message: "A reference policy needs the policy to compare", path: ["policyModelId"] })
+  .refine((p) => p.safetyModelId === undefined || p.safetyLabelsSnapshotId !== undefined || p.policyModelId !== undefined, {
+    message: "A safety model is checked against safety labels (safetyLabelsSnapshotId) or judges a policy's responses (policyModelId)",
+    path: ["safetyLabelsSnapshotId"],
+  });
+export type EvaluatePayload = z.output<typeof ZEvaluatePayload>;
+
+const promptsFileName = "evaluation-prompts.jsonl";
+
+/** The held-out split a reward or safety model's training run recorded in its config, if any. */
+function recordedSplit(model: ModelInput | null): { split: string; eval_fraction: number } | null {
+  const config = model?.config;
+  if (config === null || typeof config !== "object" || Array.isArray(config)) return null;
+  const { split, eval_fraction: fraction, eval_data: evalData } = config as Record<string, unknown>;
+  if (typeof split !== "string" || typeof fraction !== "number" || !(fraction > 0) || evalData) return null;
+  return { split, eval_fraction: fraction };
+}
+
+/** The parent of a trained policy is what it was trained from (PPO's reference); null when there is none to use. */
+async function defaultReference(deps: PrepareDeps, policy: ModelInput): Promise<ModelInput | null> {
+  if (!policy.parentId) return null;
+  try {
+    return await resolveModel(deps, policy.parentId, { kinds: ["policy", "sft"], role: "the reference policy" });
+  } catch (err) {
+    if (err instanceof AppError) return null;
+    throw err;
+  }
+}
+
+async function resolveEvaluation(payload: EvaluatePayload, deps: PrepareDeps) {
+  const pairs = payload.pairsSnapshotId === undefined ? null : await resolveSnapshot(deps, payload.pairsSnapshotId, { formats: readsFormats.pairs, role: "the pairs to score" });
+  const labels =
+    payload.safetyLabelsSnapshotId === undefined ? null : await resolveSnapshot(deps, payload.safetyLabelsSnapshotId, { formats: readsFormats.safetyLabels, role: "the safety labels" });
+  const prompts = payload.promptsSnapshotId === undefined ? null : await resolveSnapshot(deps, payload.promptsSnapshotId, { formats: readsFormats.prompts, role: "the prompts to sample" });
+  const set = payload.evaluationSetId === undefined ? null : await evaluationPromptsJsonl(deps.db, payload.evaluationSetId);
+  if (set && set.count === 0) throw new AppError("BAD_REQUEST", `Evaluation set ${payload.evaluationSetId} has no prompts yet`);
+  const reward = payload.rewardModelId === undefined ? null : await resolveModel(deps, payload.rewardModelId, { kinds: ["reward"], role: "the reward model to evaluate" });
+  const compare = payload.compareRewardModelId === undefined ? null : await resolveModel(deps, payload.compareRewardModelId, { kinds: ["reward"], role: "the compared reward model" });
+  const policy = payload.policyModelId === undefined ? null : await resolveModel(deps, payload.policyModelId, { kinds: ["policy", "sft"], role: "the policy to evaluate" });
+  const safety = payload.safetyModelId === undefined ? null : await resolveModel(deps, payload.safetyModelId, { kinds: ["safety"], role: "the safety model" });
+  let reference: ModelInput | null = null;
+  if (payload.referencePolicyModelId !== undefined) {
+    reference = await resolveModel(deps, payload.referencePolicyModelId, { kinds: ["policy", "sft"], role: "the reference policy" });
+  } else if (policy) {
+    reference = await defaultReference(deps, policy);
+  }
+
+  // The split is pinned into the config the first time (at enqueue), so the job records what it scored.
+  let config = payload.config;
+  if (payload.heldOutOnly && config.split === undefined) {
+    const fromReward = pairs ? recordedSplit(reward) : null;
+    const fromSafety = labels ? recordedSplit(safety) : null;
+    if (fromReward && fromSafety && (fromReward.split !== fromSafety.split || fromReward.eval_fraction !== fromSafety.eval_fraction)) {
+      throw new AppError(
+        "BAD_REQUEST",
+        `The reward model held out split ${fromReward.split} (${fromReward.eval_fraction}) and the safety model split ${fromSafety.split} (${fromSafety.eval_fraction}): evaluate them in separate jobs, or set heldOutOnly to false`,
+      );
+    }
+    const split = fromReward ?? fromSafety;
+    if (split) config = { ...config, ...split };
+  }
+  const pinned: EvaluatePayload = { ...payload, config, ...(reference && payload.referencePolicyModelId === undefined ? { referencePolicyModelId: reference.id } : {}) };
+  return { payload: pinned, inputs: { pairs, labels, prompts, set, reward, compare, policy, safety, reference } };
+}
 
 /**
- * Pair accuracy of a reward model on a pairs snapshot, and/or refusal rates (and reward, with a
- * reward model; rubric mix, with a safety model) of a policy on a snapshot's prompts. The results
- * are stored on each evaluated model version and returned as the job's result.
+ * Measures a reward model against the length rules (and a compared model), a safety model against
+ * the annotators, and/or a policy on an evaluation set, each figure with a 95 % interval; every
+ * evaluated model gets a ModelEvaluation row.
  */
 export const evaluateJob = defineTrainerJob({
   name: "evaluate",
   command: "evaluate",
   maxAttempts: 2,
-  payload: z
-    .strictObject({
-      rewardModelId: z.uuid("rewardModelId must be a model version's id").optional(),
-      pairsSnapshotId: z.uuid("pairsSnapshotId must be a snapshot's id").optional(),
-      policyModelId: z.uuid("policyModelId must be a model version's id").optional(),
-      promptsSnapshotId: z.uuid("promptsSnapshotId must be a snapshot's id").optional(),
-      safetyModelId: z.uuid("safetyModelId must be a model version's id").optional(),
-      config: ZEvaluateOverrides.default({}),
-    })
-    .refine((p) => (p.rewardModelId !== undefined && p.pairsSnapshotId !== undefined) || (p.policyModelId !== undefined && p.promptsSnapshotId !== undefined), {
-      message: "Evaluate a reward model on a pairs snapshot (rewardModelId + pairsSnapshotId) and/or a policy on prompts (policyModelId + promptsSnapshotId)",
-    })
-    .refine((p) => p.pairsSnapshotId === undefined || p.rewardModelId !== undefined, { message: "A pairs snapshot needs a reward model to score it", path: ["rewardModelId"] })
-    .refine((p) => p.promptsSnapshotId === undefined || p.policyModelId !== undefined, { message: "Prompts need a policy to sample from", path: ["policyModelId"] })
-    .refine((p) => p.safetyModelId === undefined || p.policyModelId !== undefined, { message: "A safety model judges a policy's responses: choose the policy", path: ["policyModelId"] }),
-  resolve: async (payload, deps) => {
-    const pairs = payload.pairsSnapshotId === undefined ? null : await resolveSnapshot(deps, payload.pairsSnapshotId, { formats: readsFormats.pairs, role: "the pairs to score" });
-    const prompts = payload.promptsSnapshotId === undefined ? null : await resolveSnapshot(deps, payload.promptsSnapshotId, { formats: readsFormats.prompts, role: "the prompts to sample" });
-    const reward = payload.rewardModelId === undefined ? null : await resolveModel(deps, payload.rewardModelId, { kinds: ["reward"], role: "the reward model to evaluate" });
-    const policy = payload.policyModelId === undefined ? null : await resolveModel(deps, payload.policyModelId, { kinds: ["policy", "sft"], role: "the policy to evaluate" });
-    const safety = payload.safetyModelId === undefined ? null : await resolveModel(deps, payload.safetyModelId, { kinds: ["safety"], role: "the safety model" });
-    return { payload, inputs: { pairs, prompts, reward, policy, safety } };
-  },
-  config: ({ payload, inputs, outputDir }) =>
+  payload: ZEvaluatePayload,
+  resolve: resolveEvaluation,
+  config: ({ inputs, payload, outputDir }) =>
     evaluateConfig(
       {
         rewardModelDir: inputs.reward?.dir ?? null,
         pairsFile: inputs.pairs?.file ?? null,
-        policyDir: inputs.policy?.dir ?? null,
-        promptsFile: inputs.prompts?.file ?? null,
+        compareRewardModelDir: inputs.compare?.dir ?? null,
         safetyModelDir: inputs.safety?.dir ?? null,
+        safetyLabelsFile: inputs.labels?.file ?? null,
+        policyDir: inputs.policy?.dir ?? null,
+        promptsFile: inputs.set ? path.join(outputDir, promptsFileName) : (inputs.prompts?.file ?? null),
+        referencePolicyDir: inputs.reference?.dir ?? null,
         outputDir,
       },
       payload.config,
     ),
+  // The set as it is now, frozen with the run: later edits do not change what this run measured.
+  stage: async ({ inputs, outputDir }) => {
+    if (inputs.set) await writeFile(path.join(outputDir, promptsFileName), inputs.set.lines);
+  },
   register: async (run, ctx) => {
-    const results: Record<string, unknown> = { ...run.report.lastEval };
-    delete results.step;
-    const { pairs, prompts, reward, policy, safety } = run.inputs;
-    const stored = asJson({
-      results,
-      pairsSnapshotId: pairs?.id ?? null,
-      promptsSnapshotId: prompts?.id ?? null,
-      rewardModelId: reward?.id ?? null,
-      policyModelId: policy?.id ?? null,
-      safetyModelId: safety?.id ?? null,
-      output: `${run.outputRel}/eval.json`,
-    });
-    // The reward model's pair accuracy belongs to it; a policy's sampled results (even when scored by the reward model) to the policy.
-    const evaluated = [pairs && reward ? reward.id : null, prompts && policy ? policy.id : null].filter((id): id is string => id !== null);
-    for (const id of evaluated) await recordModelEvaluation(ctx.db, id, ctx.jobId, stored);
-    return { eval: results, evaluatedModelVersionIds: evaluated, output: `${run.outputRel}/eval.json`, summary: run.summary };
+    const event: Record<string, unknown> = { ...run.report.lastEval };
+    delete event.step;
+    const { pairs, labels, prompts, set, reward, safety, policy } = run.inputs;
+    const output = `${run.outputRel}/eval.json`;
+    const split = run.payload.config.split ?? null;
+    const parts: { kind: EvaluationKind; model: ModelInput | null; scored: boolean; extra: Record<string, unknown> }[] = [
+      { kind: "reward", model: reward, scored: pairs !== null, extra: { snapshotId: pairs?.id ?? null, split } },
+      { kind: "safety", model: safety, scored: labels !== null, extra: { snapshotId: labels?.id ?? null, split } },
+      {
+        kind: "policy",
+        model: policy,
+        scored: set !== null || prompts !== null,
+        extra: { snapshotId: prompts?.id ?? null, evaluationSetId: run.payload.evaluationSetId ?? null, setVersion: set?.version ?? null },
+      },
+    ];
+    const evaluations = [];
+    for (const part of parts) {
+      const results = resultsOf(event, part.kind);
+      if (!part.model || !part.scored || !results) continue;
+      evaluations.push(await recordEvaluation(ctx.db, { modelVersionId: part.model.id, jobId: ctx.jobId, kind: part.kind, results, output, ...part.extra }));
+    }
+    return { evaluations, verdict: event.verdict ?? [], output, summary: run.summary };
   },
 });

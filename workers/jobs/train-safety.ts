@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { withHeldOutSplit } from "../../server/evaluation/held-out-split";
 import { minilmEncoder } from "../../server/models/builtin-models";
 import { resolveModel, resolveSnapshot } from "../training/inputs";
 import { readsFormats, safetyConfig, ZSafetyOverrides } from "../training/trainer-config";
@@ -19,7 +20,9 @@ export const trainSafetyJob = defineTrainerJob({
   resolve: async (payload, deps) => {
     const snapshot = await resolveSnapshot(deps, payload.snapshotId, { formats: readsFormats.safety, role: "the safety model's training data" });
     const base = await resolveModel(deps, payload.baseModelId, { kinds: ["base", "safety"], role: "the safety model's backbone", default: minilmEncoder });
-    return { payload: { ...payload, baseModelId: base.id }, inputs: { snapshot, base } };
+    // The split is pinned at enqueue; on the worker the payload already names it.
+    const config = await withHeldOutSplit(deps.db, snapshot.projectId, payload.config);
+    return { payload: { ...payload, baseModelId: base.id, config }, inputs: { snapshot, base } };
   },
   config: ({ payload, inputs, outputDir }) => safetyConfig({ snapshotFile: inputs.snapshot.file, snapshotFormat: inputs.snapshot.format, modelDir: inputs.base.dir, outputDir }, payload.config),
   model: (run) => ({ kind: "safety", parentId: run.inputs.base.id, snapshot: run.inputs.snapshot }),

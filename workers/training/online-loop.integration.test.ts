@@ -119,9 +119,11 @@ describe("the online loop", () => {
     const reward = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: rewardJob.id, kind: "reward", checkpointStep: null } });
     const job = await finished((await send("evaluate", { rewardModelId: reward.id, pairsSnapshotId: pairsId, config: { device: "cpu" } })).id);
     expect(job.error).toBeNull();
-    expect(job.result).toMatchObject({ eval: { pair_accuracy: expect.any(Number) }, evaluatedModelVersionIds: [reward.id] });
-    const stored = await deps.db.modelVersion.findUniqueOrThrow({ where: { id: reward.id } });
-    expect(stored.eval).toMatchObject({ evaluations: { [job.id]: { results: { pair_accuracy: expect.any(Number) }, pairsSnapshotId: pairsId } } });
+    expect(job.result).toMatchObject({ evaluations: [{ kind: "reward", modelVersionId: reward.id }], verdict: expect.arrayContaining([expect.stringMatching(/length rule/)]) });
+    const stored = await deps.db.modelEvaluation.findFirstOrThrow({ where: { jobId: job.id } });
+    // Trained with nothing held out: every pair of the snapshot is scored.
+    expect(stored).toMatchObject({ modelVersionId: reward.id, kind: "reward", snapshotId: pairsId, split: null, output: `runs/${job.id}/eval.json` });
+    expect(stored.results).toMatchObject({ metrics: { pair_accuracy: { value: expect.any(Number), lo: expect.any(Number), hi: expect.any(Number) }, "baseline/longer": expect.any(Object) } });
   }, 120_000);
 
   it("refuses missing, wrong-kind and empty inputs before anything is queued, saying what is wrong", async () => {

@@ -72,11 +72,14 @@ describe("ppo, generate and evaluate configs", () => {
       num_samples: 3,
       output_dir: "/o",
     });
-    expect(evaluateConfig({ rewardModelDir: "/r", pairsFile: "/pairs.jsonl", policyDir: null, promptsFile: null, safetyModelDir: null, outputDir: "/o" }, {})).toMatchObject({
+    const none = { compareRewardModelDir: null, safetyModelDir: null, safetyLabelsFile: null, referencePolicyDir: null };
+    expect(evaluateConfig({ ...none, rewardModelDir: "/r", pairsFile: "/pairs.jsonl", policyDir: null, promptsFile: null, outputDir: "/o" }, { split: "s1" })).toMatchObject({
       reward_model: "/r",
       pairs: "/pairs.jsonl",
+      format: "auto",
       policy: null,
       prompts: null,
+      split: "s1",
     });
   });
 

@@ -5,6 +5,9 @@ import { z } from "zod";
 
 const int = (min: number, max = 1_000_000_000) => z.int().min(min).max(max);
 
+/** A held-out split's name: the same name holds out the same prompts in every snapshot. */
+export const ZSplitName = z.string().regex(/^[A-Za-z0-9][\w.-]{0,99}$/, "split is a name of letters, digits, '.', '_' and '-' (at most 100)");
+
 /** Options every command has. */
 const commonOverrides = {
   device: z.string().regex(/^(auto|cpu|cuda(:\d+)?)$/, "device is auto, cpu, cuda or cuda:N"),
@@ -17,6 +20,7 @@ const commonOverrides = {
 export const ZRewardOverrides = z
   .strictObject({
     eval_fraction: z.number().min(0).lt(1),
+    split: ZSplitName,
     epochs: int(1, 10_000),
     batch_size: int(1, 65_536),
     lr: z.number().positive().max(1),
@@ -51,6 +55,7 @@ const refusalMarkers = z.array(z.string().min(1).max(200)).min(1).max(100);
 export const ZSafetyOverrides = z
   .strictObject({
     eval_fraction: z.number().min(0).lt(1),
+    split: ZSplitName,
     reward_table: z.record(z.string(), z.record(z.string(), z.number())).nullable(),
     cost_model: z.boolean(),
     cost_weight: z.number().min(0),
@@ -166,6 +171,8 @@ export const ZEvaluateOverrides = z
     batch_size: int(1, 65_536),
     max_length: int(8, 1_048_576),
     refusal_markers: refusalMarkers,
+    split: ZSplitName,
+    eval_fraction: z.number().gt(0).lt(1),
     ...commonOverrides,
   })
   .partial();
@@ -182,7 +189,11 @@ export const commandKeys = {
   sft: { overrides: ZSftOverrides, pinned: ["data", "model", "output_dir"], unexposed: ["eval_data"] },
   ppo: { overrides: ZPpoOverrides, pinned: ["policy", "reward_model", "prompts", "output_dir", "safety_model"], unexposed: ["eval_prompts"] },
   generate: { overrides: ZGenerateOverrides, pinned: ["policy", "prompts", "output_dir", "num_samples"], unexposed: [] },
-  evaluate: { overrides: ZEvaluateOverrides, pinned: ["output_dir", "reward_model", "pairs", "policy", "prompts", "safety_model"], unexposed: [] },
+  evaluate: {
+    overrides: ZEvaluateOverrides,
+    pinned: ["output_dir", "reward_model", "pairs", "format", "compare_reward_model", "safety_model", "safety_labels", "policy", "prompts", "reference_policy"],
+    unexposed: [],
+  },
 } as const;
 
 export function safetyConfig(inputs: { snapshotFile: string; snapshotFormat: string; modelDir: string; outputDir: string }, overrides: SafetyOverrides): TrainerConfig {
@@ -211,17 +222,31 @@ export function generateConfig(inputs: { policyDir: string; promptsFile: string;
   return { ...overrides, policy: inputs.policyDir, prompts: inputs.promptsFile, num_samples: inputs.numSamples, output_dir: inputs.outputDir };
 }
 
-export function evaluateConfig(
-  inputs: { rewardModelDir: string | null; pairsFile: string | null; policyDir: string | null; promptsFile: string | null; safetyModelDir: string | null; outputDir: string },
-  overrides: EvaluateOverrides,
-): TrainerConfig {
+export type EvaluateInputs = {
+  rewardModelDir: string | null;
+  pairsFile: string | null;
+  compareRewardModelDir: string | null;
+  safetyModelDir: string | null;
+  safetyLabelsFile: string | null;
+  policyDir: string | null;
+  promptsFile: string | null;
+  referencePolicyDir: string | null;
+  outputDir: string;
+};
+
+export function evaluateConfig(inputs: EvaluateInputs, overrides: EvaluateOverrides): TrainerConfig {
   return {
     ...overrides,
     reward_model: inputs.rewardModelDir,
     pairs: inputs.pairsFile,
+    // The pairs and the safety labels may be in different layouts; the trainer tells each file's.
+    format: "auto",
+    compare_reward_model: inputs.compareRewardModelDir,
+    safety_model: inputs.safetyModelDir,
+    safety_labels: inputs.safetyLabelsFile,
     policy: inputs.policyDir,
     prompts: inputs.promptsFile,
-    safety_model: inputs.safetyModelDir,
+    reference_policy: inputs.referencePolicyDir,
     output_dir: inputs.outputDir,
   };
 }
@@ -233,5 +258,8 @@ export const readsFormats = {
   sft: ["sft"],
   /** The trainer reads a rankings or pairs record's prompt (and policy label) as a prompt. */
   prompts: ["rankings", "pairs"],
-  pairs: ["pairs"],
+  /** Reward-model evaluation scores every non-tied pair of either layout. */
+  pairs: ["rankings", "pairs"],
+  /** The safety classifier is checked against the labels of either layout. */
+  safetyLabels: ["rankings", "pairs"],
 } as const;
