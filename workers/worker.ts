@@ -5,7 +5,7 @@ import { z } from "zod";
 import { createDb } from "../server/db";
 import { ZJobHeartbeatEnv, ZStorageEnv } from "../server/env";
 import { describeZodError } from "../server/errors";
-import { markAttemptFailed, markRunning, markSucceeded, passOn, recordHeartbeat, requeueStaleJobs, resendLostMessages, type JobProgress } from "../server/jobs/service";
+import { enqueue, markAttemptFailed, markRunning, markSucceeded, passOn, recordHeartbeat, requeueStaleJobs, resendLostMessages, type JobProgress } from "../server/jobs/service";
 import { logger as rootLogger } from "../server/logger";
 import { createBoss } from "../server/queue";
 import { storagePathsFromEnv, type StoragePaths } from "../server/storage";
@@ -13,7 +13,7 @@ import { canRun, queuesFor, type Capabilities } from "../server/workers/capabili
 import { registerWorker, touchWorker } from "../server/workers/service";
 import { detectCapabilities } from "./detect-capabilities";
 import { PermanentJobError, type JobDefinition } from "./jobs/job-definition";
-import { jobRegistry } from "./jobs/registry";
+import { isJobKind, jobRegistry } from "./jobs/registry";
 
 const ZQueuedData = z.object({ jobId: z.uuid() });
 
@@ -100,7 +100,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       jobLog.info("job is not this message's to run (finished, cancelled, running elsewhere or re-sent); skipped");
       return;
     }
-    const row = await db.job.findUniqueOrThrow({ where: { id: jobId }, select: { payload: true, maxAttempts: true } });
+    const row = await db.job.findUniqueOrThrow({ where: { id: jobId }, select: { payload: true, maxAttempts: true, createdById: true } });
     // Aborted when the job is cancelled or is no longer this worker's; the worker's stop aborts it too.
     const lost = new AbortController();
     const signal = AbortSignal.any([stopping.signal, lost.signal]);
@@ -125,6 +125,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         trainerPython,
         signal,
         heartbeat: beat,
+        followUp: async (kind, followUpPayload) => {
+          if (!isJobKind(kind)) throw new Error(`unknown job kind ${kind}`);
+          return enqueue({ db, boss, paths }, kind, followUpPayload as never, { createdById: row.createdById ?? undefined });
+        },
       });
       if (!(await markSucceeded(db, claim, result))) jobLog.warn("job finished but is no longer this worker's; result not recorded");
       else jobLog.info("job succeeded");

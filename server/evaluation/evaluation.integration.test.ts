@@ -15,7 +15,11 @@ import { cancelJob, enqueue, getJobOrThrow } from "../jobs/service";
 import { minilmEncoder } from "../models/builtin-models";
 import { createBoss } from "../queue";
 import type { StoragePaths } from "../storage";
+import { getLoopStatus } from "../loop/status";
+import type { BeforeAfter } from "./before-after";
+import { ZCreateEvaluationSetInput } from "./evaluation-set.schema";
 import { compareSamples } from "./service";
+import { createEvaluationSet } from "./sets";
 import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
 
 const python = path.resolve(".venv/bin/python");
@@ -31,7 +35,8 @@ describe("evaluation", () => {
   let projectId: string;
   let policyId: string;
   let safetyId: string;
-  const send = <K extends "train_reward" | "evaluate">(kind: K, payload: Parameters<typeof enqueue<K>>[2]) =>
+  let rewardId: string;
+  const send = <K extends "train_reward" | "evaluate" | "ppo">(kind: K, payload: Parameters<typeof enqueue<K>>[2]) =>
     enqueue({ db: deps.db, boss: sender, paths }, kind, payload, { createdById: admin.id });
   const finished = (id: string) => waitFor(`job ${id} to finish`, () => getJobOrThrow(deps.db, id), (j) => ["succeeded", "failed", "cancelled"].includes(j.state), 120_000);
   const rankings = () => createSnapshot(deps.db, { projectId, request: ZExportRequest.parse({ format: "rankings" }), artifactDir: paths.artifactDir, createdById: admin.id });
@@ -80,6 +85,7 @@ describe("evaluation", () => {
     const trained = await finished(queued.id);
     expect(trained.error).toBeNull();
     const reward = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: trained.id, checkpointStep: null } });
+    rewardId = reward.id;
     expect(reward.config).toMatchObject({ split: project.heldOutSplit, eval_fraction: 0.25 });
     const summary = (reward.eval as { summary: { eval_pairs: number; split: unknown } }).summary;
     expect(summary.split).toEqual({ name: project.heldOutSplit, fraction: 0.25 });
@@ -151,8 +157,8 @@ describe("evaluation", () => {
     expect((safetyRow.results as { policy: { labels: number } }).policy.labels).toBe(24);
 
     // The set changes; a second run records the new version, and the comparison says so.
-    const [cat] = (await caller.evaluation.set({ setId: set.id })).prompts;
-    expect((await caller.evaluation.updatePrompt({ promptId: cat!.id, policy: "sensitive" })).version).toBe(2);
+    const cat = (await caller.evaluation.set({ setId: set.id })).prompts.find((p) => p.messages[0]!.content === "cat question")!;
+    expect((await caller.evaluation.updatePrompt({ promptId: cat.id, policy: "sensitive" })).version).toBe(2);
     const second = await finished((await run()).id);
     const secondPolicy = await deps.db.modelEvaluation.findFirstOrThrow({ where: { jobId: second.id, kind: "policy" } });
     expect(secondPolicy.setVersion).toBe(2);
@@ -161,10 +167,57 @@ describe("evaluation", () => {
     expect(compared.metrics.find((m) => m.name === "length")).toMatchObject({ a: expect.any(Object), b: expect.any(Object), difference: expect.any(Object) });
     const samples = await compareSamples(deps.db, secondPolicy.id, policyRow.id, { artifactDir: paths.artifactDir });
     expect(samples).toHaveLength(3);
-    expect(samples[0]).toMatchObject({ prompt: [{ role: "user", content: "cat question" }], a: [expect.any(Object), expect.any(Object)], b: [expect.any(Object), expect.any(Object)] });
+    expect(samples.find((x) => x.id === cat.id)).toMatchObject({ prompt: [{ role: "user", content: "cat question" }], policy: "sensitive", a: [expect.any(Object), expect.any(Object)], b: [expect.any(Object), expect.any(Object)] });
     const mixed = await caller.evaluation.compare({ a: secondPolicy.id, b: safetyRow.id }).catch((e: Error) => e);
     expect((mixed as Error).message).toMatch(/compare evaluations of one kind/);
     const history = await caller.evaluation.forModel({ modelVersionId: policyId });
     expect(history.map((h) => h.id)).toEqual([secondPolicy.id, policyRow.id]);
+  }, 300_000);
+
+  it("evaluates a PPO policy and its parent on the project's sets by itself, and the loop page leads with the before and after", async () => {
+    const set = await createEvaluationSet(
+      deps.db,
+      ZCreateEvaluationSetInput.parse({
+        projectId,
+        name: `after-ppo-${randomUUID()}`,
+        prompts: [
+          { messages: [{ role: "user", content: "good question" }], policy: "allowed" },
+          { messages: [{ role: "user", content: "rude question" }], policy: "disallowed" },
+        ],
+      }),
+      admin.id,
+    );
+    const snapshot = await rankings();
+    const ppo = await finished(
+      (
+        await send("ppo", {
+          policyModelId: policyId,
+          rewardModelId: rewardId,
+          safetyModelId: safetyId,
+          promptsSnapshotId: snapshot.id,
+          config: { steps: 2, batch_size: 2, mini_batch_size: 2, ppo_epochs: 1, max_new_tokens: 4, eval_every: 100, device: "cpu" },
+        })
+      ).id,
+    );
+    expect(ppo.error).toBeNull();
+    const child = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: ppo.id, checkpointStep: null } });
+    const queued = (ppo.result as { evaluationJobIds: string[] }).evaluationJobIds;
+    const payloads = await deps.db.job.findMany({ where: { id: { in: queued } }, select: { payload: true, createdById: true } });
+    // On the new set: the child and its parent, scored by the models PPO trained against, K samples each.
+    const onNewSet = payloads.map((j) => j.payload as Record<string, unknown>).filter((p) => p.evaluationSetId === set.id);
+    expect(onNewSet.map((p) => p.policyModelId).toSorted()).toEqual([child.id, policyId].toSorted());
+    for (const p of onNewSet) expect(p).toMatchObject({ rewardModelId: rewardId, safetyModelId: safetyId, config: { num_samples: 2 } });
+    expect(payloads.every((j) => j.createdById === admin.id)).toBe(true);
+    // The child's KL is measured against its parent, the PPO reference.
+    expect(onNewSet.find((p) => p.policyModelId === child.id)).toMatchObject({ referencePolicyModelId: policyId });
+    for (const id of queued) expect((await finished(id)).error).toBeNull();
+
+    const status = await getLoopStatus(deps.db, projectId);
+    const evaluation = status.ppo.evaluation;
+    expect(evaluation).toMatchObject({ set: { id: expect.any(String) }, before: { modelVersionId: policyId }, pending: 0 });
+    if (!evaluation || !("headline" in evaluation)) throw new Error("no before/after evaluation");
+    const { headline } = evaluation as BeforeAfter;
+    expect(headline.map((h) => h.name)).toEqual(["unsafe_on_disallowed", "over_refusal_on_allowed", "reward"]);
+    for (const row of headline) expect(row).toMatchObject({ a: { value: expect.any(Number) }, b: { value: expect.any(Number) } });
   }, 300_000);
 });

@@ -4,6 +4,7 @@ import type PgBoss from "pg-boss";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import { ZExportRequest } from "../export/filter";
+import { queueAutoEvaluations } from "../evaluation/queue-evaluations";
 import { promoteModelVersion } from "../models/registry";
 import { ZStartRunInput } from "../runs/run.schema";
 import { startRun } from "../runs/start-run";
@@ -52,8 +53,9 @@ export async function startLoopStep(deps: Deps, { projectId, step, preset }: TSt
     case "promote": {
       const policy = status.ppo.model;
       if (!policy) throw new AppError("BAD_REQUEST", "Run PPO first: there is no trained policy to promote");
-      await promoteModelVersion(deps.db, { modelVersionId: policy.id, projectId }, actorId);
-      return { step, modelVersionId: policy.id };
+      const promoted = await promoteModelVersion(deps.db, { modelVersionId: policy.id, projectId }, actorId);
+      const evaluationJobIds = await queueAutoEvaluations(deps, { modelVersionId: policy.id, baselineId: promoted.previousPolicyId }, actorId);
+      return { step, modelVersionId: policy.id, evaluationJobIds };
     }
     case "generate": {
       refuseWhileActive(status.generate.job, "A generate run");

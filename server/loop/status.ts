@@ -3,6 +3,7 @@
 import type { Db } from "../db";
 import { ZJobHeartbeatEnv } from "../env";
 import { AppError } from "../errors";
+import { beforeAfter } from "../evaluation/before-after";
 import type { JobState } from "../generated/prisma/client";
 import { listWorkerStatus } from "../workers/service";
 import { minLabelledTasks } from "./loop.schema";
@@ -18,7 +19,7 @@ export type LoopJob = {
   createdAt: Date;
   finishedAt: Date | null;
 };
-type LoopModel = { id: string; name: string; snapshotId: string | null; createdAt: Date; jobId: string | null; eval: unknown };
+type LoopModel = { id: string; name: string; snapshotId: string | null; createdAt: Date; jobId: string | null; eval: unknown; parentId: string | null };
 
 /** The newest run of each loop kind that belongs to the project (by its snapshot, or its target project for generate). */
 async function latestJobs(db: Db, projectId: string) {
@@ -38,7 +39,7 @@ function latestModel(db: Db, projectId: string, kind: "reward" | "policy"): Prom
   return db.modelVersion.findFirst({
     where: { projectId, kind, jobId: { not: null }, checkpointStep: null },
     orderBy: { createdAt: "desc" },
-    select: { id: true, name: true, snapshotId: true, createdAt: true, jobId: true, eval: true },
+    select: { id: true, name: true, snapshotId: true, createdAt: true, jobId: true, eval: true, parentId: true },
   });
 }
 
@@ -73,11 +74,13 @@ export async function getLoopStatus(db: Db, projectId: string) {
     listWorkerStatus(db, { timeoutSeconds: ZJobHeartbeatEnv.parse(process.env).JOB_HEARTBEAT_TIMEOUT_SECONDS }),
   ]);
   const alive = workers.filter((w) => w.alive);
+  // The trained policy against the one it was trained from, once the automatic evaluations ran.
+  const evaluation = policyModel ? await beforeAfter(db, policyModel.id, policyModel.parentId) : null;
   return {
     project,
     labels: { ...labels, needed: minLabelledTasks },
     reward: { job: jobs.reward, model: rewardModel },
-    ppo: { job: jobs.ppo, model: policyModel },
+    ppo: { job: jobs.ppo, model: policyModel, evaluation },
     promoted: policyModel !== null && project.currentPolicy?.id === policyModel.id,
     generate: { job: jobs.generate },
     // Without a live worker the steps only queue; with GPUs the full size is the better default.

@@ -89,6 +89,6 @@ export async function promoteModelVersion(db: Db, { modelVersionId, projectId }:
     await tx.auditLog.create({
       data: { actorId, action: "model.promote", target: `project:${projectId}`, before: { currentPolicyId: project.currentPolicyId }, after: { currentPolicyId: model.id, modelName: model.name } },
     });
-    return updated;
+    return { ...updated, previousPolicyId: project.currentPolicyId };
   });
 }

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { adminProcedure, createTRPCRouter } from "../api/trpc";
+import { queueAutoEvaluations } from "../evaluation/queue-evaluations";
 import { ModelKind } from "../generated/prisma/enums";
+import { getBoss } from "../queue";
 import { ZModelVersionIdInput, ZPromoteModelInput } from "./promote-model.schema";
 import { getModelVersionDetailOrThrow, listRegistry, promoteModelVersion } from "./registry";
 
@@ -20,5 +22,10 @@ export const modelsRouter = createTRPCRouter({
     )
     .query(({ ctx, input }) => listRegistry(ctx.db, input ?? {})),
   get: adminProcedure.input(ZModelVersionIdInput).query(({ ctx, input }) => getModelVersionDetailOrThrow(ctx.db, input.modelVersionId)),
-  promote: adminProcedure.input(ZPromoteModelInput).mutation(({ ctx, input }) => promoteModelVersion(ctx.db, input, ctx.user.id)),
+  promote: adminProcedure.input(ZPromoteModelInput).mutation(async ({ ctx, input }) => {
+    const promoted = await promoteModelVersion(ctx.db, input, ctx.user.id);
+    // The new current policy is evaluated against the one it replaces.
+    const evaluationJobIds = await queueAutoEvaluations({ db: ctx.db, boss: await getBoss() }, { modelVersionId: input.modelVersionId, baselineId: promoted.previousPolicyId }, ctx.user.id);
+    return { ...promoted, evaluationJobIds };
+  }),
 });

@@ -25,6 +25,8 @@ export type JobContext = {
   signal: AbortSignal;
   /** Records liveness and, when given, progress in [0, 1], step counts and the log tail. */
   heartbeat: (update?: JobProgress) => Promise<void>;
+  /** Queues another job (checked like any other), on behalf of whoever queued this one. */
+  followUp: (kind: string, payload: unknown) => Promise<{ id: string }>;
 };
 
 /** One job kind, shared by the sender (payload schema, prepare) and the worker (handler). */

@@ -1,0 +1,22 @@
+// Queues the automatic evaluations from the web app (after a promote); the worker queues those
+// after a training run itself.
+import type PgBoss from "pg-boss";
+import type { Db } from "../db";
+import { enqueue } from "../jobs/service";
+import { logger } from "../logger";
+import type { StoragePaths } from "../storage";
+import { autoEvaluations } from "./auto-evaluate";
+
+type Deps = { db: Db; boss: PgBoss; paths?: StoragePaths };
+
+/** The ids of the evaluate jobs queued; a failure is logged and leaves the promote done. */
+export async function queueAutoEvaluations(deps: Deps, opts: { modelVersionId: string; baselineId?: string | null }, createdById: string | null): Promise<string[]> {
+  try {
+    const ids = [];
+    for (const payload of await autoEvaluations(deps.db, opts)) ids.push((await enqueue(deps, "evaluate", payload, { createdById: createdById ?? undefined })).id);
+    return ids;
+  } catch (err) {
+    logger.warn({ err, modelVersionId: opts.modelVersionId }, "could not queue the evaluations of a promoted policy");
+    return [];
+  }
+}
