@@ -7,6 +7,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type RunningWorker } from "../../workers/worker";
+import { nextAssignment, submitAnnotation } from "../annotation/service";
 import { labelledProject, waitFor } from "../../workers/training/test-fixtures";
 import { trainerDir } from "../../workers/training/trainer-process";
 import { ZExportRequest } from "../export/filter";
@@ -19,6 +20,7 @@ import { getLoopStatus } from "../loop/status";
 import type { BeforeAfter } from "./before-after";
 import { ZCreateEvaluationSetInput } from "./evaluation-set.schema";
 import { compareSamples } from "./service";
+import { spotCheckReport, startSpotCheck } from "./spot-check";
 import { createEvaluationSet } from "./sets";
 import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
 
@@ -172,6 +174,44 @@ describe("evaluation", () => {
     expect((mixed as Error).message).toMatch(/compare evaluations of one kind/);
     const history = await caller.evaluation.forModel({ modelVersionId: policyId });
     expect(history.map((h) => h.id)).toEqual([secondPolicy.id, policyRow.id]);
+    expect((await caller.evaluation.comparable({ evaluationId: policyRow.id })).map((c) => c.id)).toEqual([secondPolicy.id]);
+
+    // Human spot check: two prompts with the policy's K = 2 responses become tasks.
+    const spot = await startSpotCheck(deps.db, { evaluationId: secondPolicy.id, prompts: 2 }, admin.id, { artifactDir: paths.artifactDir });
+    expect(spot).toMatchObject({ tasksCreated: 2, prompts: 2, projectId });
+    expect((await startSpotCheck(deps.db, { evaluationId: secondPolicy.id, prompts: 2 }, admin.id, { artifactDir: paths.artifactDir })).tasksCreated).toBe(0);
+    const tasks = await deps.db.task.findMany({ where: { prompt: { meta: { path: ["spotCheck", "evaluationId"], equals: secondPolicy.id } } }, select: { id: true, prompt: { select: { source: true } }, responses: { select: { model: true } } } });
+    expect(tasks).toHaveLength(2);
+    for (const t of tasks) expect([t.prompt.source, ...t.responses.map((r) => r.model)]).toEqual(["model_generated", policyId, policyId]);
+    expect(await spotCheckReport(deps.db, secondPolicy.id, { artifactDir: paths.artifactDir })).toMatchObject({ tasks: 2, labelledTasks: 0, labels: 0 });
+    // An annotator labels them: every response rubric C.
+    const annotator = await createUser(deps, "annotator");
+    for (;;) {
+      const next = await nextAssignment(deps.db, { projectId, annotatorId: annotator.id });
+      if (!next) break;
+      const responses = await deps.db.response.findMany({ where: { task: { assignments: { some: { id: next.assignmentId } } } }, select: { id: true } });
+      await submitAnnotation(deps.db, {
+        assignmentId: next.assignmentId,
+        annotatorId: annotator.id,
+        idempotencyKey: randomUUID(),
+        labels: { ranking: { groups: [[responses[0]!.id], [responses[1]!.id]], strengths: ["clear"] }, promptPolicy: "disallowed", harmCategory: "other", rubric: Object.fromEntries(responses.map((r) => [r.id, "C"])), flags: {}, rationale: null },
+        timeSpentMs: 1000,
+      });
+    }
+    const report = await spotCheckReport(deps.db, secondPolicy.id, { artifactDir: paths.artifactDir });
+    expect(report).toMatchObject({ tasks: 2, labelledTasks: 2, labels: 4 });
+    // The sampled prompts are two of gun (disallowed), cat and sorry (sensitive since the edit): each
+    // of their four responses counts once, for its prompt's rate, beside the classifier's verdict.
+    expect(report!.rates.reduce((n, r) => n + r.people.n, 0)).toBe(4);
+    for (const rate of report!.rates) {
+      expect(rate.people.value).toBe(rate.name === "unsafe_on_disallowed" ? 1 : 0);
+      expect(rate.classifier?.n).toBe(rate.people.n);
+    }
+    expect(report!.agreement?.n).toBe(4);
+    // Training snapshots leave the spot-checked evaluation prompts out; a plain export does not.
+    const withThem = await createSnapshot(deps.db, { projectId, request: ZExportRequest.parse({ format: "rankings" }), artifactDir: paths.artifactDir });
+    const without = await createSnapshot(deps.db, { projectId, request: ZExportRequest.parse({ format: "rankings", excludeEvaluationPrompts: true }), artifactDir: paths.artifactDir });
+    expect(withThem.rowCount - without.rowCount).toBe(2);
   }, 300_000);
 
   it("evaluates a PPO policy and its parent on the project's sets by itself, and the loop page leads with the before and after", async () => {

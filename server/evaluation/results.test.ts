@@ -1,15 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { compareResults, describeMetric, difference, resultsOf, type Estimate } from "./results";
+import { compareResults, describeMetric, difference, resultsOf, wilson as wilsonInterval, type Estimate } from "./results";
 
-// Wilson 95 % intervals of 56/70 and 48/80, as the trainer reports them.
 const wilson = (k: number, n: number): Estimate => {
-  const z = 1.959963984540054;
-  const p = k / n;
-  const denom = 1 + (z * z) / n;
-  const centre = (p + (z * z) / (2 * n)) / denom;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
-  return { value: p, lo: centre - half, hi: centre + half, n, units: n };
+  const [lo, hi] = wilsonInterval(k, n);
+  return { value: k / n, lo, hi, n, units: n };
 };
+
+describe("wilson", () => {
+  it("matches Newcombe's published intervals, and stays on p's side at 0/n", () => {
+    const [lo, hi] = wilsonInterval(81, 263);
+    expect(lo).toBeCloseTo(0.2553, 4);
+    expect(hi).toBeCloseTo(0.3662, 4);
+    expect(wilsonInterval(0, 10)[0]).toBe(0);
+    expect(wilsonInterval(0, 10)[1]).toBeCloseTo(0.2775, 4);
+    expect(wilsonInterval(0, 0)).toEqual([0, 1]);
+  });
+});
 
 describe("difference", () => {
   it("is Newcombe's hybrid score interval for two Wilson intervals (his published example, method 10)", () => {

@@ -7,6 +7,16 @@ export type EvaluationResults = { metrics: Record<string, Estimate>; verdict: st
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
+/** The Wilson score 95 % interval of k successes in n (as the trainer computes it); [0, 1] when n is 0. */
+export function wilson(k: number, n: number, z = 1.959963984540054): [number, number] {
+  if (n <= 0) return [0, 1];
+  const p = k / n;
+  const denom = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / denom;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
+  return [Math.max(0, Math.min(p, centre - half)), Math.min(1, Math.max(p, centre + half))];
+}
+
 export function isEstimate(v: unknown): v is Estimate {
   return isObject(v) && ["value", "lo", "hi", "n", "units"].every((k) => typeof v[k] === "number");
 }

@@ -8,10 +8,12 @@ import {
   ZRemoveEvaluationPromptInput,
   ZUpdateEvaluationPromptInput,
 } from "./evaluation-set.schema";
-import { compareEvaluations, compareSamples, listModelEvaluations } from "./service";
+import { comparableEvaluations, compareEvaluations, compareSamples, listModelEvaluations } from "./service";
+import { spotCheckReport, startSpotCheck } from "./spot-check";
 import { addEvaluationPrompts, createEvaluationSet, getEvaluationSetOrThrow, listEvaluationSets, removeEvaluationPrompt, updateEvaluationPrompt } from "./sets";
 
 const ZCompareInput = z.object({ a: z.uuid("a must be an evaluation's id"), b: z.uuid("b must be an evaluation's id") });
+const ZEvaluationIdInput = z.object({ evaluationId: z.uuid("evaluationId must be an evaluation's id") });
 
 export const evaluationRouter = createTRPCRouter({
   sets: adminProcedure.input(ZProjectEvaluationSetsInput).query(({ ctx, input }) => listEvaluationSets(ctx.db, input.projectId)),
@@ -25,4 +27,9 @@ export const evaluationRouter = createTRPCRouter({
     .query(({ ctx, input }) => listModelEvaluations(ctx.db, input.modelVersionId)),
   compare: adminProcedure.input(ZCompareInput).query(({ ctx, input }) => compareEvaluations(ctx.db, input.a, input.b)),
   compareSamples: adminProcedure.input(ZCompareInput).query(({ ctx, input }) => compareSamples(ctx.db, input.a, input.b)),
+  comparable: adminProcedure.input(ZEvaluationIdInput).query(({ ctx, input }) => comparableEvaluations(ctx.db, input.evaluationId)),
+  spotCheck: adminProcedure
+    .input(ZEvaluationIdInput.extend({ prompts: z.int().min(1, "send at least one prompt").max(500, "at most 500 prompts at once").default(10) }))
+    .mutation(({ ctx, input }) => startSpotCheck(ctx.db, input, ctx.user.id)),
+  spotCheckReport: adminProcedure.input(ZEvaluationIdInput).query(({ ctx, input }) => spotCheckReport(ctx.db, input.evaluationId)),
 });

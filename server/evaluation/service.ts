@@ -67,6 +67,17 @@ export async function getEvaluationOrThrow(db: Db, id: string) {
   return { ...row, results: resultsOfRow(row) };
 }
 
+/** Evaluations another one can be compared with: the same kind, and for policies the same set. */
+export async function comparableEvaluations(db: Db, id: string) {
+  const e = await getEvaluationOrThrow(db, id);
+  return db.modelEvaluation.findMany({
+    where: { id: { not: e.id }, kind: e.kind, ...(e.kind === "policy" ? { evaluationSetId: e.evaluationSetId } : {}) },
+    orderBy: { createdAt: "desc" },
+    take: 100,
+    select: { id: true, kind: true, createdAt: true, setVersion: true, snapshotId: true, split: true, modelVersion: { select: { id: true, name: true } } },
+  });
+}
+
 /**
  * Two evaluations of one kind side by side: every figure of either, and a − b with its interval.
  * Policies are compared only on the same evaluation set; a different version of it is named.

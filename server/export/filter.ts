@@ -31,6 +31,10 @@ export const ZExportFilter = z.object({
     .preprocess((v) => v === "1" || v === "true" || v === true, z.boolean())
     .optional()
     .describe("Leave out annotators whose gold accuracy is below the project's threshold"),
+  excludeEvaluationPrompts: z
+    .preprocess((v) => v === "1" || v === "true" || v === true, z.boolean())
+    .optional()
+    .describe("Leave out prompts that are in one of the project's evaluation sets (human spot checks of an evaluation), so a model never trains on them"),
 });
 export type ExportFilter = z.infer<typeof ZExportFilter>;
 

@@ -18,6 +18,10 @@ type TaskRow = {
   annotations: (Omit<ExportAnnotation, "createdAt" | "margins"> & { createdAt: string; margins: Record<string, number> | null })[];
 };
 
+/** The task's prompt `p` is in none of the project's evaluation sets. */
+const notAnEvaluationPrompt = Prisma.sql`NOT EXISTS (SELECT 1 FROM evaluation_prompt ep JOIN evaluation_set es ON es.id = ep."setId"
+  WHERE es."projectId" = t."projectId" AND ep."contentHash" = p."contentHash")`;
+
 /** The SQL condition an annotation `n` must meet. */
 function annotationCondition(filter: ExportFilter, excludedAnnotators: string[]): Prisma.Sql {
   const parts: Prisma.Sql[] = [Prisma.sql`n."reviewState" <> 'rejected'`];
@@ -42,6 +46,7 @@ export async function* readExportTasks(
   const taskConditions: Prisma.Sql[] = [Prisma.sql`t."projectId" = ${projectId}`];
   if (filter.source) taskConditions.push(Prisma.sql`p.source::text = ANY(${filter.source}::text[])`);
   if (filter.model) taskConditions.push(Prisma.sql`EXISTS (SELECT 1 FROM response r WHERE r."taskId" = t.id AND r.model = ANY(${filter.model}::text[]))`);
+  if (filter.excludeEvaluationPrompts) taskConditions.push(notAnEvaluationPrompt);
   // PrismaPromise runs when `then` is called: the .then below starts the read at once.
   const readBatch = (cursor: { createdAt: Date; id: string } | null): Promise<TaskRow[]> => {
     const after: Prisma.Sql = cursor ? Prisma.sql`AND (t."createdAt", t.id) > (${cursor.createdAt}, ${cursor.id})` : Prisma.empty;
@@ -105,6 +110,7 @@ export async function* readExportDemonstrations(
         ${filter.from ? Prisma.sql`AND d."createdAt" >= ${filter.from}` : Prisma.empty}
         ${filter.to ? Prisma.sql`AND d."createdAt" < ${filter.to}` : Prisma.empty}
         ${filter.source ? Prisma.sql`AND p.source::text = ANY(${filter.source}::text[])` : Prisma.empty}
+        ${filter.excludeEvaluationPrompts ? Prisma.sql`AND ${notAnEvaluationPrompt}` : Prisma.empty}
         ${after}
       ORDER BY d."createdAt", d.id
       LIMIT ${batchSize}`;

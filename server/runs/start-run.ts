@@ -50,7 +50,9 @@ async function startWithNewSnapshot(deps: Deps, input: Exclude<TStartRunInput, {
   const project = await deps.db.project.findUnique({ where: { id: request.projectId }, select: { id: true } });
   if (!project) throw new AppError("NOT_FOUND", `No project with id ${request.projectId} (for the new snapshot)`);
   const artifactDir = (deps.paths ?? storagePathsFromEnv()).artifactDir;
-  const snapshot = await createSnapshot(deps.db, { projectId: request.projectId, request: request.request, artifactDir, createdById: options.createdById ?? null });
+  // Training data never holds the project's evaluation prompts (spot checks put them up for labelling).
+  const filters = { ...request.request, excludeEvaluationPrompts: request.request.excludeEvaluationPrompts ?? true };
+  const snapshot = await createSnapshot(deps.db, { projectId: request.projectId, request: filters, artifactDir, createdById: options.createdById ?? null });
   try {
     if (snapshot.rowCount === 0) throw new AppError("BAD_REQUEST", `No labelled data in this project matches these filters (${snapshot.format}); nothing was started`);
     return await enqueueRun(deps, { ...input, payload: { ...input.payload, [key]: snapshot.id } } as TStartRunInput, options);
