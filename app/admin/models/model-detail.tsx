@@ -7,6 +7,7 @@ import { dateTime, shortId } from "../../components/format";
 import { ErrorText } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
 import { CurrentPolicyBadge, Headline } from "./model-badges";
+import { ModelEvaluations } from "./model-evaluations";
 
 type Ref = { id: string; name: string; kind: string; jobId: string | null };
 type SnapshotRef = { id: string; format: string; rowCount: number; project: { name: string } };
@@ -73,7 +74,7 @@ export function ModelDetail({ modelVersionId }: { modelVersionId: string }) {
         </div>
       </div>
       <div>
-        <h3 className="mb-1 font-medium">Eval</h3>
+        <h3 className="mb-1 font-medium">Training eval</h3>
         <Headline items={m.headline} />
         {m.eval !== null && (
           <details className="mt-1">
@@ -81,6 +82,10 @@ export function ModelDetail({ modelVersionId }: { modelVersionId: string }) {
             <pre className="overflow-x-auto text-xs">{JSON.stringify(m.eval, null, 2)}</pre>
           </details>
         )}
+      </div>
+      <div>
+        <h3 className="mb-1 font-medium">Evaluations</h3>
+        <ModelEvaluations modelVersionId={m.id} />
       </div>
       {m.job && (
         <p>

@@ -60,6 +60,11 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
             Review queue
           </Link>
           {canEdit && (
+            <Link href={`/admin/projects/${projectId}/evaluation`} className="btn">
+              Evaluation sets
+            </Link>
+          )}
+          {canEdit && (
             <Link href={`/admin/projects/${projectId}/loop`} className="btn btn-primary">
               Training loop
             </Link>

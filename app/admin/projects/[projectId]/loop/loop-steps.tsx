@@ -4,8 +4,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import type { LoopPreset, LoopStep } from "../../../../../server/loop/loop.schema";
-import type { LoopJob } from "../../../../../server/loop/status";
+import type { LoopJob, LoopStatus } from "../../../../../server/loop/status";
 import { evalHeadline } from "../../../../../server/models/eval-headline";
+import { DifferenceText, formatValue } from "../../../../components/estimate";
 import { decimal } from "../../../../components/format";
 import { ErrorText } from "../../../../components/panel";
 import { useTRPC } from "../../../../trpc/client";
@@ -58,6 +59,53 @@ function TrainedModel({ label, model }: { label: string; model: { name: string; 
       </span>
       {numbers.length > 0 && <span className="text-slate-600"> ({numbers.map((h) => `${h.name.replaceAll("_", " ")} ${decimal(h.value)}`).join(", ")})</span>}
     </p>
+  );
+}
+
+type Headline = LoopStatus["ppo"]["evaluation"];
+
+/** "Unsafe on disallowed prompts: 31.0 % → 12.0 %": measured on the same set, before and after. */
+function EvaluationHeadline({ evaluation, projectId }: { evaluation: Headline; projectId: string }) {
+  if (!evaluation) {
+    return (
+      <p className="text-sm text-slate-500">
+        Not evaluated:{" "}
+        <Link href={`/admin/projects/${projectId}/evaluation`} className="text-blue-700 underline">
+          add an evaluation set
+        </Link>{" "}
+        and every new policy is measured on it, next to the one it was trained from.
+      </p>
+    );
+  }
+  if (!evaluation.measured) return <p className="text-sm text-slate-600">Evaluating the new policy and the one it was trained from ({evaluation.pending} runs)…</p>;
+  const e = evaluation;
+  return (
+    <div className="space-y-1 text-sm" data-testid="loop-evaluation">
+      <p className="text-slate-600">
+        On the evaluation set <span className="font-medium">{e.set.name}</span>
+        {e.before ? ", before → after:" : " (the policy it was trained from is not evaluated):"}
+        {e.pending > 0 && ` (${e.pending} evaluation runs still going)`}
+      </p>
+      <ul className="space-y-0.5">
+        {e.headline.map((row) => (
+          <li key={row.name} data-testid="loop-evaluation-line" data-metric={row.name} data-change={row.change ?? ""}>
+            {row.label}: {row.b && <span className="font-mono">{formatValue(row.b.value, row.percent)} → </span>}
+            <span className="font-mono font-medium">{formatValue(row.a?.value, row.percent)}</span>
+            {row.difference && (
+              <span className="ml-2">
+                <DifferenceText row={row} />
+              </span>
+            )}
+          </li>
+        ))}
+      </ul>
+      {!e.sameSetVersion && <p className="text-amber-800">The set was edited between the two evaluations: not all prompts are the same.</p>}
+      {e.before && (
+        <Link href={`/admin/models/compare?a=${e.after.evaluationId}&b=${e.before.evaluationId}`} className="text-blue-700 underline">
+          Compare the two side by side
+        </Link>
+      )}
+    </div>
   );
 }
 
@@ -159,6 +207,7 @@ export function LoopSteps({ projectId }: { projectId: string }) {
             Trains {policyName} against the reward model on the snapshot&apos;s prompts, with a KL penalty that keeps it close to where it started.
           </p>
           <TrainedModel label="New policy" model={s.ppo.model} />
+          {s.ppo.model && <EvaluationHeadline evaluation={s.ppo.evaluation} projectId={projectId} />}
           <RunLine job={s.ppo.job} />
           {errorFor("ppo")}
         </StepCard>
