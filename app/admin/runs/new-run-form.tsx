@@ -15,9 +15,26 @@ const snapshotFormats: Record<FormKind, readonly string[]> = {
   train_sft: ["sft"],
   ppo: ["rankings", "pairs"],
   generate: ["rankings", "pairs"],
-  evaluate: ["pairs"],
+  evaluate: ["rankings", "pairs"],
 };
 const policyKinds = ["policy", "sft"];
+
+function EvaluationSetSelect({ projectId, value, onChange, error }: { projectId: string; value: string; onChange: (v: string) => void; error?: string }) {
+  const trpc = useTRPC();
+  const sets = useQuery(trpc.evaluation.sets.queryOptions({ projectId }, { enabled: Boolean(projectId) }));
+  return (
+    <Field label="Evaluation set" id="run-evaluation-set" error={error}>
+      <select id="run-evaluation-set" className={inputClass} value={value} onChange={(e) => onChange(e.target.value)} disabled={!projectId}>
+        <option value="">{projectId ? (sets.data?.length === 0 ? "This project has no evaluation set" : "Choose…") : "Choose a project first"}</option>
+        {sets.data?.map((s) => (
+          <option key={s.id} value={s.id}>
+            {s.name} ({s.prompts} prompts, version {s.version})
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
 
 export function NewRunForm() {
   const trpc = useTRPC();
@@ -76,9 +93,9 @@ export function NewRunForm() {
   const snapshot = (
     <SnapshotSelect
       id="run-snapshot"
-      label={kind === "ppo" || kind === "generate" ? "Prompts snapshot" : kind === "evaluate" && evalTarget === "policy" ? "Prompts snapshot" : "Snapshot"}
+      label={kind === "ppo" || kind === "generate" ? "Prompts snapshot" : evalTarget === "safety" ? "Snapshot with safety labels" : evalTarget === "reward" ? "Snapshot of comparisons" : "Snapshot"}
       projectId={f.projectId}
-      formats={kind === "evaluate" && evalTarget === "policy" ? ["rankings", "pairs"] : snapshotFormats[kind]}
+      formats={snapshotFormats[kind]}
       value={f.snapshotId}
       onChange={set("snapshotId")}
       error={errors.snapshotId}
@@ -203,21 +220,51 @@ export function NewRunForm() {
         {kind === "evaluate" && (
           <div className="grid gap-4 sm:grid-cols-3">
             <Field label="Evaluate" id="run-eval-target">
-              <select id="run-eval-target" className={inputClass} value={f.evalTarget} onChange={(e) => setF((p) => ({ ...p, evalTarget: e.target.value as Fields["evalTarget"], snapshotId: "" }))}>
-                <option value="reward">a reward model on pairs</option>
-                <option value="policy">a policy on prompts</option>
+              <select
+                id="run-eval-target"
+                className={inputClass}
+                value={f.evalTarget}
+                onChange={(e) => setF((p) => ({ ...p, evalTarget: e.target.value as Fields["evalTarget"], snapshotId: "", evaluationSetId: "" }))}
+              >
+                <option value="reward">a reward model on held-out comparisons</option>
+                <option value="safety">a safety model against the annotators&apos; labels</option>
+                <option value="policy">a policy on an evaluation set</option>
               </select>
             </Field>
-            {f.evalTarget === "reward" ? (
-              <ModelSelect id="run-reward-model" label="Reward model" models={modelList} kinds={["reward"]} value={f.rewardModelId} onChange={set("rewardModelId")} empty="Choose…" error={errors.rewardModelId} />
-            ) : (
+            {f.evalTarget === "reward" && (
+              <>
+                <ModelSelect id="run-reward-model" label="Reward model" models={modelList} kinds={["reward"]} value={f.rewardModelId} onChange={set("rewardModelId")} empty="Choose…" error={errors.rewardModelId} />
+                <ModelSelect
+                  id="run-compare-reward-model"
+                  label="Compare with (optional, e.g. its parent)"
+                  models={modelList}
+                  kinds={["reward"]}
+                  value={f.compareRewardModelId}
+                  onChange={set("compareRewardModelId")}
+                  empty="None"
+                />
+              </>
+            )}
+            {f.evalTarget === "safety" && (
+              <ModelSelect id="run-safety-model" label="Safety model" models={modelList} kinds={["safety"]} value={f.safetyModelId} onChange={set("safetyModelId")} empty="Choose…" error={errors.safetyModelId} />
+            )}
+            {f.evalTarget === "policy" && (
               <>
                 {policy}
+                <ModelSelect id="run-eval-reward-model" label="Reward model (optional)" models={modelList} kinds={["reward"]} value={f.rewardModelId} onChange={set("rewardModelId")} empty="None" />
                 <ModelSelect id="run-safety-model" label="Safety model (optional)" models={modelList} kinds={["safety"]} value={f.safetyModelId} onChange={set("safetyModelId")} empty="None" />
               </>
             )}
             {snapshotProject}
-            {snapshot}
+            {f.evalTarget === "policy" ? <EvaluationSetSelect projectId={f.projectId} value={f.evaluationSetId} onChange={set("evaluationSetId")} error={errors.evaluationSetId} /> : snapshot}
+            {f.evalTarget !== "policy" && (
+              <Field label="Prompts scored" id="run-held-out-only">
+                <select id="run-held-out-only" className={inputClass} value={f.heldOutOnly} onChange={setEvent("heldOutOnly")}>
+                  <option value="true">only those its training run held out</option>
+                  <option value="false">every prompt of the snapshot</option>
+                </select>
+              </Field>
+            )}
           </div>
         )}
 

@@ -3,7 +3,7 @@ import { ZStartRunInput } from "../../../server/runs/run.schema";
 import { buildRunInput, defaultFields, formKinds } from "./run-payload";
 
 const id = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
-const filled = { ...defaultFields, projectId: id(1), snapshotId: id(2), rewardModelId: id(3), policyModelId: id(4), targetProjectId: id(5) };
+const filled = { ...defaultFields, projectId: id(1), snapshotId: id(2), rewardModelId: id(3), policyModelId: id(4), targetProjectId: id(5), evaluationSetId: id(6), safetyModelId: id(7) };
 
 describe("buildRunInput", () => {
   it("builds, from the defaults, a payload each kind's own schema accepts", () => {
@@ -27,8 +27,21 @@ describe("buildRunInput", () => {
     expect("input" in built && "snapshotId" in built.input.payload).toBe(false);
   });
 
-  it("evaluates a policy on prompts when asked to", () => {
-    expect(buildRunInput("evaluate", { ...filled, evalTarget: "policy" })).toEqual({ input: { kind: "evaluate", payload: { policyModelId: id(4), promptsSnapshotId: id(2), config: {} } } });
+  it("evaluates a reward model on held-out pairs, a safety model against labels, or a policy on an evaluation set", () => {
+    expect(buildRunInput("evaluate", { ...filled, compareRewardModelId: id(8) })).toEqual({
+      input: { kind: "evaluate", payload: { rewardModelId: id(3), pairsSnapshotId: id(2), compareRewardModelId: id(8), heldOutOnly: true, config: {} } },
+    });
+    expect(buildRunInput("evaluate", { ...filled, evalTarget: "safety", heldOutOnly: "false" })).toEqual({
+      input: { kind: "evaluate", payload: { safetyModelId: id(7), safetyLabelsSnapshotId: id(2), heldOutOnly: false, config: {} } },
+    });
+    expect(buildRunInput("evaluate", { ...filled, evalTarget: "policy" })).toEqual({
+      input: { kind: "evaluate", payload: { policyModelId: id(4), evaluationSetId: id(6), rewardModelId: id(3), safetyModelId: id(7), config: {} } },
+    });
+    expect(buildRunInput("evaluate", { ...filled, evalTarget: "policy", evaluationSetId: "" })).toEqual({ errors: { evaluationSetId: "Choose an evaluation set" } });
+    for (const evalTarget of ["reward", "safety", "policy"] as const) {
+      const built = buildRunInput("evaluate", { ...filled, evalTarget });
+      expect("input" in built && ZStartRunInput.safeParse(built.input).success, evalTarget).toBe(true);
+    }
   });
 
   it("asks runs.start to freeze a new snapshot from the filters when the snapshot is \"new\"", () => {

@@ -48,7 +48,11 @@ export const defaultFields = {
   temperature: "1",
   genMaxNewTokens: "256",
   // evaluate
-  evalTarget: "reward" as "reward" | "policy",
+  evalTarget: "reward" as "reward" | "safety" | "policy",
+  compareRewardModelId: "",
+  evaluationSetId: "",
+  /** "true": score only the prompts the model's training run held out. */
+  heldOutOnly: "true",
 };
 export type Fields = typeof defaultFields;
 export type FieldErrors = Partial<Record<keyof Fields, string>>;
@@ -160,14 +164,24 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
         ...s.newSnapshot,
       });
     }
-    case "evaluate":
+    case "evaluate": {
       need("projectId", "Choose a project");
-      need("snapshotId", "Choose a snapshot");
+      const heldOutOnly = f.heldOutOnly === "true";
       if (f.evalTarget === "reward") {
         need("rewardModelId", "Choose a reward model");
-        return done({ kind, payload: { rewardModelId: f.rewardModelId, pairsSnapshotId: f.snapshotId, config: {} } });
+        need("snapshotId", "Choose a snapshot");
+        const compare = f.compareRewardModelId ? { compareRewardModelId: f.compareRewardModelId } : {};
+        return done({ kind, payload: { rewardModelId: f.rewardModelId, pairsSnapshotId: f.snapshotId, ...compare, heldOutOnly, config: {} } });
+      }
+      if (f.evalTarget === "safety") {
+        need("safetyModelId", "Choose a safety model");
+        need("snapshotId", "Choose a snapshot");
+        return done({ kind, payload: { safetyModelId: f.safetyModelId, safetyLabelsSnapshotId: f.snapshotId, heldOutOnly, config: {} } });
       }
       need("policyModelId", "Choose a policy");
-      return done({ kind, payload: { policyModelId: f.policyModelId, promptsSnapshotId: f.snapshotId, ...opt("safetyModelId"), config: {} } });
+      need("evaluationSetId", "Choose an evaluation set");
+      const reward = f.rewardModelId ? { rewardModelId: f.rewardModelId } : {};
+      return done({ kind, payload: { policyModelId: f.policyModelId, evaluationSetId: f.evaluationSetId, ...reward, ...opt("safetyModelId"), config: {} } });
+    }
   }
 }
