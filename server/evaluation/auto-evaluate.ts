@@ -70,3 +70,34 @@ async function alreadyEvaluated(db: Db, policies: string[], sets: { id: string; 
   }
   return keys;
 }
+
+/** An `evaluate` job's payload for a reward or safety model. */
+export type AutoModelEvaluation =
+  | { rewardModelId: string; pairsSnapshotId: string; compareRewardModelId?: string; heldOutOnly: true; config: Record<string, never> }
+  | { safetyModelId: string; safetyLabelsSnapshotId: string; heldOutOnly: true; config: Record<string, never> };
+
+const splitOf = (config: unknown): string | null => {
+  const c = config as { split?: unknown; eval_fraction?: unknown; eval_data?: unknown } | null;
+  return c && typeof c.split === "string" && typeof c.eval_fraction === "number" && c.eval_fraction > 0 && !c.eval_data ? c.split : null;
+};
+
+/**
+ * A new reward model is scored on the prompts its run held out against the length rules, and
+ * against the project's previous reward model when that one held out the same split (else its
+ * score would count prompts it trained on); a new safety model against the held-out labels. A run
+ * that held nothing out is not evaluated: its own training data would flatter it.
+ */
+export async function autoModelEvaluations(db: Db, modelVersionId: string): Promise<AutoModelEvaluation[]> {
+  const model = await db.modelVersion.findUnique({ where: { id: modelVersionId }, select: { id: true, kind: true, projectId: true, snapshotId: true, config: true, createdAt: true } });
+  if (!model?.snapshotId || !model.projectId || !splitOf(model.config)) return [];
+  if (model.kind === "safety") return [{ safetyModelId: model.id, safetyLabelsSnapshotId: model.snapshotId, heldOutOnly: true, config: {} }];
+  if (model.kind !== "reward") return [];
+  const earlier = await db.modelVersion.findMany({
+    where: { projectId: model.projectId, kind: "reward", ...usable, id: { not: model.id }, createdAt: { lte: model.createdAt }, jobId: { not: null } },
+    orderBy: { createdAt: "desc" },
+    take: 10,
+    select: { id: true, config: true },
+  });
+  const previous = earlier.find((m) => splitOf(m.config) === splitOf(model.config));
+  return [{ rewardModelId: model.id, pairsSnapshotId: model.snapshotId, ...(previous ? { compareRewardModelId: previous.id } : {}), heldOutOnly: true, config: {} }];
+}

@@ -12,6 +12,7 @@ const fallbackMetrics = ["rule_refusal_on_disallowed", "rule_refusal_on_allowed"
 const evaluationRef = { id: true, evaluationSetId: true, setVersion: true, results: true, createdAt: true, evaluationSet: { select: { id: true, name: true } } } as const;
 
 export type BeforeAfter = {
+  measured: true;
   set: { id: string; name: string };
   before: { modelVersionId: string; evaluationId: string } | null;
   after: { evaluationId: string };
@@ -21,12 +22,14 @@ export type BeforeAfter = {
   pending: number;
 };
 
-export async function beforeAfter(db: Db, modelVersionId: string, baselineId: string | null): Promise<BeforeAfter | { pending: number } | null> {
+export type EvaluationsPending = { measured: false; pending: number };
+
+export async function beforeAfter(db: Db, modelVersionId: string, baselineId: string | null): Promise<BeforeAfter | EvaluationsPending | null> {
   const policies = [modelVersionId, ...(baselineId ? [baselineId] : [])];
   const active = await db.job.findMany({ where: { kind: "evaluate", state: { in: ["queued", "running"] } }, select: { payload: true } });
   const pending = active.filter((j) => policies.includes(String((j.payload as { policyModelId?: unknown }).policyModelId))).length;
   const after = await db.modelEvaluation.findFirst({ where: { modelVersionId, kind: "policy", evaluationSetId: { not: null } }, orderBy: { createdAt: "desc" }, select: evaluationRef });
-  if (!after?.evaluationSet) return pending ? { pending } : null;
+  if (!after?.evaluationSet) return pending ? { measured: false, pending } : null;
   const before = baselineId
     ? await db.modelEvaluation.findFirst({
         where: { modelVersionId: baselineId, kind: "policy", evaluationSetId: after.evaluationSetId },
@@ -40,6 +43,7 @@ export async function beforeAfter(db: Db, modelVersionId: string, baselineId: st
   const rows = compareResults(a, b);
   const wanted: readonly string[] = headlineMetrics.some((m) => m in a.metrics && m !== "reward") ? headlineMetrics : fallbackMetrics;
   return {
+    measured: true,
     set: after.evaluationSet,
     before: before && baselineId ? { modelVersionId: baselineId, evaluationId: before.id } : null,
     after: { evaluationId: after.id },

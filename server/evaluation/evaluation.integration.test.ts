@@ -17,7 +17,6 @@ import { minilmEncoder } from "../models/builtin-models";
 import { createBoss } from "../queue";
 import type { StoragePaths } from "../storage";
 import { getLoopStatus } from "../loop/status";
-import type { BeforeAfter } from "./before-after";
 import { ZCreateEvaluationSetInput } from "./evaluation-set.schema";
 import { compareSamples } from "./service";
 import { spotCheckReport, startSpotCheck } from "./spot-check";
@@ -91,6 +90,12 @@ describe("evaluation", () => {
     expect(reward.config).toMatchObject({ split: project.heldOutSplit, eval_fraction: 0.25 });
     const summary = (reward.eval as { summary: { eval_pairs: number; split: unknown } }).summary;
     expect(summary.split).toEqual({ name: project.heldOutSplit, fraction: 0.25 });
+
+    // The new reward model is evaluated by itself on the prompts its run held out.
+    const [autoId] = (trained.result as { evaluationJobIds: string[] }).evaluationJobIds;
+    const auto = await finished(autoId!);
+    expect(auto.payload).toMatchObject({ rewardModelId: reward.id, pairsSnapshotId: first.id, heldOutOnly: true, config: { split: project.heldOutSplit, eval_fraction: 0.25 } });
+    expect(await deps.db.modelEvaluation.findFirstOrThrow({ where: { jobId: autoId } })).toMatchObject({ kind: "reward", modelVersionId: reward.id, split: project.heldOutSplit });
 
     // A later run on a new snapshot keeps the same split unless it names another.
     const again = await send("train_reward", { snapshotId: (await rankings()).id, config });
@@ -255,8 +260,8 @@ describe("evaluation", () => {
     const status = await getLoopStatus(deps.db, projectId);
     const evaluation = status.ppo.evaluation;
     expect(evaluation).toMatchObject({ set: { id: expect.any(String) }, before: { modelVersionId: policyId }, pending: 0 });
-    if (!evaluation || !("headline" in evaluation)) throw new Error("no before/after evaluation");
-    const { headline } = evaluation as BeforeAfter;
+    if (!evaluation?.measured) throw new Error("no before/after evaluation");
+    const { headline } = evaluation;
     expect(headline.map((h) => h.name)).toEqual(["unsafe_on_disallowed", "over_refusal_on_allowed", "reward"]);
     for (const row of headline) expect(row).toMatchObject({ a: { value: expect.any(Number) }, b: { value: expect.any(Number) } });
   }, 300_000);

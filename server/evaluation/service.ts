@@ -61,6 +61,12 @@ export async function listModelEvaluations(db: Db, modelVersionId: string) {
   return rows.map((r) => ({ ...r, results: resultsOfRow(r) }));
 }
 
+/** A model's newest evaluation of one kind, or null. */
+export async function latestEvaluation(db: Db, modelVersionId: string, kind: EvaluationKind) {
+  const row = await db.modelEvaluation.findFirst({ where: { modelVersionId, kind }, orderBy: { createdAt: "desc" }, select: evaluationSelect });
+  return row ? { ...row, results: resultsOfRow(row) } : null;
+}
+
 export async function getEvaluationOrThrow(db: Db, id: string) {
   const row = await db.modelEvaluation.findUnique({ where: { id }, select: evaluationSelect });
   if (!row) throw new AppError("NOT_FOUND", `No evaluation ${id}`);

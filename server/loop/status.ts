@@ -4,6 +4,7 @@ import type { Db } from "../db";
 import { ZJobHeartbeatEnv } from "../env";
 import { AppError } from "../errors";
 import { beforeAfter } from "../evaluation/before-after";
+import { latestEvaluation } from "../evaluation/service";
 import type { JobState } from "../generated/prisma/client";
 import { listWorkerStatus } from "../workers/service";
 import { minLabelledTasks } from "./loop.schema";
@@ -76,10 +77,11 @@ export async function getLoopStatus(db: Db, projectId: string) {
   const alive = workers.filter((w) => w.alive);
   // The trained policy against the one it was trained from, once the automatic evaluations ran.
   const evaluation = policyModel ? await beforeAfter(db, policyModel.id, policyModel.parentId) : null;
+  const rewardEvaluation = rewardModel ? await latestEvaluation(db, rewardModel.id, "reward") : null;
   return {
     project,
     labels: { ...labels, needed: minLabelledTasks },
-    reward: { job: jobs.reward, model: rewardModel },
+    reward: { job: jobs.reward, model: rewardModel, evaluation: rewardEvaluation },
     ppo: { job: jobs.ppo, model: policyModel, evaluation },
     promoted: policyModel !== null && project.currentPolicy?.id === policyModel.id,
     generate: { job: jobs.generate },

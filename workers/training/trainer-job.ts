@@ -4,7 +4,7 @@ import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
 import { AppError } from "../../server/errors";
-import { autoEvaluations } from "../../server/evaluation/auto-evaluate";
+import { autoEvaluations, autoModelEvaluations } from "../../server/evaluation/auto-evaluate";
 import type { ModelKind, Prisma } from "../../server/generated/prisma/client";
 import { artifactRelative } from "../../server/models/model-path";
 import { registerModelVersion } from "../../server/models/service";
@@ -277,19 +277,23 @@ async function registerFinalModel(run: FinishedRun<unknown, unknown>, ctx: JobCo
     ...lineage(ctx.jobId, model, run.config),
     eval: asJson({ ...run.report.lastEval, summary: run.summary }),
   });
-  const evaluationJobIds = model.kind === "policy" || model.kind === "sft" ? await queueEvaluations(ctx, version.id) : [];
+  const evaluationJobIds = await queueEvaluations(ctx, version.id, model.kind);
   return { modelVersionId: version.id, summary: run.summary, ...(evaluationJobIds.length ? { evaluationJobIds } : {}) };
 }
 
-/** A new policy is evaluated, with the one it was trained from, on the project's evaluation sets. */
-async function queueEvaluations(ctx: JobContext, modelVersionId: string): Promise<string[]> {
+/**
+ * A new policy is evaluated, with the one it was trained from, on the project's evaluation sets; a
+ * reward or safety model on the prompts its run held out.
+ */
+async function queueEvaluations(ctx: JobContext, modelVersionId: string, kind: ModelKind): Promise<string[]> {
   try {
+    const payloads = kind === "policy" || kind === "sft" ? await autoEvaluations(ctx.db, { modelVersionId }) : await autoModelEvaluations(ctx.db, modelVersionId);
     const ids = [];
-    for (const payload of await autoEvaluations(ctx.db, { modelVersionId })) ids.push((await ctx.followUp("evaluate", payload)).id);
+    for (const payload of payloads) ids.push((await ctx.followUp("evaluate", payload)).id);
     return ids;
   } catch (err) {
     // The model is trained and registered; an evaluation that could not be queued can be started by hand.
-    ctx.log.warn({ err }, "could not queue the evaluations of the new policy");
+    ctx.log.warn({ err }, "could not queue the evaluations of the new model");
     return [];
   }
 }

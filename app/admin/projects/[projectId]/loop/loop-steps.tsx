@@ -6,7 +6,7 @@ import { useState } from "react";
 import type { LoopPreset, LoopStep } from "../../../../../server/loop/loop.schema";
 import type { LoopJob, LoopStatus } from "../../../../../server/loop/status";
 import { evalHeadline } from "../../../../../server/models/eval-headline";
-import { DifferenceText, formatValue } from "../../../../components/estimate";
+import { DifferenceText, EstimateText, formatValue } from "../../../../components/estimate";
 import { decimal } from "../../../../components/format";
 import { ErrorText } from "../../../../components/panel";
 import { useTRPC } from "../../../../trpc/client";
@@ -63,6 +63,32 @@ function TrainedModel({ label, model }: { label: string; model: { name: string; 
 }
 
 type Headline = LoopStatus["ppo"]["evaluation"];
+
+/** The reward model's held-out pair accuracy next to the length rule, and the verdict in words. */
+function RewardEvaluation({ evaluation }: { evaluation: LoopStatus["reward"]["evaluation"] }) {
+  if (!evaluation) return null;
+  const m = evaluation.results.metrics;
+  const rule = m["baseline/longer"] && m["baseline/shorter"] ? (m["baseline/longer"].value >= m["baseline/shorter"].value ? "longer" : "shorter") : null;
+  return (
+    <div className="space-y-1 text-sm" data-testid="reward-evaluation">
+      <p>
+        Held-out pair accuracy <EstimateText e={m.pair_accuracy} percent />
+        {rule && (
+          <>
+            {" "}
+            against <EstimateText e={m[`baseline/${rule}`]} percent /> for &quot;the {rule} answer wins&quot;
+          </>
+        )}
+        .
+      </p>
+      <ul className="list-disc pl-5 text-slate-700">
+        {evaluation.results.verdict.map((line) => (
+          <li key={line}>{line}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
 
 /** "Unsafe on disallowed prompts: 31.0 % → 12.0 %": measured on the same set, before and after. */
 function EvaluationHeadline({ evaluation, projectId }: { evaluation: Headline; projectId: string }) {
@@ -198,6 +224,7 @@ export function LoopSteps({ projectId }: { projectId: string }) {
         <StepCard n={2} id="reward" title="Snapshot the labels and train a reward model" done={rewardDone && !busy(s.reward.job)} action={button("reward", rewardDone ? "Train again" : "Train reward model", labelled && !busy(s.reward.job))}>
           <p className="text-sm text-slate-600">Freezes every labelled ranking into a snapshot and trains a Bradley–Terry reward model on it, from the MiniLM encoder.</p>
           <TrainedModel label="Reward model" model={s.reward.model} />
+          <RewardEvaluation evaluation={s.reward.evaluation} />
           <RunLine job={s.reward.job} />
           {errorFor("reward")}
         </StepCard>
