@@ -117,6 +117,11 @@ export function NewRunForm() {
     />
   );
   const targetK = projectList.find((p) => p.id === f.targetProjectId)?.k;
+  const splitField = (
+    <div className="grid gap-4 sm:grid-cols-3">
+      <TextInput id="run-split" label="Held-out split (blank: the project's)" value={f.split} onChange={set("split")} error={errors.split} />
+    </div>
+  );
 
   return (
     <Panel title="New run">
@@ -147,6 +152,7 @@ export function NewRunForm() {
               <ChoiceSelect id="run-margin" label="Margin" options={margins} value={f.margin} onChange={set("margin")} error={errors.margin} />
               {nameField}
             </div>
+            {splitField}
           </>
         )}
 
@@ -162,6 +168,7 @@ export function NewRunForm() {
             {nameField}
           </div>
         )}
+        {kind === "train_safety" && splitField}
 
         {kind === "ppo" && (
           <>

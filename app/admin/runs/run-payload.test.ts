@@ -19,6 +19,13 @@ describe("buildRunInput", () => {
       errors: { targetProjectId: expect.any(String), prompts: "Write at least one prompt, one per line" },
     });
     expect(buildRunInput("train_reward", { ...filled, lr: "2" })).toEqual({ errors: { lr: "Learning rate must be a number in (0, 1]" } });
+    expect(buildRunInput("train_safety", { ...filled, split: "../x" })).toEqual({ errors: { split: expect.stringMatching(/letters, digits/) } });
+  });
+
+  it("names another held-out split only when one is given", () => {
+    expect(buildRunInput("train_reward", { ...filled, split: " my-split " })).toMatchObject({ input: { payload: { config: { split: "my-split" } } } });
+    expect(buildRunInput("train_reward", filled)).toMatchObject({ input: { payload: { config: { epochs: 1 } } } });
+    expect(JSON.stringify(buildRunInput("train_reward", filled))).not.toContain("split");
   });
 
   it("sends a prompt list one prompt per line, blank lines dropped", () => {

@@ -27,6 +27,8 @@ export const defaultFields = {
   snapshotFrom: "",
   baseModelId: "",
   name: "",
+  /** A held-out split's name; blank keeps the project's, so versions are compared on the same prompts. */
+  split: "",
   // reward
   epochs: "1",
   batchSize: "8",
@@ -98,6 +100,11 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
     return { payload: {}, newSnapshot: { newSnapshot: { projectId: f.projectId, request } } };
   };
   const done = (input: TStartRunInput) => (Object.keys(errors).length > 0 ? { errors } : { input });
+  const split = () => {
+    const name = f.split.trim();
+    if (name && !/^[A-Za-z0-9][\w.-]{0,99}$/.test(name)) errors.split = "A split's name is letters, digits, '.', '_' and '-' (at most 100)";
+    return name ? { split: name } : {};
+  };
 
   switch (kind) {
     case "train_reward": {
@@ -111,16 +118,18 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
       const s = snapshot(kind, "snapshotId");
       return done({
         kind,
-        payload: { ...s.payload, ...opt("baseModelId"), ...name, config: { epochs, batch_size: batch, lr, margin: f.margin as (typeof margins)[number] } },
+        payload: { ...s.payload, ...opt("baseModelId"), ...name, config: { epochs, batch_size: batch, lr, margin: f.margin as (typeof margins)[number], ...split() } },
         ...s.newSnapshot,
       });
     }
     case "train_safety":
-    case "train_sft":
+    case "train_sft": {
       need("projectId", "Choose a project");
       need("snapshotId", "Choose a snapshot");
       const s = snapshot(kind, "snapshotId");
+      if (kind === "train_safety") return done({ kind, payload: { ...s.payload, ...opt("baseModelId"), ...name, config: { ...split() } }, ...s.newSnapshot });
       return done({ kind, payload: { ...s.payload, ...opt("baseModelId"), ...name, config: {} }, ...s.newSnapshot });
+    }
     case "ppo": {
       need("rewardModelId", "Choose a reward model");
       need("projectId", "Choose the prompts' project");
