@@ -105,7 +105,8 @@ export async function compareEvaluations(db: Db, aId: string, bId: string) {
 
 export type EvaluationSample = { id: string; policy: string | null; response: string; rubric?: string; reward?: number; refusal?: boolean; kl?: number; tokens?: number };
 
-async function readSamples(artifactDir: string, output: string): Promise<EvaluationSample[]> {
+/** Every sampled response of a policy evaluation (its eval.json), or NOT_FOUND when the file is gone. */
+export async function readSamples(artifactDir: string, output: string): Promise<EvaluationSample[]> {
   const text = await readFile(path.join(artifactDir, output), "utf8").catch(() => null);
   if (text === null) throw new AppError("NOT_FOUND", `The responses of this evaluation (${output}) are no longer in the artifact directory`);
   const parsed = JSON.parse(text) as { samples?: unknown };

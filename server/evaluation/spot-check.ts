@@ -3,17 +3,14 @@
 // to the safety classifier's on the same responses. The tasks' prompts are evaluation prompts,
 // which training snapshots leave out.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Message } from "../import/conversation";
 import { importJsonl } from "../import/service";
 import { storagePathsFromEnv } from "../storage";
 import { wilson, type Estimate } from "./results";
-import { getEvaluationOrThrow } from "./service";
+import { getEvaluationOrThrow, readSamples, type EvaluationSample } from "./service";
 
-type Sample = { id: string; policy: string | null; response: string; rubric?: string };
 
 /** Rubrics that count for each headline rate, as in the trainer's policy report. */
 const humanRates = {
@@ -21,13 +18,6 @@ const humanRates = {
   over_refusal_on_allowed: { policy: "allowed", rubrics: ["A", "B"] },
   compliant_on_sensitive: { policy: "sensitive", rubrics: ["D"] },
 } as const;
-
-async function samplesOf(output: string, artifactDir: string): Promise<Sample[]> {
-  const text = await readFile(path.join(artifactDir, output), "utf8").catch(() => null);
-  if (text === null) throw new AppError("NOT_FOUND", `The responses of this evaluation (${output}) are no longer in the artifact directory`);
-  const samples = (JSON.parse(text) as { samples?: Sample[] }).samples;
-  return Array.isArray(samples) ? samples : [];
-}
 
 /** A stable order of the prompts for one evaluation: the same request picks the same prompts. */
 function shuffled(ids: string[], seed: string): string[] {
@@ -50,8 +40,8 @@ export async function startSpotCheck(
   const set = await db.evaluationSet.findUniqueOrThrow({ where: { id: evaluation.evaluationSetId }, select: { projectId: true, project: { select: { k: true, archivedAt: true } } } });
   if (set.project.archivedAt) throw new AppError("BAD_REQUEST", "The evaluation set's project is archived");
   const k = set.project.k;
-  const byPrompt = new Map<string, Sample[]>();
-  for (const s of await samplesOf(evaluation.output, artifactDir)) byPrompt.set(s.id, [...(byPrompt.get(s.id) ?? []), s]);
+  const byPrompt = new Map<string, EvaluationSample[]>();
+  for (const s of await readSamples(artifactDir, evaluation.output)) byPrompt.set(s.id, [...(byPrompt.get(s.id) ?? []), s]);
   const fewest = Math.min(...[...byPrompt.values()].map((v) => v.length));
   if (!byPrompt.size || fewest < k) {
     throw new AppError("BAD_REQUEST", `This evaluation has ${byPrompt.size ? fewest : 0} responses per prompt and the project's tasks take ${k}: run the evaluation with num_samples ${k} to spot-check it`);
@@ -105,7 +95,7 @@ export async function spotCheckReport(db: Db, evaluationId: string, { artifactDi
     },
   });
   if (!tasks.length) return null;
-  const samples = evaluation.kind === "policy" ? await samplesOf(evaluation.output, artifactDir).catch(() => [] as Sample[]) : [];
+  const samples = evaluation.kind === "policy" ? await readSamples(artifactDir, evaluation.output).catch(() => [] as EvaluationSample[]) : [];
   const classifier = new Map(samples.map((s) => [`${s.id}\0${s.response}`, s]));
   const labels: { policy: string | null; human: string; classifier: string | null }[] = [];
   for (const task of tasks) {
