@@ -62,5 +62,10 @@ test("an admin edits an evaluation set, and after PPO the loop page and Compare 
   const card = page.getByTestId("evaluation-card").first();
   await expect(card).toContainText("Policy on an evaluation set");
   await expect(card.getByTestId("evaluation-metric").first()).toContainText("(");
-  await expect(card.getByTestId("spot-check")).toBeVisible();
+  // A human spot check: two of the set's prompts, with the policy's two responses, go to the annotators.
+  const spot = card.getByTestId("spot-check");
+  await spot.getByLabel("Prompts").fill("2");
+  await spot.getByRole("button", { name: "Send to annotators" }).click();
+  await expect(spot.getByRole("status")).toContainText("2 new tasks.");
+  await expect(spot.getByTestId("spot-check-report")).toContainText("0 of 2 tasks labelled");
 });

@@ -73,10 +73,17 @@ export async function startSpotCheck(
   return { tasksCreated: summary.imported, prompts: rows.length, duplicates: summary.duplicates, skipped: summary.errors.slice(0, 20), projectId: set.projectId };
 }
 
-function rateOf(outcomes: boolean[]): Estimate {
-  const k = outcomes.filter(Boolean).length;
-  const [lo, hi] = wilson(k, outcomes.length);
-  return { value: outcomes.length ? k / outcomes.length : Number.NaN, lo, hi, n: outcomes.length, units: outcomes.length };
+/**
+ * A rate over labels clustered by prompt (K responses each, maybe several annotators): the Wilson
+ * interval over the prompts, not the labels, so correlated labels of one prompt are not counted as
+ * independent evidence (conservative when a prompt's labels disagree).
+ */
+function rateOf(outcomes: { prompt: string; yes: boolean }[]): Estimate {
+  const n = outcomes.length;
+  const value = n ? outcomes.filter((o) => o.yes).length / n : Number.NaN;
+  const units = new Set(outcomes.map((o) => o.prompt)).size;
+  const [lo, hi] = wilson(n ? value * units : 0, units);
+  return { value, lo, hi, n, units };
 }
 
 /**
@@ -97,7 +104,7 @@ export async function spotCheckReport(db: Db, evaluationId: string, { artifactDi
   if (!tasks.length) return null;
   const samples = evaluation.kind === "policy" ? await readSamples(artifactDir, evaluation.output).catch(() => [] as EvaluationSample[]) : [];
   const classifier = new Map(samples.map((s) => [`${s.id}\0${s.response}`, s]));
-  const labels: { policy: string | null; human: string; classifier: string | null }[] = [];
+  const labels: { prompt: string; policy: string | null; human: string; classifier: string | null }[] = [];
   for (const task of tasks) {
     const promptId = String((task.prompt.meta as { spotCheck?: { evaluationPromptId?: unknown } }).spotCheck?.evaluationPromptId ?? "");
     for (const annotation of task.annotations) {
@@ -106,7 +113,7 @@ export async function spotCheckReport(db: Db, evaluationId: string, { artifactDi
         const human = rubric[r.id];
         if (!human) continue;
         const sample = classifier.get(`${promptId}\0${r.content}`);
-        labels.push({ policy: sample?.policy ?? null, human, classifier: sample?.rubric ?? null });
+        labels.push({ prompt: promptId, policy: sample?.policy ?? null, human, classifier: sample?.rubric ?? null });
       }
     }
   }
@@ -117,8 +124,8 @@ export async function spotCheckReport(db: Db, evaluationId: string, { artifactDi
     return [
       {
         name,
-        people: rateOf(on.map((l) => (rubrics as readonly string[]).includes(l.human))),
-        classifier: judged.length ? rateOf(judged.map((l) => (rubrics as readonly string[]).includes(l.classifier!))) : null,
+        people: rateOf(on.map((l) => ({ prompt: l.prompt, yes: (rubrics as readonly string[]).includes(l.human) }))),
+        classifier: judged.length ? rateOf(judged.map((l) => ({ prompt: l.prompt, yes: (rubrics as readonly string[]).includes(l.classifier!) }))) : null,
       },
     ];
   });
@@ -128,6 +135,6 @@ export async function spotCheckReport(db: Db, evaluationId: string, { artifactDi
     labelledTasks: tasks.filter((t) => t.annotations.length > 0).length,
     labels: labels.length,
     rates,
-    agreement: both.length ? rateOf(both.map((l) => l.human === l.classifier)) : null,
+    agreement: both.length ? rateOf(both.map((l) => ({ prompt: l.prompt, yes: l.human === l.classifier }))) : null,
   };
 }

@@ -118,8 +118,8 @@ function EvaluationHeadline({ evaluation, projectId }: { evaluation: Headline; p
             {row.label}: {row.b && <span className="font-mono">{formatValue(row.b.value, row.percent)} → </span>}
             <span className="font-mono font-medium">{formatValue(row.a?.value, row.percent)}</span>
             {row.difference && (
-              <span className="ml-2">
-                <DifferenceText row={row} />
+              <span className="ml-3 text-slate-500">
+                change <DifferenceText row={row} />
               </span>
             )}
           </li>
