@@ -7,13 +7,17 @@ import { logger } from "../logger";
 import type { StoragePaths } from "../storage";
 import { autoEvaluations } from "./auto-evaluate";
 
-type Deps = { db: Db; boss: PgBoss; paths?: StoragePaths };
+/** The queue is opened only when there is an evaluation to send. */
+type Deps = { db: Db; boss: PgBoss | (() => Promise<PgBoss>); paths?: StoragePaths };
 
 /** The ids of the evaluate jobs queued; a failure is logged and leaves the promote done. */
 export async function queueAutoEvaluations(deps: Deps, opts: { modelVersionId: string; baselineId?: string | null }, createdById: string | null): Promise<string[]> {
   try {
+    const payloads = await autoEvaluations(deps.db, opts);
+    if (!payloads.length) return [];
+    const boss = typeof deps.boss === "function" ? await deps.boss() : deps.boss;
     const ids = [];
-    for (const payload of await autoEvaluations(deps.db, opts)) ids.push((await enqueue(deps, "evaluate", payload, { createdById: createdById ?? undefined })).id);
+    for (const payload of payloads) ids.push((await enqueue({ ...deps, boss }, "evaluate", payload, { createdById: createdById ?? undefined })).id);
     return ids;
   } catch (err) {
     logger.warn({ err, modelVersionId: opts.modelVersionId }, "could not queue the evaluations of a promoted policy");

@@ -25,7 +25,7 @@ export const modelsRouter = createTRPCRouter({
   promote: adminProcedure.input(ZPromoteModelInput).mutation(async ({ ctx, input }) => {
     const promoted = await promoteModelVersion(ctx.db, input, ctx.user.id);
     // The new current policy is evaluated against the one it replaces.
-    const evaluationJobIds = await queueAutoEvaluations({ db: ctx.db, boss: await getBoss() }, { modelVersionId: input.modelVersionId, baselineId: promoted.previousPolicyId }, ctx.user.id);
+    const evaluationJobIds = await queueAutoEvaluations({ db: ctx.db, boss: getBoss }, { modelVersionId: input.modelVersionId, baselineId: promoted.previousPolicyId }, ctx.user.id);
     return { ...promoted, evaluationJobIds };
   }),
 });

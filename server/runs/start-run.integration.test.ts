@@ -86,7 +86,7 @@ describe("runs.start for every trainer kind", () => {
       [{ kind: "train_sft", payload: { snapshotId: randomUUID(), config: { epochs: 0 } } }, /epochs/],
       [{ kind: "ppo", payload: { promptsSnapshotId: randomUUID() } }, /rewardModelId/],
       [{ kind: "generate", payload: { projectId: randomUUID(), snapshotId: randomUUID(), prompts: ["hi"] } }, /not both/],
-      [{ kind: "evaluate", payload: {} }, /Evaluate a reward model on a pairs snapshot/],
+      [{ kind: "evaluate", payload: {} }, /Evaluate a reward model on a snapshot/],
       [{ kind: "ping", payload: {} }, /kind/],
     ];
     const before = await jobsBy();

@@ -143,8 +143,10 @@ describe("the online loop", () => {
       [() => send("generate", { policyModelId: policyId, projectId: project.id, snapshotId: empty.id }), "BAD_REQUEST", /is empty/],
       [() => send("generate", { policyModelId: policyId, projectId: project.id, prompts: ["hello"], config: { num_samples: 9 } as never }), "BAD_REQUEST", /num_samples/],
       [() => send("evaluate", { rewardModelId: encoderId, pairsSnapshotId: pairsId }), "BAD_REQUEST", /the reward model to evaluate must be reward/],
-      [() => send("evaluate", { rewardModelId: encoderId, pairsSnapshotId: rankingsId }), "BAD_REQUEST", /rankings format; the pairs to score must be pairs/],
-      [() => send("evaluate", { policyModelId: policyId }), "BAD_REQUEST", /Evaluate a reward model on a pairs snapshot/],
+      [() => send("evaluate", { safetyModelId: encoderId, safetyLabelsSnapshotId: rankingsId }), "BAD_REQUEST", /is a base model; the safety model must be safety/],
+      [() => send("evaluate", { policyModelId: policyId, evaluationSetId: missing }), "NOT_FOUND", new RegExp(`No evaluation set ${missing}`)],
+      [() => send("evaluate", { policyModelId: policyId, evaluationSetId: missing, promptsSnapshotId: rankingsId }), "BAD_REQUEST", /an evaluation set or a prompts snapshot, not both/],
+      [() => send("evaluate", { policyModelId: policyId }), "BAD_REQUEST", /Evaluate a reward model on a snapshot/],
       [() => send("train_safety", { snapshotId: missing }), "NOT_FOUND", new RegExp(`No snapshot ${missing}`)],
       [() => send("train_sft", { snapshotId: rankingsId, baseModelId: policyId }), "BAD_REQUEST", /rankings format; the demonstrations must be sft/],
     ];

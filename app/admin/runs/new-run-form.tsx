@@ -119,7 +119,7 @@ export function NewRunForm() {
   const targetK = projectList.find((p) => p.id === f.targetProjectId)?.k;
   const splitField = (
     <div className="grid gap-4 sm:grid-cols-3">
-      <TextInput id="run-split" label="Held-out split (blank: the project's)" value={f.split} onChange={set("split")} error={errors.split} />
+      <TextInput id="run-split" label="Held-out split name (optional)" value={f.split} onChange={set("split")} error={errors.split} />
     </div>
   );
 
