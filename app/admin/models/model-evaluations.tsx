@@ -103,6 +103,38 @@ function SliceTables({ slices }: { slices: Slices }) {
   );
 }
 
+type CalibrationBin = { lo: number; hi: number; mean_predicted: number; observed: number; count: number };
+
+/** Reliability bins of sigmoid(r_chosen − r_rejected): a calibrated model has observed ≈ predicted. */
+function CalibrationTable({ bins, ece }: { bins: CalibrationBin[]; ece: number | undefined }) {
+  const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
+  return (
+    <table className="text-left text-xs" data-testid="calibration">
+      <caption className="text-left font-medium">Calibration{typeof ece === "number" ? ` (expected calibration error ${ece.toFixed(3)})` : ""}</caption>
+      <thead className="text-slate-500">
+        <tr>
+          <th className="pr-3">P(chosen wins) bin</th>
+          <th className="pr-3">Predicted</th>
+          <th className="pr-3">Observed</th>
+          <th>Points</th>
+        </tr>
+      </thead>
+      <tbody>
+        {bins.map((b) => (
+          <tr key={b.lo}>
+            <td className="pr-3">
+              {pct(b.lo)} – {pct(b.hi)}
+            </td>
+            <td className="pr-3">{pct(b.mean_predicted)}</td>
+            <td className="pr-3">{pct(b.observed)}</td>
+            <td>{b.count}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 type ClassReport = { labels: number; classes: string[]; confusion: number[][]; per_class: Record<string, { precision: number | null; recall: number | null; f1: number | null; support: number }> };
 
 function ClassTables({ report, title }: { report: ClassReport; title: string }) {
@@ -282,7 +314,7 @@ export function EvaluationCard({ evaluation: e, spotCheck = true }: { evaluation
   const names = Object.keys(e.results.metrics);
   const first = leading.filter((n) => names.includes(n));
   const rest = names.filter((n) => !first.includes(n));
-  const results = e.results as EvaluationResults & { slices?: Slices; policy?: ClassReport; rubric?: ClassReport };
+  const results = e.results as EvaluationResults & { slices?: Slices; policy?: ClassReport; rubric?: ClassReport; calibration?: CalibrationBin[]; ece?: number };
   return (
     <div className="space-y-2 rounded border border-slate-200 bg-white p-3" data-testid="evaluation-card" data-kind={e.kind}>
       <div className="flex flex-wrap items-baseline gap-x-3">
@@ -310,12 +342,13 @@ export function EvaluationCard({ evaluation: e, spotCheck = true }: { evaluation
         </ul>
       )}
       <MetricsTable metrics={e.results.metrics} names={first} />
-      {(rest.length > 0 || results.slices || results.policy || results.rubric) && (
+      {(rest.length > 0 || results.slices || results.calibration || results.policy || results.rubric) && (
         <details>
           <summary className="cursor-pointer text-sm text-slate-500">All figures</summary>
           <div className="mt-2 space-y-3">
             {rest.length > 0 && <MetricsTable metrics={e.results.metrics} names={rest} />}
             {results.slices && <SliceTables slices={results.slices} />}
+            {results.calibration && <CalibrationTable bins={results.calibration} ece={results.ece} />}
             {e.kind === "safety" && (
               <div className="grid gap-3 md:grid-cols-2">
                 {results.policy && <ClassTables report={results.policy} title="Prompt policy" />}
