@@ -222,7 +222,9 @@ function SpotCheck({ evaluationId }: { evaluationId: string }) {
         </button>
         {send.data && (
           <span className="text-sm text-slate-700" role="status">
-            {send.data.tasksCreated} new tasks{send.data.duplicates ? ` (${send.data.duplicates} already sent)` : ""}.{" "}
+            {send.data.tasksCreated} new task{send.data.tasksCreated === 1 ? "" : "s"}
+            {send.data.duplicates ? `; ${send.data.duplicates} already sent` : ""}
+            {send.data.skipped.length ? `; ${send.data.skipped.length} left out (${send.data.skipped[0]!.error})` : ""}.{" "}
             <Link className="text-blue-700 underline" href={`/label/${send.data.projectId}`}>
               Label them
             </Link>

@@ -63,6 +63,14 @@ def test_a_paired_difference_is_exact_when_one_side_is_a_shift_of_the_other():
         paired_difference([1.0], [1.0, 2.0])
 
 
+def test_one_prompt_that_differs_is_no_certainty():
+    # One prompt, model wrong where the rule is right: the bootstrap has no spread, Wilson over one prompt does.
+    d = paired_difference([0.0, 0.0], [1.0, 1.0], ["p", "p"], rates=True)
+    lo, hi = wilson(0, 1)
+    assert d.value == -1.0 and (d.lo, d.hi) == pytest.approx((2 * lo - 1, 2 * hi - 1))
+    assert not d.excludes_zero
+
+
 def test_cohen_kappa_matches_the_textbook_example():
     # 50 items: both yes 20, A yes B no 5, A no B yes 10, both no 15 → p_o 0.7, p_e 0.5, kappa 0.4.
     a = ["yes"] * 25 + ["no"] * 25

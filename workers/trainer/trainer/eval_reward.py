@@ -88,11 +88,11 @@ def reward_report(pairs: Sequence[EvalPair], chosen: torch.Tensor, rejected: tor
         "baseline/shorter": rate(rules["shorter"], keys, seed),
     }
     best_rule = "longer" if metrics["baseline/longer"].value >= metrics["baseline/shorter"].value else "shorter"
-    metrics["difference/length_rule"] = paired_difference(model, rules[best_rule], keys, seed)
+    metrics["difference/length_rule"] = paired_difference(model, rules[best_rule], keys, seed, rates=True)
     if compared is not None:
         other = outcomes(compared[0].tolist(), compared[1].tolist())
         metrics["compared/pair_accuracy"] = rate(other, keys, seed)
-        metrics["difference/compared"] = paired_difference(model, other, keys, seed)
+        metrics["difference/compared"] = paired_difference(model, other, keys, seed, rates=True)
     result: dict[str, Any] = {
         "pair_accuracy": accuracy.value,
         "pairs": accuracy.n,
@@ -141,8 +141,8 @@ def verdict(metrics: dict[str, Estimate], best_rule: str, with_compared: bool) -
     acc, rule, diff = metrics["pair_accuracy"], metrics[f"baseline/{best_rule}"], metrics["difference/length_rule"]
     lines = []
     if acc.units < 30:
-        lines.append(f"Only {acc.units} held-out prompts ({acc.n} pairs): every interval below is wide; label and hold out more prompts "
-                     "before drawing conclusions.")
+        prompts = f"{acc.units} held-out prompt{'' if acc.units == 1 else 's'} ({acc.n} pair{'' if acc.n == 1 else 's'})"
+        lines.append(f"Only {prompts}: every interval below is wide; label and hold out more prompts before drawing conclusions.")
     if acc.lo <= 0.5 <= acc.hi:
         lines.append(f"Pair accuracy {_pct(acc.value)} (95 % interval {_pct(acc.lo)} to {_pct(acc.hi)}) is not distinguishable from chance (50 %).")
     rule_name = f"\"the {best_rule} answer wins\""

@@ -91,16 +91,23 @@ def mean(values: Sequence[float], clusters: Sequence[Hashable] | None = None, se
     return Estimate(value, min(lo, value), max(hi, value), n, len(set(keys)))
 
 
-def paired_difference(a: Sequence[float], b: Sequence[float], clusters: Sequence[Hashable] | None = None, seed: int = 0) -> Estimate:
+def paired_difference(a: Sequence[float], b: Sequence[float], clusters: Sequence[Hashable] | None = None, seed: int = 0, rates: bool = False) -> Estimate:
     """mean(a) − mean(b) over the same items, with a paired cluster-bootstrap 95 % interval.
 
     Resampling the same prompts for both sides keeps the pairing, so the interval is that of the
-    difference, far narrower than two separate intervals would suggest.
+    difference, far narrower than two separate intervals would suggest. With `rates` (both sides in
+    [0, 1], so the difference is in [−1, 1]) a bootstrap without spread (every prompt differs the
+    same way, as one prompt always does) falls back to the Wilson interval of (d + 1) / 2 over the
+    prompts: one prompt is not certainty.
     """
     x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if x.shape != y.shape:
         raise ValueError(f"paired_difference needs items of the same length, got {x.size} and {y.size}")
-    return mean(x - y, clusters, seed)
+    e = mean(x - y, clusters, seed)
+    if rates and e.n and e.hi - e.lo <= 1e-12:
+        lo, hi = wilson((e.value + 1) / 2 * e.units, e.units)
+        return Estimate(e.value, 2 * lo - 1, 2 * hi - 1, e.n, e.units)
+    return e
 
 
 def _cluster_bootstrap(statistic: Callable[[np.ndarray], float], keys: Sequence[Hashable], seed: int,
