@@ -67,3 +67,14 @@ test("an admin sends a ping job and watches a worker complete it", async ({ page
   await page.getByRole("button", { name: "Send ping job" }).click();
   await expect(page.getByTestId("job-row").first().getByTestId("job-state")).toHaveText("succeeded", { timeout: 15_000 });
 });
+
+test("a sign-in link cannot send a user to another site afterwards", async ({ page, baseURL }) => {
+  await signInThroughApi(page, baseURL!, demoAccounts.annotator.email, demoAccounts.annotator.password);
+  for (const next of ["/\\evil.example", "/%09/evil.example", "//evil.example"]) {
+    await page.goto(`/sign-in?next=${encodeURIComponent(next)}`);
+    // Home (the annotator's queue), on this site: never evil.example.
+    await expect(page).toHaveURL(new RegExp(`^${baseURL}/queue$`));
+  }
+  await page.goto(`/sign-in?next=${encodeURIComponent("/label/x?y=1")}`);
+  await expect(page).toHaveURL(new RegExp(`^${baseURL}/label/x\\?y=1$`));
+});
