@@ -19,6 +19,9 @@ print("loading", file=sys.stderr, flush=True)
 if cfg["mode"] == "parent":
     emit(event="done", parent=os.environ.get("TRAINER_PARENT_PID"), ppid=os.getppid())
     sys.exit(0)
+if cfg["mode"] == "env":
+    emit(event="done", env=sorted(os.environ))
+    sys.exit(0)
 if cfg["mode"] == "fail":
     emit(event="error", message="bad snapshot")
     sys.exit(2)
@@ -76,6 +79,21 @@ describe("runTrainerProcess", () => {
   it("tells the trainer the worker's pid, which the trainer watches to stop when the worker is killed", async () => {
     const { stdout } = await run("parent");
     expect(stdout).toEqual([{ event: "done", parent: String(process.pid), ppid: process.pid }]);
+  });
+
+  it("passes the trainer what Python, PyTorch and CUDA read, and none of the worker's credentials", async () => {
+    const saved = { ...process.env };
+    process.env.DATABASE_URL ??= "postgresql://user:secret@127.0.0.1:5432/db";
+    process.env.BETTER_AUTH_SECRET ??= "a-secret-the-trainer-must-not-see";
+    process.env.CUDA_VISIBLE_DEVICES ??= "0";
+    const { stdout } = await run("env").finally(() => {
+      process.env = saved;
+    });
+    const env = stdout[0]!.env as string[];
+    expect(env).toEqual(expect.arrayContaining(["PATH", "PYTHONUNBUFFERED", "TRAINER_PARENT_PID", "CUDA_VISIBLE_DEVICES"]));
+    expect(env).not.toContain("DATABASE_URL");
+    expect(env).not.toContain("BETTER_AUTH_SECRET");
+    expect(env.filter((k) => /SECRET|PASSWORD|DATABASE|API_KEY/.test(k))).toEqual([]);
   });
 
   it("reports a refusal's exit code", async () => {

@@ -12,6 +12,22 @@ export function trainerDir(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../trainer");
 }
 
+/**
+ * What the trainer inherits from the worker: what Python, PyTorch, CUDA, NCCL and the model hubs
+ * read, and nothing else. The database URL, the auth secret and any other credential of the worker
+ * never reach a process that loads model files.
+ */
+const inherited = [
+  /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|TMP|TEMP|TERM|LD_LIBRARY_PATH|VIRTUAL_ENV|XDG_CACHE_HOME)$/,
+  /^LC_/,
+  /^PYTHON/,
+  /^(CUDA|NVIDIA|NCCL|TORCH|TORCHINDUCTOR|PYTORCH|TRITON|HF|HUGGINGFACE|TRANSFORMERS|ACCELERATE|VLLM|OMP|MKL|OPENBLAS|KMP|GOTO)_/,
+];
+
+export function trainerEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => inherited.some((re) => re.test(key)))) as NodeJS.ProcessEnv;
+}
+
 export type TrainerProcessOptions = {
   python: string;
   command: string;
@@ -36,7 +52,7 @@ export function runTrainerProcess(opts: TrainerProcessOptions): Promise<TrainerE
       cwd: opts.cwd ?? trainerDir(),
       // TRAINER_PARENT_PID: the trainer (every torchrun rank) checkpoints and exits once this process is gone,
       // so a worker killed on its own leaves no run going beside the attempt that replaces it.
-      env: { ...process.env, ...opts.env, PYTHONUNBUFFERED: "1", TRAINER_PARENT_PID: String(process.pid) },
+      env: { ...trainerEnvironment(process.env), ...opts.env, PYTHONUNBUFFERED: "1", TRAINER_PARENT_PID: String(process.pid) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let killTimer: NodeJS.Timeout | undefined;
