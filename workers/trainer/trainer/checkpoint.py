@@ -1,7 +1,9 @@
 """Checkpoints that make every command resumable, and the SIGTERM flag that triggers a last one.
 
 A checkpoint is a folder `checkpoints/step-N/` holding each model's weights as safetensors, the
-optimizer state, the RNG states and `state.json` (step and whatever the command needs to go on),
+optimizer state (`optimizers.pt`, read back with `weights_only=True`: tensors and plain values,
+never pickled code), the RNG states (`rng.json` and `rng.safetensors`) and `state.json` (step and
+whatever the command needs to go on),
 and `model/`: the step's model as a loadable folder of the same form as the command's final
 `model/` (without its training summary), so every checkpoint can be registered and used as a model
 version. Resuming reads the raw weights, never `model/`. The folder is written under a temporary
@@ -113,6 +115,42 @@ def write_atomically(target: Path, fill: Any) -> Path:
     return target
 
 
+def _load_plain(file: Path) -> Any:
+    """torch.load of tensors and plain values only: a checkpoint someone could write is never code."""
+    try:
+        return torch.load(file, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any refusal or corruption is the same answer
+        raise TrainerError(f"{file} holds something other than tensors and plain values; it is not loaded ({type(e).__name__})") from None
+
+
+def save_rng(folder: Path) -> None:
+    """Python's and numpy's generator states as JSON, torch's (and each GPU's) as tensors."""
+    version, words, gauss = random.getstate()
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    (folder / "rng.json").write_text(json.dumps({"python": [version, list(words), gauss], "numpy": [name, keys.tolist(), pos, has_gauss, cached]}))
+    tensors = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        tensors |= {f"cuda.{i}": t for i, t in enumerate(torch.cuda.get_rng_state_all())}
+    save_file(tensors, str(folder / "rng.safetensors"))
+
+
+def load_rng(folder: Path) -> None:
+    """Puts the generators back; a checkpoint from before rng.json resumes with fresh ones (same run, other samples)."""
+    if not (folder / "rng.json").is_file():
+        print(f"{folder} has no rng.json (an older checkpoint): random generators are not restored", file=sys.stderr, flush=True)
+        return
+    state = json.loads((folder / "rng.json").read_text())
+    version, words, gauss = state["python"]
+    random.setstate((version, tuple(words), gauss))
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+    tensors = load_file(str(folder / "rng.safetensors"))
+    torch.set_rng_state(tensors["torch"])
+    cuda = [tensors[f"cuda.{i}"] for i in range(len([k for k in tensors if k.startswith("cuda.")]))]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda)
+
+
 class Checkpoints:
     def __init__(self, output_dir: Path, keep: int = 2) -> None:
         self.dir = output_dir / "checkpoints"
@@ -138,11 +176,7 @@ class Checkpoints:
             for name, model in models.items():
                 save_weights({k: v for k, v in model.state_dict().items()}, tmp / f"{name}.safetensors")
             torch.save({name: opt.state_dict() for name, opt in optimizers.items()}, tmp / "optimizers.pt")
-            torch.save(
-                {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
-                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
-                tmp / "rng.pt",
-            )
+            save_rng(tmp)
             (tmp / "state.json").write_text(json.dumps({"step": step, **state}, indent=2))
             if export is not None:
                 # Inside the temporary folder: a step folder never has a half-written model.
@@ -169,15 +203,10 @@ class Checkpoints:
             real_missing = [k for k in missing if not k.endswith("lm_head.weight")]
             if real_missing or unexpected:
                 raise TrainerError(f"checkpoint {path} does not fit {name}: missing {real_missing[:3]}, unexpected {unexpected[:3]}")
-        saved = torch.load(path / "optimizers.pt", map_location="cpu", weights_only=False)
+        saved = _load_plain(path / "optimizers.pt")
         for name, opt in optimizers.items():
             opt.load_state_dict(saved[name])
-        rng = torch.load(path / "rng.pt", map_location="cpu", weights_only=False)
-        random.setstate(rng["python"])
-        np.random.set_state(rng["numpy"])
-        torch.set_rng_state(rng["torch"])
-        if rng["cuda"] is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
+        load_rng(path)
         return json.loads((path / "state.json").read_text())
 
     def _prune(self) -> None:
