@@ -153,6 +153,7 @@ async function lockForReview(tx: Tx, annotationId: string, reviewerId: string) {
       id: true,
       taskId: true,
       annotatorId: true,
+      origin: true,
       reviewState: true,
       reviewNote: true,
       ranking: true,
@@ -217,7 +218,8 @@ export async function rejectAnnotation(db: Db, { annotationId, reason }: { annot
       select: reviewResultSelect,
     });
     await tx.preferencePair.deleteMany({ where: { annotationId } });
-    await tx.task.update({ where: { id: a.taskId }, data: { annotationCount: { decrement: 1 } } });
+    // Only annotators' work fills a task's slots (an imported judgement never took one), so only it gives one back.
+    if (a.origin === "human") await tx.task.update({ where: { id: a.taskId }, data: { annotationCount: { decrement: 1 } } });
     await audit(tx, reviewerId, "annotation.reject", annotationId, { reviewState: a.reviewState }, { reviewState: "rejected", reason });
     return updated;
   });
