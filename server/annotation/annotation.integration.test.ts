@@ -4,7 +4,7 @@ import { AppError } from "../errors";
 import { importJsonl } from "../import/service";
 import { createTestDeps, createUser, type TestDeps } from "../test/harness";
 import { derivePairs, pairCount, type Ranking } from "./ranking";
-import { getAssignmentView, nextAssignment, skipAssignment, submitAnnotation, type Clock } from "./service";
+import { getAssignmentView, nextAssignment, saveDemonstration, skipAssignment, submitAnnotation, type Clock } from "./service";
 
 async function* lines(rows: unknown[]) {
   yield rows.map((r) => JSON.stringify(r)).join("\n");
@@ -255,5 +255,40 @@ describe("assignment and submission", () => {
     }
     // 24 shuffles of 4 items leave all four in first place with overwhelming probability.
     expect(firsts.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it("keeps one better answer per assignment, edited in place, and refuses one for a skipped, expired or long-submitted task", async () => {
+    const project = await makeProject(deps, { tasks: 3, overlap: 1, k: 2 });
+    const author = await createUser(deps, "annotator");
+    let now = new Date();
+    const clock: Clock = { now: () => now, rng: Math.random };
+    const demonstrations = () => deps.db.demonstration.findMany({ where: { task: { projectId: project.id } }, select: { content: true } });
+    const write = (assignmentId: string, content: string, key: string = randomUUID()) =>
+      saveDemonstration(deps.db, { assignmentId, authorId: author.id, content, basedOnResponseId: null, idempotencyKey: key }, clock);
+
+    // While the lease is live: the second save edits the first, a retried save changes nothing.
+    const live = (await nextAssignment(deps.db, { projectId: project.id, annotatorId: author.id }, clock))!;
+    const first = await write(live.assignmentId, "first draft", "key-first-draft");
+    const edited = await write(live.assignmentId, "second draft");
+    expect(edited.id).toBe(first.id);
+    expect((await write(live.assignmentId, "a retry of the first", "key-first-draft")).id).toBe(first.id);
+    expect(await demonstrations()).toEqual([{ content: "second draft" }]);
+
+    // Just submitted: still editable within the project's lease time, not after it.
+    const view = await getAssignmentView(deps.db, { assignmentId: live.assignmentId, annotatorId: author.id });
+    await submitAnnotation(deps.db, { assignmentId: live.assignmentId, annotatorId: author.id, idempotencyKey: randomUUID(), labels: randomLabels(view.responses.map((r) => r.id), false), timeSpentMs: 10 }, clock);
+    await write(live.assignmentId, "polished after submit");
+    expect(await demonstrations()).toEqual([{ content: "polished after submit" }]);
+    now = new Date(now.getTime() + 16 * 60_000);
+    expect(await codeOf(write(live.assignmentId, "much later"))).toBe("CONFLICT");
+
+    // A skipped task and one whose lease ran out take none.
+    const skipped = (await nextAssignment(deps.db, { projectId: project.id, annotatorId: author.id }, clock))!;
+    await skipAssignment(deps.db, { assignmentId: skipped.assignmentId, annotatorId: author.id, reason: "unclear" }, clock);
+    expect(await codeOf(write(skipped.assignmentId, "after skipping"))).toBe("CONFLICT");
+    const lapsed = (await nextAssignment(deps.db, { projectId: project.id, annotatorId: author.id }, clock))!;
+    now = new Date(now.getTime() + 16 * 60_000);
+    expect(await codeOf(write(lapsed.assignmentId, "after the lease"))).toBe("CONFLICT");
+    expect(await demonstrations()).toEqual([{ content: "polished after submit" }]);
   });
 });

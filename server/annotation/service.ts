@@ -316,26 +316,49 @@ export async function reportPrompt(
   });
 }
 
+/**
+ * One better answer per assignment, edited in place by later saves (a retry with the same key
+ * changes nothing). It may be written while the lease is live, or within the project's lease time
+ * after submitting; a skipped or expired task takes none.
+ */
 export async function saveDemonstration(
   db: Db,
   input: { assignmentId: string; authorId: string; content: string; basedOnResponseId: string | null; idempotencyKey: string },
+  clock: Clock = systemClock,
 ) {
-  const a = await db.assignment.findUnique({ where: { id: input.assignmentId }, select: { annotatorId: true, taskId: true, shownOrder: true } });
-  if (!a || a.annotatorId !== input.authorId) throw new AppError("NOT_FOUND", `No assignment ${input.assignmentId} for you`);
-  if (input.basedOnResponseId && !a.shownOrder.includes(input.basedOnResponseId)) {
-    throw new AppError("BAD_REQUEST", `Response ${input.basedOnResponseId} is not part of this task`);
-  }
-  return db.demonstration.upsert({
-    where: { idempotencyKey: input.idempotencyKey },
-    update: {},
-    create: {
-      taskId: a.taskId,
-      authorId: input.authorId,
-      content: input.content,
-      basedOnResponseId: input.basedOnResponseId,
-      idempotencyKey: input.idempotencyKey,
-    },
-    select: { id: true, createdAt: true },
+  return db.$transaction(async (tx) => {
+    const [a] = await tx.$queryRaw<{ annotatorId: string; taskId: string; shownOrder: string[]; state: string; leaseExpiresAt: Date; finishedAt: Date | null; leaseMinutes: number }[]>`
+      SELECT a."annotatorId", a."taskId", a."shownOrder", a.state, a."leaseExpiresAt", a."finishedAt", p."leaseMinutes"
+      FROM assignment a JOIN task t ON t.id = a."taskId" JOIN project p ON p.id = t."projectId"
+      WHERE a.id = ${input.assignmentId} FOR UPDATE OF a`;
+    if (!a || a.annotatorId !== input.authorId) throw new AppError("NOT_FOUND", `No assignment ${input.assignmentId} for you`);
+    if (input.basedOnResponseId && !a.shownOrder.includes(input.basedOnResponseId)) {
+      throw new AppError("BAD_REQUEST", `Response ${input.basedOnResponseId} is not part of this task`);
+    }
+    const now = clock.now().getTime();
+    const live = a.state === "leased" && a.leaseExpiresAt.getTime() > now;
+    const justSubmitted = a.state === "submitted" && a.finishedAt !== null && now - a.finishedAt.getTime() <= a.leaseMinutes * 60_000;
+    if (!live && !justSubmitted) {
+      const what = a.state === "leased" || a.state === "expired" ? "its lease ran out" : a.state === "submitted" ? `it was submitted more than ${a.leaseMinutes} minutes ago` : `it was ${a.state}`;
+      throw new AppError("CONFLICT", `This task's better answer can no longer be written or changed: ${what}`);
+    }
+    const select = { id: true, createdAt: true, updatedAt: true } as const;
+    const existing = await tx.demonstration.findUnique({ where: { assignmentId: input.assignmentId }, select: { ...select, idempotencyKey: true } });
+    if (existing) {
+      if (existing.idempotencyKey === input.idempotencyKey) return { id: existing.id, createdAt: existing.createdAt, updatedAt: existing.updatedAt };
+      return tx.demonstration.update({ where: { id: existing.id }, data: { content: input.content, basedOnResponseId: input.basedOnResponseId }, select });
+    }
+    return tx.demonstration.create({
+      data: {
+        taskId: a.taskId,
+        assignmentId: input.assignmentId,
+        authorId: input.authorId,
+        content: input.content,
+        basedOnResponseId: input.basedOnResponseId,
+        idempotencyKey: input.idempotencyKey,
+      },
+      select,
+    });
   });
 }
 
