@@ -9,7 +9,7 @@ import { projectDashboard } from "../quality/dashboard";
 import { projectQuality } from "../quality/report";
 import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
 import { setUserActive } from "../users/service";
-import { acceptAnnotation, correctAnnotation, listAnnotationsForReview, rejectAnnotation } from "./service";
+import { acceptAnnotation, correctAnnotation, getAnnotationForReview, listAnnotationsForReview, rejectAnnotation } from "./service";
 
 async function* lines(rows: unknown[]) {
   yield rows.map((r) => JSON.stringify(r)).join("\n");
@@ -169,6 +169,20 @@ describe("review, gold and quality", () => {
     expect(dashboard.medianTimeMs).toBe(2000);
     expect(dashboard.skipRate).toBe(0);
     expect(goodRuns).toHaveLength(3);
+
+    // The reviewer labels too, and gold items go to everyone: the gold answer stays hidden from them
+    // until they have labelled the item, so they cannot learn it and score 100 % on it.
+    const goldAnnotation = (await deps.db.annotation.findFirstOrThrow({ where: { taskId: goldTask.id, annotatorId: good.id }, select: { id: true } })).id;
+    const before = await getAnnotationForReview(deps.db, goldAnnotation, reviewer.id);
+    expect(before).toMatchObject({ isGold: true, goldAnswer: null, goldAnswerHidden: true });
+    for (;;) {
+      const next = await nextAssignment(deps.db, { projectId: project.id, annotatorId: reviewer.id });
+      if (!next) break;
+      const view = await getAssignmentView(deps.db, { assignmentId: next.assignmentId, annotatorId: reviewer.id });
+      await submitAnnotation(deps.db, { assignmentId: next.assignmentId, annotatorId: reviewer.id, idempotencyKey: randomUUID(), labels: labels(view.responses.map((r) => [r.id])), timeSpentMs: 1 });
+    }
+    const after2 = await getAnnotationForReview(deps.db, goldAnnotation, reviewer.id);
+    expect(after2).toMatchObject({ goldAnswerHidden: false, goldAnswer: { ranking: [[r0], [r1], [r2]] } });
   });
 
   it("the dashboard counts rubric grades per model version and live work in progress", async () => {

@@ -4,7 +4,7 @@ import { acceptAnnotation, correctAnnotation, getAnnotationForReview, listAnnota
 
 export const reviewRouter = createTRPCRouter({
   list: reviewerProcedure.input(ZReviewListInput).query(({ ctx, input }) => listAnnotationsForReview(ctx.db, input)),
-  get: reviewerProcedure.input(ZAnnotationIdInput).query(({ ctx, input }) => getAnnotationForReview(ctx.db, input.annotationId)),
+  get: reviewerProcedure.input(ZAnnotationIdInput).query(({ ctx, input }) => getAnnotationForReview(ctx.db, input.annotationId, ctx.user.id)),
   accept: reviewerProcedure.input(ZAnnotationIdInput).mutation(({ ctx, input }) => acceptAnnotation(ctx.db, input, ctx.user.id)),
   reject: reviewerProcedure.input(ZRejectInput).mutation(({ ctx, input }) => rejectAnnotation(ctx.db, input, ctx.user.id)),
   correct: reviewerProcedure.input(ZCorrectInput).mutation(({ ctx, input }) => correctAnnotation(ctx.db, input, ctx.user.id)),

@@ -77,8 +77,10 @@ export async function listAnnotationsForReview(db: Db, input: Required<Pick<TRev
 }
 
 /** Everything a reviewer needs beside one annotation: the conversation, the responses in the order
- *  the annotator saw them, the other annotations of the task and the gold answer if there is one. */
-export async function getAnnotationForReview(db: Db, annotationId: string) {
+ *  the annotator saw them, the other annotations of the task and the gold answer if there is one.
+ *  Reviewers label too, and gold items go to everyone: the gold answer is shown only to a viewer who
+ *  has already submitted or skipped the item, never to one who could still be scored on it. */
+export async function getAnnotationForReview(db: Db, annotationId: string, viewerId?: string) {
   const a = await db.annotation.findUnique({
     where: { id: annotationId },
     select: {
@@ -106,6 +108,10 @@ export async function getAnnotationForReview(db: Db, annotationId: string) {
     },
   });
   if (!a) throw new AppError("NOT_FOUND", `No annotation ${annotationId}`);
+  const goldAnswerHidden =
+    a.task.isGold &&
+    viewerId !== undefined &&
+    (await db.assignment.count({ where: { taskId: a.taskId, annotatorId: viewerId, state: { in: ["submitted", "skipped"] } } })) === 0;
   const byId = new Map(a.task.responses.map((r) => [r.id, r]));
   const order = a.shownOrder.length ? a.shownOrder : a.task.responses.map((r) => r.id);
   return {
@@ -131,7 +137,8 @@ export async function getAnnotationForReview(db: Db, annotationId: string) {
     timeSpentMs: a.timeSpentMs,
     createdAt: a.createdAt,
     isGold: a.task.isGold,
-    goldAnswer: a.task.goldAnswer,
+    goldAnswer: goldAnswerHidden ? null : a.task.goldAnswer,
+    goldAnswerHidden,
     others: a.task.annotations.map((o) => ({
       id: o.id,
       annotatorName: o.annotator?.name ?? null,

@@ -349,6 +349,11 @@ function ReviewBody({ item, viewer, queueHref, nextId }: { item: ReviewItem; vie
                 )}
               </div>
 
+              {item.goldAnswerHidden && (
+                <Section title="Gold answer" testId="gold-answer">
+                  <p className="text-sm text-slate-500">Hidden: you can still label this gold item yourself, and it would score you on an answer you had seen.</p>
+                </Section>
+              )}
               {goldAnswer?.ranking && (
                 <Section title="Gold answer" testId="gold-answer">
                   <RankingSummary groups={goldAnswer.ranking} labelOf={labelOf} />
