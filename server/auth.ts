@@ -1,11 +1,12 @@
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
-import { APIError, createAuthMiddleware } from "better-auth/api";
+import { APIError } from "better-auth/api";
 import { nextCookies } from "better-auth/next-js";
 import { getDb, type Db } from "./db";
 import { getEnv } from "./env";
 
-export const minPasswordLength = 8;
+/** ASVS 2.1.1: at least 12 characters. */
+export const minPasswordLength = 12;
 
 type AuthOptions = { baseURL: string; secret: string; signInAttemptsPerMinute?: number };
 
@@ -28,16 +29,18 @@ export function createAuth(db: Db, options: AuthOptions) {
         active: { type: "boolean", input: false, defaultValue: true },
       },
     },
-    hooks: {
-      before: createAuthMiddleware(async (ctx) => {
-        if (ctx.path !== "/sign-in/email") return;
-        const email = typeof ctx.body?.email === "string" ? ctx.body.email.toLowerCase() : null;
-        if (!email) return;
-        const user = await db.user.findUnique({ where: { email }, select: { active: true } });
-        if (user && !user.active) {
-          throw new APIError("FORBIDDEN", { message: "This account has been deactivated. Ask an admin to reactivate it." });
-        }
-      }),
+    // Checked when the session is about to be created, i.e. after the password: a wrong password
+    // gets the same answer for an active, a deactivated and an unknown account, so the message
+    // never tells a stranger that an email exists.
+    databaseHooks: {
+      session: {
+        create: {
+          before: async (session) => {
+            const user = await db.user.findUnique({ where: { id: session.userId }, select: { active: true } });
+            if (user && !user.active) throw new APIError("FORBIDDEN", { message: "This account has been deactivated. Ask an admin to reactivate it." });
+          },
+        },
+      },
     },
     plugins: [nextCookies()],
   });

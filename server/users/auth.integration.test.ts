@@ -58,11 +58,28 @@ describe("sign-in", () => {
     const again = await authRequest(deps.auth, "/sign-in/email", { email: target.email, password: target.password });
     expect(again.status).toBe(403);
     expect((await again.json()).message).toMatch(/deactivated/);
+    expect(await deps.db.session.count({ where: { userId: target.id } })).toBe(0);
+    // Before the password is right, a deactivated account answers like any other: nothing says the email exists.
+    for (const email of [target.email, "nobody-here@test.example"]) {
+      const wrong = await authRequest(deps.auth, "/sign-in/email", { email, password: "wrong-password-1234" });
+      expect(wrong.status, email).toBe(401);
+      expect((await wrong.json()).message).toMatch(/invalid email or password/i);
+    }
 
     await adminCaller.users.reactivate({ userId: target.id });
     await expect(signIn(deps, target.email, target.password)).resolves.toContain("session_token");
     const audit = await deps.db.auditLog.findMany({ where: { target: `user:${target.id}` }, orderBy: { at: "asc" } });
     expect(audit.map((a) => a.action)).toEqual(["user.invite", "user.deactivate", "user.reactivate"]);
+  });
+
+  it("refuses a password shorter than 12 characters (ASVS 2.1.1)", async () => {
+    const admin = await createUser(deps, "admin");
+    const adminCaller = await callerFor(deps, await signIn(deps, admin.email, admin.password));
+    const email = `short-${Date.now()}@test.example`;
+    await expect(adminCaller.users.invite({ email, name: "Short", role: "annotator", password: "elevenchars" })).rejects.toMatchObject({ message: expect.stringMatching(/at least 12 characters/) });
+    expect(await deps.db.user.count({ where: { email } })).toBe(0);
+    const ok = await adminCaller.users.invite({ email, name: "Long", role: "annotator", password: "twelve-chars" });
+    expect(ok.user.email).toBe(email);
   });
 
   it("an admin invites a user who can then sign in with the generated password", async () => {
