@@ -1,16 +1,20 @@
 import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
-import { APIError } from "better-auth/api";
+import { APIError, createAuthMiddleware } from "better-auth/api";
 import { nextCookies } from "better-auth/next-js";
 import { getDb, type Db } from "./db";
 import { getEnv } from "./env";
+import { logger } from "./logger";
+import { createSignInGuard, defaultSignInLimits, SignInLocked, type SignInLimits } from "./users/sign-in-guard";
 
 /** ASVS 2.1.1: at least 12 characters. */
 export const minPasswordLength = 12;
 
-type AuthOptions = { baseURL: string; secret: string; signInAttemptsPerMinute?: number };
+type AuthOptions = { baseURL: string; secret: string; signInAttemptsPerMinute?: number; signInLimits?: Partial<SignInLimits> };
 
 export function createAuth(db: Db, options: AuthOptions) {
+  const guard = createSignInGuard(db, { ...defaultSignInLimits, ...options.signInLimits });
+  const emailOf = (body: unknown) => (body && typeof body === "object" && typeof (body as { email?: unknown }).email === "string" ? (body as { email: string }).email : null);
   return betterAuth({
     baseURL: options.baseURL,
     secret: options.secret,
@@ -28,6 +32,30 @@ export function createAuth(db: Db, options: AuthOptions) {
         role: { type: "string", input: false, defaultValue: "annotator" },
         active: { type: "boolean", input: false, defaultValue: true },
       },
+    },
+    // Failed sign-ins are counted per account and per trusted client address (sign-in-guard.ts).
+    hooks: {
+      before: createAuthMiddleware(async (ctx) => {
+        const email = ctx.path === "/sign-in/email" ? emailOf(ctx.body) : null;
+        if (!email) return;
+        try {
+          await guard.check(email, ctx.headers);
+        } catch (err) {
+          if (!(err instanceof SignInLocked)) throw err;
+          logger.warn({ event: "sign-in", outcome: "locked", email: email.toLowerCase() }, "sign-in refused: too many failures");
+          throw new APIError("TOO_MANY_REQUESTS", { message: err.message }, { "Retry-After": String(Math.ceil(err.retryAfterSeconds)) });
+        }
+      }),
+      after: createAuthMiddleware(async (ctx) => {
+        const email = ctx.path === "/sign-in/email" ? emailOf(ctx.body) : null;
+        if (!email) return;
+        const returned = ctx.context.returned;
+        const status = returned instanceof APIError ? returned.statusCode : 200;
+        // Logged without the password, and without telling the client anything new.
+        logger.info({ event: "sign-in", outcome: status === 200 ? "success" : status === 401 ? "wrong-password" : `refused-${status}`, email: email.toLowerCase() }, "sign-in");
+        if (status === 401) await guard.failed(email, ctx.headers);
+        else if (status === 200) await guard.succeeded(email, ctx.headers);
+      }),
     },
     // Checked when the session is about to be created, i.e. after the password: a wrong password
     // gets the same answer for an active, a deactivated and an unknown account, so the message
@@ -57,6 +85,7 @@ export function getAuth(): Auth {
     baseURL: env.APP_URL,
     secret: env.BETTER_AUTH_SECRET,
     signInAttemptsPerMinute: env.AUTH_SIGNIN_ATTEMPTS_PER_MINUTE,
+    signInLimits: { failuresPerAccount: env.AUTH_SIGNIN_FAILURES_PER_ACCOUNT, failuresPerAddress: env.AUTH_SIGNIN_FAILURES_PER_ADDRESS, trustedProxyHops: env.TRUSTED_PROXY_HOPS },
   });
   return globalForAuth.auth;
 }

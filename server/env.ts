@@ -25,6 +25,12 @@ const ZEnv = ZStorageEnv.extend({
   BETTER_AUTH_SECRET: z.string().min(32, "BETTER_AUTH_SECRET must be at least 32 characters").optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   AUTH_SIGNIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().positive().default(10),
+  /** Failed sign-ins of one account in 15 minutes before it is locked for 15 minutes. */
+  AUTH_SIGNIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(10),
+  /** Failed sign-ins from one client address in 15 minutes (counted only with TRUSTED_PROXY_HOPS > 0). */
+  AUTH_SIGNIN_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(30),
+  /** Proxies in front of the app that append to X-Forwarded-For; the client's address is the entry that many from the right. 0 trusts no header. */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Requests per minute one API key may make to /api/v1. */
   API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(600),
 })

@@ -22,6 +22,10 @@ export async function withApiKey(
     return await handle({ db, key });
   } catch (err) {
     if (err instanceof AppError) {
+      // A refused key is logged with the path and the reason, never the key itself.
+      if (err.code === "UNAUTHORIZED" || err.code === "FORBIDDEN" || err.code === "TOO_MANY_REQUESTS") {
+        logger.warn({ event: "api-key", outcome: "refused", code: err.code, reason: err.message, path: new URL(req.url).pathname }, "api/v1 request refused");
+      }
       const headers: HeadersInit = err.code === "UNAUTHORIZED" ? { "www-authenticate": 'Bearer realm="api/v1"' } : {};
       return errorResponse(errorStatus(err.code), err.code, err.message, headers);
     }

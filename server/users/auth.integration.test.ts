@@ -2,7 +2,20 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter } from "../api/root";
 import { createContext } from "../api/trpc";
-import { authRequest, callerFor, createTestDeps, createUser, signIn, testBaseUrl, type TestDeps } from "../test/harness";
+import { createAuth, type Auth } from "../auth";
+import { authRequest, callerFor, createTestDeps, createUser, signIn, testBaseUrl, testSecret, type TestDeps } from "../test/harness";
+import { clientAddress } from "./sign-in-guard";
+
+/** A sign-in with a forwarded-for header, as it arrives through proxies. */
+function signInFrom(auth: Auth, forwardedFor: string, body: { email: string; password: string }) {
+  return auth.handler(
+    new Request(`${testBaseUrl}/api/auth/sign-in/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: testBaseUrl, "x-forwarded-for": forwardedFor },
+      body: JSON.stringify(body),
+    }),
+  );
+}
 
 describe("sign-in", () => {
   let deps: TestDeps;
@@ -148,5 +161,57 @@ describe("tRPC over HTTP with bad input", () => {
     const res = await call("users.list", { method: "GET", cookie });
     expect(res.status).toBe(403);
     expect((await errorOf(res)).message).toMatch(/reviewer role/);
+  });
+
+  it("locks an account after 10 wrong passwords, whatever X-Forwarded-For each attempt claims", async () => {
+    const victim = await createUser(deps, "admin");
+    const bystander = await createUser(deps, "annotator");
+    const statuses: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const res = await signInFrom(deps.auth, `10.0.${Math.floor(i / 250)}.${i % 250}`, { email: victim.email, password: `guess-number-${i}` });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual(Array(40).fill(429));
+    // Locked: even the right password waits, with a message and a Retry-After; nobody else is affected.
+    const locked = await signInFrom(deps.auth, "10.9.9.9", { email: victim.email, password: victim.password });
+    expect(locked.status).toBe(429);
+    expect((await locked.json()).message).toMatch(/Too many failed sign-ins; try again in \d+ minutes/);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await deps.db.session.count({ where: { userId: victim.id } })).toBe(0);
+    await expect(signIn(deps, bystander.email, bystander.password)).resolves.toContain("session_token");
+    // The count lives in PostgreSQL: another server process (another auth instance) sees the lock.
+    const otherProcess = createAuth(deps.db, { baseURL: testBaseUrl, secret: testSecret });
+    expect((await signInFrom(otherProcess, "10.8.8.8", { email: victim.email, password: victim.password })).status).toBe(429);
+  });
+
+  it("a right password clears the account's count of failures", async () => {
+    const u = await createUser(deps, "annotator");
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 9; i++) expect((await signInFrom(deps.auth, "10.1.1.1", { email: u.email, password: `wrong-${round}-${i}-xx` })).status).toBe(401);
+      expect((await signInFrom(deps.auth, "10.1.1.1", { email: u.email, password: u.password })).status).toBe(200);
+    }
+  });
+
+  it("counts failures per client address only through the trusted proxies' entries", async () => {
+    const auth = createAuth(deps.db, { baseURL: testBaseUrl, secret: testSecret, signInLimits: { trustedProxyHops: 1, failuresPerAddress: 5 } });
+    const users = await Promise.all(Array.from({ length: 7 }, () => createUser(deps, "annotator")));
+    // The client varies the part it controls (the left); the proxy's entry (the right) stays its real address.
+    const statuses = [];
+    for (const [i, u] of users.entries()) statuses.push((await signInFrom(auth, `1.2.3.${i}, 203.0.113.7`, { email: u.email, password: "not-their-password" })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    // Another client address is not affected.
+    expect((await signInFrom(auth, "203.0.113.8", { email: users[6]!.email, password: users[6]!.password })).status).toBe(200);
+  });
+});
+
+describe("clientAddress", () => {
+  it("trusts only the entries the app's own proxies appended", () => {
+    const h = (v: string) => new Headers({ "x-forwarded-for": v });
+    expect(clientAddress(h("6.6.6.6, 203.0.113.7"), 0)).toBeNull();
+    expect(clientAddress(h("6.6.6.6, 203.0.113.7"), 1)).toBe("203.0.113.7");
+    expect(clientAddress(h("6.6.6.6, 203.0.113.7, 10.0.0.2"), 2)).toBe("203.0.113.7");
+    expect(clientAddress(h("203.0.113.7"), 2)).toBeNull();
+    expect(clientAddress(new Headers(), 1)).toBeNull();
   });
 });
