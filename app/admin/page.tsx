@@ -19,6 +19,10 @@ export default async function AdminHome() {
           <Link href="/admin/exports" className="text-blue-700 underline">
             Exports and API keys
           </Link>
+          ; every privileged change is in the{" "}
+          <Link href="/admin/audit" className="text-blue-700 underline">
+            Audit log
+          </Link>
           .
         </p>
       </div>

@@ -69,6 +69,7 @@ const declared: Record<string, Access> = {
   "apiKeys.create": "admin",
   "apiKeys.revoke": "admin",
   "workers.list": "admin",
+  "audit.list": "admin",
 };
 
 const callers = ["anonymous", "annotator", "reviewer", "admin"] as const;

@@ -1,4 +1,5 @@
 import { annotationRouter } from "../annotation/router";
+import { auditRouter } from "../audit/router";
 import { evaluationRouter } from "../evaluation/router";
 import { healthRouter } from "../health/router";
 import { importsRouter } from "../import/router";
@@ -30,6 +31,7 @@ export const appRouter = createTRPCRouter({
   exports: exportsRouter,
   apiKeys: apiKeysRouter,
   workers: workersRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -6,6 +6,7 @@ import { createReadStream } from "node:fs";
 import { chmod, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
+import { writeAudit } from "../audit/log";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
@@ -96,6 +97,7 @@ export async function createSnapshot(
     },
     select: snapshotSelect,
   });
+  await writeAudit(db, { actorId: createdById, action: "snapshot.create", target: `snapshot:${id}`, projectId, after: { format, aggregate, rowCount, sha256: row.sha256, apiKeyId: createdByKeyId } });
   return manifest(row);
 }
 
@@ -104,7 +106,8 @@ export async function createSnapshot(
  * Snapshots that runs or downloads have used are never removed (they are the record of what was trained on).
  */
 export async function deleteSnapshot(db: Db, { snapshotId, artifactDir }: { snapshotId: string; artifactDir: string }) {
-  const row = await db.snapshot.delete({ where: { id: snapshotId }, select: { path: true } });
+  const row = await db.snapshot.delete({ where: { id: snapshotId }, select: { path: true, projectId: true } });
+  await writeAudit(db, { actorId: null, action: "snapshot.delete", target: `snapshot:${snapshotId}`, projectId: row.projectId, after: { reason: "the run it was made for was refused" } });
   await rm(snapshotFilePath(artifactDir, row.path), { force: true });
 }
 

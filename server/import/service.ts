@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { writeAudit } from "../audit/log";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
@@ -104,6 +105,13 @@ export async function importJsonl(
           where: { id: summary.batchId },
           data: { rowsRead: summary.rowsRead, imported: summary.imported, duplicates: summary.duplicates, errors: summary.errors },
         });
+        await writeAudit(tx, {
+          actorId: opts.createdById,
+          action: "import.commit",
+          target: `import:${summary.batchId}`,
+          projectId: project.id,
+          after: { layout: opts.layout, filename: opts.filename, rowsRead: summary.rowsRead, imported: summary.imported, duplicates: summary.duplicates, errors: errorCount },
+        });
       },
       { timeout: 15 * 60_000, maxWait: 10_000 },
     );
@@ -114,6 +122,7 @@ export async function importJsonl(
     summary.imported = 0;
     summary.duplicates = 0;
     await db.importBatch.create({ data: batchRow(0, 0) });
+    await writeAudit(db, { actorId: opts.createdById, action: "import.refuse", target: `import:${summary.batchId}`, projectId: project.id, after: { layout: opts.layout, filename: opts.filename, rowsRead: summary.rowsRead, errors: errorCount } });
   }
   return summary;
 }

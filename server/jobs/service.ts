@@ -3,6 +3,7 @@ import type PgBoss from "pg-boss";
 import { z } from "zod";
 import type { JobDefinition } from "../../workers/jobs/job-definition";
 import { jobRegistry, type JobKind } from "../../workers/jobs/registry";
+import { writeAudit } from "../audit/log";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import { type JobState, Prisma } from "../generated/prisma/client";
@@ -75,6 +76,7 @@ export async function enqueue<K extends JobKind>(
     await db.job.delete({ where: { id: job.id } });
     throw err;
   }
+  await writeAudit(db, { actorId: options.createdById ?? null, action: "job.queue", target: `job:${job.id}`, after: { kind, gpus } });
   return job;
 }
 
@@ -222,6 +224,7 @@ export async function recordHeartbeat(db: Db, claim: JobClaim, update: JobProgre
  */
 export async function cancelJob(db: Db, jobId: string, by: { userId?: string } = {}) {
   const done = await transition(db, jobId, ["queued", "running"], "cancelled", { finishedAt: new Date() }, { message: by.userId ? `cancelled by ${by.userId}` : "cancelled" });
+  if (done) await writeAudit(db, { actorId: by.userId ?? null, action: "job.cancel", target: `job:${jobId}` });
   if (!done) {
     const job = await getJobOrThrow(db, jobId);
     throw new AppError("CONFLICT", `Job ${jobId} is ${job.state}; only queued or running jobs can be cancelled`);

@@ -113,5 +113,10 @@ describe("the guided loop", () => {
     const tasks = await deps.db.task.findMany({ where: { projectId, annotationCount: 0 }, select: { responses: { select: { model: true } } } });
     expect(tasks).toHaveLength(created);
     for (const task of tasks) expect(task.responses.map((r) => r.model)).toEqual([status.ppo.model!.id, status.ppo.model!.id]);
+    // Each step the admin started is in the audit log, with the run it queued.
+    const audit = await deps.db.auditLog.findMany({ where: { projectId, action: { startsWith: "loop." } }, orderBy: { id: "asc" }, select: { action: true, actorId: true, after: true } });
+    expect(audit.map((a) => a.action)).toEqual(["loop.reward", "loop.ppo", "loop.promote", "loop.generate"]);
+    expect(audit.every((a) => a.actorId === adminId)).toBe(true);
+    expect(audit[3]!.after).toMatchObject({ preset: "quick", jobId: genJob.id });
   }, 400_000);
 });

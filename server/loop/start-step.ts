@@ -1,6 +1,7 @@
 // Starts the next step of a project's loop with the inputs the earlier steps produced, so an admin
 // walks label → snapshot → reward model → PPO → promote → generate with one button per step.
 import type PgBoss from "pg-boss";
+import { writeAudit } from "../audit/log";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import { ZExportRequest } from "../export/filter";
@@ -30,7 +31,14 @@ function refuseWhileActive(job: LoopJob | null, what: string) {
   if (job && (job.state === "queued" || job.state === "running")) throw new AppError("CONFLICT", `${what} is already ${job.state}; wait for it or cancel it on its run page`);
 }
 
-export async function startLoopStep(deps: Deps, { projectId, step, preset }: TStartLoopStepInput, actorId: string) {
+export async function startLoopStep(deps: Deps, input: TStartLoopStepInput, actorId: string) {
+  const started = await startStep(deps, input, actorId);
+  const jobId = "job" in started && started.job ? started.job.id : null;
+  await writeAudit(deps.db, { actorId, action: `loop.${input.step}`, target: `project:${input.projectId}`, projectId: input.projectId, after: { preset: input.preset, jobId } });
+  return started;
+}
+
+async function startStep(deps: Deps, { projectId, step, preset }: TStartLoopStepInput, actorId: string) {
   const status = await getLoopStatus(deps.db, projectId);
   if (status.project.archivedAt) throw new AppError("BAD_REQUEST", `Project ${status.project.name} is archived`);
   const config = presets[preset];
