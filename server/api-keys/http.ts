@@ -1,6 +1,6 @@
 // The frame of every /api/v1 route: API-key authentication, the per-key rate limit, and errors as
 // `{"error": {"code", "message"}}` with the matching status.
-import { authenticateApiKey, consumeApiKeyQuota, type ApiKeyPrincipal } from "./service";
+import { authenticateApiKey, consumeApiKeyQuota, type ApiKeyPrincipal, type ApiKeyScope } from "./service";
 import { getDb, type Db } from "../db";
 import { getEnv } from "../env";
 import { AppError, errorStatus } from "../errors";
@@ -14,10 +14,11 @@ export async function withApiKey(
   req: Request,
   projectId: string,
   handle: (ctx: { db: Db; key: ApiKeyPrincipal }) => Promise<Response>,
+  scope: ApiKeyScope = "read",
 ): Promise<Response> {
   const db = getDb();
   try {
-    const key = await authenticateApiKey(db, req.headers.get("authorization"), projectId);
+    const key = await authenticateApiKey(db, req.headers.get("authorization"), projectId, scope);
     await consumeApiKeyQuota(db, key.keyId, getEnv().API_KEY_REQUESTS_PER_MINUTE);
     return await handle({ db, key });
   } catch (err) {

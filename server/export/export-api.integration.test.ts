@@ -46,7 +46,7 @@ describe("export API", () => {
     const admin = await createUser(deps, "admin");
     projectId = (await deps.db.project.create({ data: { name: `export-${randomUUID()}`, k: 2, overlap: 1 } })).id;
     otherProjectId = (await deps.db.project.create({ data: { name: `export-other-${randomUUID()}`, k: 2 } })).id;
-    ({ key, id: keyId } = await createApiKey(deps.db, { name: "trainer", projectIds: [projectId] }, admin.id));
+    ({ key, id: keyId } = await createApiKey(deps.db, { name: "trainer", projectIds: [projectId], scopes: ["read", "write"] }, admin.id));
   });
   afterAll(() => deps.db.$disconnect());
 
@@ -68,6 +68,40 @@ describe("export API", () => {
     const bad = await exportRoute.GET(new Request(`${base}/${projectId}/export?format=csv`, { headers: bearer(key) }), params({ projectId }));
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("format must be one of pairs, rankings, hh, openai-dpo, sft");
+  });
+
+  it("a read key exports but cannot import or snapshot; expired keys and keys of deactivated owners stop working", async () => {
+    const [owner, other] = await Promise.all([createUser(deps, "admin"), createUser(deps, "admin")]);
+    const projectId = (await deps.db.project.create({ data: { name: `keys-${randomUUID()}`, k: 2 } })).id;
+    const reader = await createApiKey(deps.db, { name: "reader", projectIds: [projectId] }, owner.id);
+    expect(reader.scopes).toEqual(["read"]);
+    expect((await exportRoute.GET(new Request(`${base}/${projectId}/export?format=pairs`, { headers: bearer(reader.key) }), params({ projectId }))).status).toBe(200);
+    const batchesBefore = await deps.db.importBatch.count({ where: { projectId } });
+    const refusedImport = await importRoute.POST(new Request(`${base}/${projectId}/import?layout=pairs`, { method: "POST", headers: bearer(reader.key), body: jsonl([{ prompt: "p", chosen: "a", rejected: "b" }]) }), params({ projectId }));
+    expect(refusedImport.status).toBe(403);
+    expect(await refusedImport.json()).toEqual({ error: { code: "FORBIDDEN", message: "This API key may read, not write" } });
+    const refusedSnapshot = await snapshotsRoute.POST(new Request(`${base}/${projectId}/snapshots`, { method: "POST", headers: bearer(reader.key), body: JSON.stringify({ format: "pairs" }) }), params({ projectId }));
+    expect(refusedSnapshot.status).toBe(403);
+    expect(await deps.db.importBatch.count({ where: { projectId } })).toBe(batchesBefore);
+
+    // A write key's import is recorded as its owner's, through that key.
+    const writer = await createApiKey(deps.db, { name: "writer", projectIds: [projectId], scopes: ["write"] }, other.id);
+    const ok = await importRoute.POST(new Request(`${base}/${projectId}/import?layout=pairs&filename=w.jsonl`, { method: "POST", headers: bearer(writer.key), body: jsonl([{ prompt: `keyed ${randomUUID()}`, chosen: "a", rejected: "b" }]) }), params({ projectId }));
+    expect(ok.status).toBe(200);
+    const { batchId } = (await ok.json()) as { batchId: string };
+    expect(await deps.db.importBatch.findUniqueOrThrow({ where: { id: batchId } })).toMatchObject({ apiKeyId: writer.id, createdById: other.id });
+    expect((await exportRoute.GET(new Request(`${base}/${projectId}/export?format=pairs`, { headers: bearer(writer.key) }), params({ projectId }))).status).toBe(403);
+
+    // Expired, and owner deactivated.
+    const expiring = await createApiKey(deps.db, { name: "short", projectIds: [projectId], expiresInDays: 1 }, owner.id);
+    await deps.db.apiKey.update({ where: { id: expiring.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const expired = await exportRoute.GET(new Request(`${base}/${projectId}/export?format=pairs`, { headers: bearer(expiring.key) }), params({ projectId }));
+    expect(expired.status).toBe(401);
+    expect(((await expired.json()) as { error: { message: string } }).error.message).toMatch(/^This API key expired on /);
+    await deps.db.user.update({ where: { id: owner.id }, data: { active: false } });
+    const orphaned = await exportRoute.GET(new Request(`${base}/${projectId}/export?format=pairs`, { headers: bearer(reader.key) }), params({ projectId }));
+    expect(orphaned.status).toBe(401);
+    expect(((await orphaned.json()) as { error: { message: string } }).error.message).toMatch(/owner is deactivated/);
   });
 
   it("limits each key's requests per minute with 429", async () => {
@@ -100,7 +134,7 @@ describe("export API", () => {
 
     const hhProject = (await deps.db.project.create({ data: { name: `hh-${randomUUID()}`, k: 2 } })).id;
     const admin = await createUser(deps, "admin");
-    const hhKey = (await createApiKey(deps.db, { name: "hh", projectIds: [hhProject] }, admin.id)).key;
+    const hhKey = (await createApiKey(deps.db, { name: "hh", projectIds: [hhProject], scopes: ["read", "write"] }, admin.id)).key;
     const hhRows = [
       { chosen: "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Tell me a joke\n\nAssistant: Why did the chicken…", rejected: "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Tell me a joke\n\nAssistant: No." },
     ];

@@ -18,7 +18,7 @@ const errors = (...codes: number[]) =>
     codes.map((c) => [
       String(c),
       {
-        description: { 400: "Bad input; the message says what is wrong", 401: "No, unknown or revoked API key", 403: "The key is not allowed this project", 404: "No such project or snapshot", 429: "The key's rate limit is reached" }[c],
+        description: { 400: "Bad input; the message says what is wrong", 401: "No, unknown, revoked or expired API key, or its owner is deactivated", 403: "The key is not allowed this project, or this action (read or write scope)", 404: "No such project or snapshot", 429: "The key's rate limit is reached" }[c],
         content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
       },
     ]),
@@ -48,7 +48,7 @@ export function openApiDocument(serverUrl: string) {
       title: "RLHF Studio export API",
       version: `1.${exportSchemaVersion}`,
       description:
-        "Preference data as JSON Lines, immutable snapshots, and imports. Authenticate with `Authorization: Bearer <key>`; admins create keys scoped to projects in the console. Each key has a per-minute rate limit.",
+        "Preference data as JSON Lines, immutable snapshots, and imports. Authenticate with `Authorization: Bearer <key>`; admins create keys in the console, scoped to projects and to `read` (export, snapshots' manifests and files) and/or `write` (import, create snapshots), optionally expiring. A key stops working when its owner is deactivated. Each key has a per-minute rate limit.",
     },
     servers: [{ url: `${serverUrl}/api/v1` }],
     security: [{ bearer: [] }],

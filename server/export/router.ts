@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { adminProcedure, createTRPCRouter, reviewerProcedure } from "../api/trpc";
-import { createApiKey, listApiKeys, revokeApiKey } from "../api-keys/service";
+import { apiKeyScopes, createApiKey, listApiKeys, revokeApiKey } from "../api-keys/service";
 import { getEnv } from "../env";
 import { ZExportRequest } from "./filter";
 import { createSnapshot, listSnapshots } from "./snapshots";
@@ -26,7 +26,14 @@ export const exportsRouter = createTRPCRouter({
 export const apiKeysRouter = createTRPCRouter({
   list: adminProcedure.query(({ ctx }) => listApiKeys(ctx.db)),
   create: adminProcedure
-    .input(z.object({ name: z.string().trim().min(1, "Name the key (who or what uses it)").max(200), projectIds: z.array(z.uuid("projectIds must be UUIDs")).min(1, "Choose at least one project") }))
+    .input(
+      z.object({
+        name: z.string().trim().min(1, "Name the key (who or what uses it)").max(200),
+        projectIds: z.array(z.uuid("projectIds must be UUIDs")).min(1, "Choose at least one project"),
+        scopes: z.array(z.enum(apiKeyScopes, "scopes are read and write")).min(1, "Choose what the key may do: read, write or both").default(["read"]),
+        expiresInDays: z.int("expiresInDays is a whole number of days").min(1).max(3650).nullable().default(null),
+      }),
+    )
     .mutation(({ ctx, input }) => createApiKey(ctx.db, input, ctx.user.id)),
   revoke: adminProcedure.input(z.object({ keyId: z.uuid("keyId must be a UUID") })).mutation(({ ctx, input }) => revokeApiKey(ctx.db, input, ctx.user.id)),
 });

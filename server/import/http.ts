@@ -4,7 +4,11 @@ import { ZLayout } from "./import.schema";
 import { importJsonl } from "./service";
 
 /** Query: layout=tasks|pairs|hh (default tasks), strict=1, filename=… */
-export async function importFromRequest(db: Db, req: Request, { projectId, createdById }: { projectId: string; createdById: string | null }): Promise<Response> {
+export async function importFromRequest(
+  db: Db,
+  req: Request,
+  { projectId, createdById, apiKeyId = null }: { projectId: string; createdById: string | null; apiKeyId?: string | null },
+): Promise<Response> {
   const url = new URL(req.url);
   const layout = ZLayout.safeParse(url.searchParams.get("layout") ?? "tasks");
   if (!layout.success) return Response.json({ error: { code: "BAD_REQUEST", message: "layout must be tasks, pairs or hh" } }, { status: 400 });
@@ -16,6 +20,7 @@ export async function importFromRequest(db: Db, req: Request, { projectId, creat
     filename: url.searchParams.get("filename"),
     chunks: req.body as unknown as AsyncIterable<Uint8Array>,
     createdById,
+    apiKeyId,
   });
   // A strict import with bad rows changed nothing: that is the client's error to fix.
   return Response.json(summary, { status: summary.committed ? 200 : 400 });

@@ -41,6 +41,8 @@ export async function importJsonl(
     strict: boolean;
     filename: string | null;
     createdById: string | null;
+    /** The API key it came through, when it did. */
+    apiKeyId?: string | null;
   },
 ): Promise<ImportSummary> {
   const project = await db.project.findUnique({ where: { id: opts.projectId }, select: { id: true, k: true, archivedAt: true } });
@@ -72,6 +74,7 @@ export async function importJsonl(
     duplicates,
     errors: summary.errors,
     createdById: opts.createdById,
+    apiKeyId: opts.apiKeyId ?? null,
   });
 
   try {
@@ -110,7 +113,7 @@ export async function importJsonl(
           action: "import.commit",
           target: `import:${summary.batchId}`,
           projectId: project.id,
-          after: { layout: opts.layout, filename: opts.filename, rowsRead: summary.rowsRead, imported: summary.imported, duplicates: summary.duplicates, errors: errorCount },
+          after: { layout: opts.layout, filename: opts.filename, rowsRead: summary.rowsRead, imported: summary.imported, duplicates: summary.duplicates, errors: errorCount, apiKeyId: opts.apiKeyId ?? null },
         });
       },
       { timeout: 15 * 60_000, maxWait: 10_000 },

@@ -22,7 +22,13 @@ export function ApiKeysPanel() {
         onSubmit={(e) => {
           e.preventDefault();
           const f = new FormData(e.currentTarget);
-          create.mutate({ name: String(f.get("name") ?? ""), projectIds: f.getAll("projectIds").map(String) });
+          const days = String(f.get("expiresInDays") ?? "").trim();
+          create.mutate({
+            name: String(f.get("name") ?? ""),
+            projectIds: f.getAll("projectIds").map(String),
+            scopes: f.getAll("scopes").map(String) as ("read" | "write")[],
+            expiresInDays: days ? Number(days) : null,
+          });
         }}
       >
         <label className="space-y-1">
@@ -30,7 +36,7 @@ export function ApiKeysPanel() {
           <input name="name" required placeholder="e.g. reward-model trainer" className="rounded border border-slate-300 px-2 py-1" />
         </label>
         <fieldset className="space-y-1">
-          <legend className="font-medium">Projects it may read and import into</legend>
+          <legend className="font-medium">Projects it may use</legend>
           <div className="flex flex-wrap gap-3">
             {projects.data?.map((p) => (
               <label key={p.id} className="flex items-center gap-1">
@@ -40,6 +46,23 @@ export function ApiKeysPanel() {
             ))}
           </div>
         </fieldset>
+        <fieldset className="space-y-1">
+          <legend className="font-medium">It may</legend>
+          <div className="flex gap-3">
+            <label className="flex items-center gap-1">
+              <input type="checkbox" name="scopes" value="read" defaultChecked />
+              read (export, snapshots)
+            </label>
+            <label className="flex items-center gap-1">
+              <input type="checkbox" name="scopes" value="write" />
+              write (import, new snapshots)
+            </label>
+          </div>
+        </fieldset>
+        <label className="space-y-1">
+          <span className="block font-medium">Expires after (days, optional)</span>
+          <input name="expiresInDays" type="number" min={1} max={3650} className="w-28 rounded border border-slate-300 px-2 py-1" />
+        </label>
         <button type="submit" disabled={create.isPending} className="rounded bg-slate-900 px-3 py-1.5 text-white disabled:opacity-50">
           Create key
         </button>
@@ -63,6 +86,8 @@ export function ApiKeysPanel() {
                 <th className="py-1 pr-3">Name</th>
                 <th className="pr-3">Key</th>
                 <th className="pr-3">Projects</th>
+                <th className="pr-3">May</th>
+                <th className="pr-3">Expires</th>
                 <th className="pr-3">Created</th>
                 <th className="pr-3">Last used</th>
                 <th />
@@ -74,6 +99,11 @@ export function ApiKeysPanel() {
                   <td className="py-1 pr-3">{k.name}</td>
                   <td className="pr-3 font-mono text-xs">{k.prefix}…</td>
                   <td className="pr-3">{k.projects.map((p) => p.name).join(", ")}</td>
+                  <td className="pr-3">{k.scopes.join(", ")}</td>
+                  <td className="pr-3">
+                    {k.expiresAt ? new Date(k.expiresAt).toLocaleDateString() : "never"}
+                    {k.ownerInactive && !k.revokedAt && <span className="block text-xs text-red-700">stopped: {k.createdByName ?? "its owner"} is deactivated</span>}
+                  </td>
                   <td className="pr-3">{new Date(k.createdAt).toLocaleDateString()}</td>
                   <td className="pr-3">{k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : "never"}</td>
                   <td className="text-right">

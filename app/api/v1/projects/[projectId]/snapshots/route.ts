@@ -17,7 +17,7 @@ export async function POST(req: Request, { params }: { params: Promise<{ project
     if (body === undefined) return errorResponse(400, "BAD_REQUEST", "The body must be a JSON object such as {\"format\": \"pairs\"}");
     const parsed = ZExportRequest.safeParse(body);
     if (!parsed.success) return errorResponse(400, "BAD_REQUEST", describeZodError(parsed.error));
-    const snapshot = await createSnapshot(db, { projectId, request: parsed.data, artifactDir: getEnv().ARTIFACT_DIR, createdByKeyId: key.keyId });
+    const snapshot = await createSnapshot(db, { projectId, request: parsed.data, artifactDir: getEnv().ARTIFACT_DIR, createdByKeyId: key.keyId, createdById: key.ownerId });
     return Response.json(snapshot, { status: 201 });
-  });
+  }, "write");
 }
