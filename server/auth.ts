@@ -10,10 +10,28 @@ import { createSignInGuard, defaultSignInLimits, SignInLocked, type SignInLimits
 /** ASVS 2.1.1: at least 12 characters. */
 export const minPasswordLength = 12;
 
-type AuthOptions = { baseURL: string; secret: string; signInAttemptsPerMinute?: number; signInLimits?: Partial<SignInLimits> };
+export type SessionLifetimes = {
+  /** A session unused this long ends (each use pushes its end back). */
+  idleSeconds: number;
+  /** A session ends this long after sign-in, however much it is used. */
+  absoluteSeconds: number;
+};
+export const defaultSessionLifetimes: SessionLifetimes = { idleSeconds: 12 * 3600, absoluteSeconds: 7 * 24 * 3600 };
+
+type AuthOptions = { baseURL: string; secret: string; signInAttemptsPerMinute?: number; signInLimits?: Partial<SignInLimits>; sessions?: Partial<SessionLifetimes> };
+
+/** Each auth instance's session lifetimes, for the session check (getSessionUser) to enforce the absolute one. */
+export const sessionLifetimesOf = new WeakMap<object, SessionLifetimes>();
 
 export function createAuth(db: Db, options: AuthOptions) {
   const guard = createSignInGuard(db, { ...defaultSignInLimits, ...options.signInLimits });
+  const lifetimes = { ...defaultSessionLifetimes, ...options.sessions };
+  const auth = betterAuthFor(db, options, guard, lifetimes);
+  sessionLifetimesOf.set(auth, lifetimes);
+  return auth;
+}
+
+function betterAuthFor(db: Db, options: AuthOptions, guard: ReturnType<typeof createSignInGuard>, lifetimes: SessionLifetimes) {
   const emailOf = (body: unknown) => (body && typeof body === "object" && typeof (body as { email?: unknown }).email === "string" ? (body as { email: string }).email : null);
   return betterAuth({
     baseURL: options.baseURL,
@@ -25,6 +43,9 @@ export function createAuth(db: Db, options: AuthOptions) {
       customRules: { "/sign-in/email": { window: 60, max: options.signInAttemptsPerMinute ?? 10 } },
     },
     database: prismaAdapter(db, { provider: "postgresql" }),
+    // Idle lifetime: the session's end moves on with use (at most every few minutes); the absolute
+    // lifetime is enforced where sessions are read (getSessionUser).
+    session: { expiresIn: lifetimes.idleSeconds, updateAge: Math.min(300, Math.floor(lifetimes.idleSeconds / 4)) },
     // Accounts are created by admins (invites), never by self sign-up.
     emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength },
     user: {
@@ -74,7 +95,7 @@ export function createAuth(db: Db, options: AuthOptions) {
   });
 }
 
-export type Auth = ReturnType<typeof createAuth>;
+export type Auth = ReturnType<typeof betterAuthFor>;
 export type SessionUser = Auth["$Infer"]["Session"]["user"];
 
 const globalForAuth = globalThis as unknown as { auth?: Auth };
@@ -86,6 +107,7 @@ export function getAuth(): Auth {
     secret: env.BETTER_AUTH_SECRET,
     signInAttemptsPerMinute: env.AUTH_SIGNIN_ATTEMPTS_PER_MINUTE,
     signInLimits: { failuresPerAccount: env.AUTH_SIGNIN_FAILURES_PER_ACCOUNT, failuresPerAddress: env.AUTH_SIGNIN_FAILURES_PER_ADDRESS, trustedProxyHops: env.TRUSTED_PROXY_HOPS },
+    sessions: { idleSeconds: env.SESSION_IDLE_HOURS * 3600, absoluteSeconds: env.SESSION_ABSOLUTE_HOURS * 3600 },
   });
   return globalForAuth.auth;
 }

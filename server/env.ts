@@ -31,6 +31,10 @@ const ZEnv = ZStorageEnv.extend({
   AUTH_SIGNIN_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(30),
   /** Proxies in front of the app that append to X-Forwarded-For; the client's address is the entry that many from the right. 0 trusts no header. */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /** A session unused this many hours ends. */
+  SESSION_IDLE_HOURS: z.coerce.number().positive().default(12),
+  /** A session ends this many hours after sign-in, however much it is used. */
+  SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(168),
   /** Requests per minute one API key may make to /api/v1. */
   API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(600),
 })

@@ -205,6 +205,36 @@ describe("tRPC over HTTP with bad input", () => {
   });
 });
 
+describe("session lifetimes", () => {
+  let deps: TestDeps;
+  beforeAll(() => {
+    deps = createTestDeps();
+  });
+  afterAll(() => deps.db.$disconnect());
+
+  it("ends a session that was not used for the idle time, and any session once the absolute lifetime has passed", async () => {
+    const u = await createUser(deps, "annotator");
+    const cookie = await signIn(deps, u.email, u.password);
+    const [session] = await deps.db.session.findMany({ where: { userId: u.id } });
+    // Idle: 12 hours by default from the last use.
+    expect(session!.expiresAt.getTime() - Date.now()).toBeGreaterThan(11.9 * 3600_000);
+    expect(session!.expiresAt.getTime() - Date.now()).toBeLessThanOrEqual(12 * 3600_000);
+    await expect((await callerFor(deps, cookie)).me.get()).resolves.toMatchObject({ id: u.id });
+
+    // Absolute: 7 days after sign-in the session ends however recently it was used, and is removed.
+    await deps.db.session.update({ where: { id: session!.id }, data: { createdAt: new Date(Date.now() - 7 * 24 * 3600_000 - 60_000) } });
+    await expect((await callerFor(deps, cookie)).me.get()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    expect(await deps.db.session.count({ where: { id: session!.id } })).toBe(0);
+
+    // Both are settings.
+    const short = createAuth(deps.db, { baseURL: testBaseUrl, secret: testSecret, sessions: { idleSeconds: 600, absoluteSeconds: 3600 } });
+    const res = await authRequest(short, "/sign-in/email", { email: u.email, password: u.password });
+    expect(res.status).toBe(200);
+    const fresh = await deps.db.session.findFirstOrThrow({ where: { userId: u.id }, orderBy: { createdAt: "desc" } });
+    expect(Math.round((fresh.expiresAt.getTime() - fresh.createdAt.getTime()) / 1000)).toBe(600);
+  });
+});
+
 describe("clientAddress", () => {
   it("trusts only the entries the app's own proxies appended", () => {
     const h = (v: string) => new Headers({ "x-forwarded-for": v });
