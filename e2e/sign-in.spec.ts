@@ -48,6 +48,12 @@ test("an admin invites a user, who signs in; a deactivated user cannot", async (
   const other = await browser.newContext({ baseURL });
   const otherPage = await other.newPage();
   await signInThroughForm(otherPage, email, password);
+  // The password was generated and shown to the admin: the new user chooses their own first.
+  await expect(otherPage).toHaveURL(/\/account\/password\?next=%2F$/);
+  await otherPage.getByLabel("Current password").fill(password);
+  await otherPage.getByLabel("New password (at least 12 characters)").fill("my-own-password-42");
+  await otherPage.getByLabel("New password again").fill("my-own-password-42");
+  await otherPage.getByRole("button", { name: "Save password" }).click();
   await expect(otherPage).toHaveURL(/\/queue$/);
   await expect(otherPage.getByTestId("current-user")).toContainText(`${email} · reviewer`);
 
@@ -55,7 +61,7 @@ test("an admin invites a user, who signs in; a deactivated user cannot", async (
   await expect(page.getByRole("row", { name: new RegExp(email) })).toContainText("deactivated");
   await otherPage.reload();
   await expect(otherPage).toHaveURL(/\/sign-in/);
-  await signInThroughForm(otherPage, email, password);
+  await signInThroughForm(otherPage, email, "my-own-password-42");
   await expect(otherPage.getByRole("alert").filter({ hasText: /deactivated/ })).toBeVisible();
   await other.close();
 });

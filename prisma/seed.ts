@@ -36,7 +36,8 @@ async function ensureUser(deps: { db: Db; auth: Auth }, email: string, name: str
   const existing = await deps.db.user.findUnique({ where: { email }, select: { id: true } });
   if (existing) return { id: existing.id, account: { email, role, password: null } };
   const pw = password ?? randomBytes(9).toString("base64url");
-  const { user } = await inviteUser(deps, { email, name, role, password: pw }, null);
+  // A generated demo password is printed to the console: it must be replaced at first sign-in.
+  const { user } = await inviteUser(deps, { email, name, role, password: pw }, null, { temporaryPassword: password === undefined });
   return { id: user.id, account: { email, role, password: pw } };
 }
 

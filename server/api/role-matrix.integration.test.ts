@@ -9,6 +9,7 @@ import { appRouter } from "./root";
 const declared: Record<string, Access> = {
   "health.check": "public",
   "me.get": "annotator",
+  "me.changePassword": "annotator",
   "users.list": "reviewer",
   "users.invite": "admin",
   "users.setRole": "admin",

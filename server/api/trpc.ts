@@ -57,11 +57,17 @@ const base = t.procedure.use(async ({ ctx, next, path, type }) => {
 
 export const publicProcedure = base.meta({ access: "public" });
 
+/** What a user whose password was generated may still do: see who they are and choose a password. */
+const beforePasswordChange = new Set(["me.get", "me.changePassword"]);
+
 function requireRole(required: Role) {
-  return base.meta({ access: required }).use(({ ctx, next }) => {
+  return base.meta({ access: required }).use(({ ctx, next, path }) => {
     if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
     if (!roleAllows(ctx.user.role, required)) {
       throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${required} role.` });
+    }
+    if (ctx.user.mustChangePassword && !beforePasswordChange.has(path)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: "Choose your own password first: the one you signed in with was generated (Account → Password)." });
     }
     return next({ ctx: { user: ctx.user, log: ctx.log.child({ role: ctx.user.role }) } });
   });

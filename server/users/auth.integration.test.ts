@@ -95,6 +95,32 @@ describe("sign-in", () => {
     expect(ok.user.email).toBe(email);
   });
 
+  it("a user whose password was generated must choose their own before anything else", async () => {
+    const admin = await createUser(deps, "admin");
+    const adminCaller = await callerFor(deps, await signIn(deps, admin.email, admin.password));
+    const email = `first-${Date.now()}@test.example`;
+    const { generatedPassword } = await adminCaller.users.invite({ email, name: "First", role: "reviewer" });
+    const elsewhere = await signIn(deps, email, generatedPassword!);
+    const cookie = await signIn(deps, email, generatedPassword!);
+    const caller = await callerFor(deps, cookie);
+    await expect(caller.me.get()).resolves.toMatchObject({ email, mustChangePassword: true });
+    await expect(caller.projects.list()).rejects.toMatchObject({ code: "FORBIDDEN", message: expect.stringMatching(/Choose your own password first/) });
+    await expect(caller.me.changePassword({ currentPassword: "not-the-password", newPassword: "brand-new-password" })).rejects.toMatchObject({ code: "BAD_REQUEST", message: "The current password is not right" });
+    await expect(caller.me.changePassword({ currentPassword: generatedPassword!, newPassword: "short" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await caller.me.changePassword({ currentPassword: generatedPassword!, newPassword: "brand-new-password" });
+    const after = await callerFor(deps, cookie);
+    await expect(after.me.get()).resolves.toMatchObject({ mustChangePassword: false });
+    await expect(after.projects.list()).resolves.toBeDefined();
+    // The other session, opened with the old password, has ended.
+    await expect((await callerFor(deps, elsewhere)).me.get()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    expect((await authRequest(deps.auth, "/sign-in/email", { email, password: generatedPassword! })).status).toBe(401);
+    await expect(signIn(deps, email, "brand-new-password")).resolves.toContain("session_token");
+    // A password the admin chose is theirs to pass on: no change is forced.
+    const chosen = `chosen-${Date.now()}@test.example`;
+    await adminCaller.users.invite({ email: chosen, name: "Chosen", role: "annotator", password: "admin-chosen-password" });
+    await expect((await callerFor(deps, await signIn(deps, chosen, "admin-chosen-password"))).projects.list()).resolves.toBeDefined();
+  });
+
   it("an admin invites a user who can then sign in with the generated password", async () => {
     const admin = await createUser(deps, "admin");
     const adminCaller = await callerFor(deps, await signIn(deps, admin.email, admin.password));

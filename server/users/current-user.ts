@@ -5,10 +5,16 @@ import { getAuth } from "../auth";
 import { roleAllows, type Role } from "./roles";
 import { getSessionUser, type SessionUser } from "./session";
 
-/** For server components: the signed-in user, or a redirect to sign-in. */
+export const changePasswordPath = "/account/password";
+
+/**
+ * For server components: the signed-in user, or a redirect to sign-in; a user whose password was
+ * generated is sent to choose their own first.
+ */
 export async function requireUser(nextPath: string): Promise<SessionUser> {
   const user = await getOptionalUser();
   if (!user) redirect(`/sign-in?next=${encodeURIComponent(nextPath)}`);
+  if (user.mustChangePassword && !nextPath.startsWith(changePasswordPath)) redirect(`${changePasswordPath}?next=${encodeURIComponent(nextPath)}`);
   return user;
 }
 

@@ -1,10 +1,11 @@
+import { APIError } from "better-auth/api";
 import { randomBytes } from "node:crypto";
 import type { Auth } from "../auth";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 import type { Role } from "./roles";
-import type { TInviteUserInput } from "./user.schema";
+import type { TChangePasswordInput, TInviteUserInput } from "./user.schema";
 
 export const userSelect = {
   id: true,
@@ -33,6 +34,8 @@ export async function inviteUser(
   { db, auth }: { db: Db; auth: Auth },
   input: TInviteUserInput,
   actorId: string | null,
+  /** A password someone else has seen: its owner must replace it at first sign-in. Default: when it is generated here. */
+  { temporaryPassword = input.password === undefined }: { temporaryPassword?: boolean } = {},
 ) {
   const existing = await db.user.findUnique({ where: { email: input.email }, select: { id: true } });
   if (existing) throw new AppError("CONFLICT", `A user with email ${input.email} already exists`);
@@ -44,6 +47,7 @@ export async function inviteUser(
     name: input.name,
     role: input.role,
     active: true,
+    mustChangePassword: temporaryPassword,
     emailVerified: true,
   }, { method: "admin" });
   await ctx.internalAdapter.linkAccount({ userId: created.id, providerId: "credential", accountId: created.id, password: hash });
@@ -90,4 +94,25 @@ export async function setUserActive(db: Db, { userId, active }: { userId: string
     }),
   ]);
   return user;
+}
+
+/**
+ * Sets a user's own password (checking the current one) through better-auth, ends their other
+ * sessions, and lifts the first-sign-in requirement.
+ */
+export async function changeOwnPassword({ db, auth }: { db: Db; auth: Auth }, userId: string, headers: Headers, input: TChangePasswordInput) {
+  try {
+    await auth.api.changePassword({ body: { currentPassword: input.currentPassword, newPassword: input.newPassword, revokeOtherSessions: false }, headers });
+  } catch (err) {
+    if (err instanceof APIError) throw new AppError("BAD_REQUEST", err.status === "BAD_REQUEST" || err.statusCode === 400 ? "The current password is not right" : err.message);
+    throw err;
+  }
+  // Every other session ends (someone who knew the old password may hold one); this one goes on.
+  const current = await auth.api.getSession({ headers });
+  await db.$transaction([
+    db.session.deleteMany({ where: { userId, ...(current ? { token: { not: current.session.token } } : {}) } }),
+    db.user.update({ where: { id: userId }, data: { mustChangePassword: false } }),
+    db.auditLog.create({ data: { actorId: userId, action: "user.change_password", target: `user:${userId}` } }),
+  ]);
+  return { ok: true };
 }

@@ -16,3 +16,11 @@ export type TInviteUserInput = z.infer<typeof ZInviteUserInput>;
 export const ZUserIdInput = z.object({ userId: z.string().min(1) });
 
 export const ZSetRoleInput = z.object({ userId: z.string().min(1), role: ZRole });
+
+export const ZChangePasswordInput = z
+  .object({
+    currentPassword: z.string().min(1, "Enter your current password").max(128),
+    newPassword: z.string().min(minPasswordLength, `Password must be at least ${minPasswordLength} characters`).max(128),
+  })
+  .refine((p) => p.newPassword !== p.currentPassword, { message: "Choose a password other than the current one", path: ["newPassword"] });
+export type TChangePasswordInput = z.infer<typeof ZChangePasswordInput>;
