@@ -37,6 +37,10 @@ const ZEnv = ZStorageEnv.extend({
   SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(168),
   /** Requests per minute one API key may make to /api/v1. */
   API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  /** Snapshots one API key may create per hour. */
+  API_KEY_SNAPSHOTS_PER_HOUR: z.coerce.number().int().positive().default(30),
+  /** Disk a project's snapshots may take, in MB. */
+  SNAPSHOT_QUOTA_MB_PER_PROJECT: z.coerce.number().positive().default(10_240),
 })
   .transform((e, ctx) => {
     if (!e.BETTER_AUTH_SECRET && e.NODE_ENV === "production") {

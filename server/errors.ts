@@ -8,6 +8,8 @@ export const errorCodes = {
   NOT_FOUND: { trpc: "NOT_FOUND", http: 404 },
   CONFLICT: { trpc: "CONFLICT", http: 409 },
   TOO_MANY_REQUESTS: { trpc: "TOO_MANY_REQUESTS", http: 429 },
+  /** Out of the storage quota (507 Insufficient Storage; tRPC has no such code, the message says it). */
+  QUOTA_EXCEEDED: { trpc: "PRECONDITION_FAILED", http: 507 },
   INTERNAL: { trpc: "INTERNAL_SERVER_ERROR", http: 500 },
 } as const;
 

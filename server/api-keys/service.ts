@@ -120,3 +120,24 @@ export async function consumeApiKeyQuota(db: Db, keyId: string, requestsPerMinut
     throw err;
   }
 }
+
+const snapshotLimiters = new WeakMap<Db, Map<number, RateLimiterPrisma>>();
+
+/** Snapshots one key may create per hour: each one is a full export written to disk. */
+export async function consumeSnapshotQuota(db: Db, keyId: string, perHour: number): Promise<void> {
+  let byLimit = snapshotLimiters.get(db);
+  if (!byLimit) snapshotLimiters.set(db, (byLimit = new Map()));
+  let limiter = byLimit.get(perHour);
+  if (!limiter) {
+    limiter = new RateLimiterPrisma({ storeClient: db, tableName: "rateLimit", keyPrefix: "api_key_snapshots", points: perHour, duration: 3600 });
+    byLimit.set(perHour, limiter);
+  }
+  try {
+    await limiter.consume(keyId);
+  } catch (err) {
+    if (err instanceof RateLimiterRes) {
+      throw new AppError("TOO_MANY_REQUESTS", `This key has created its ${perHour} snapshots for this hour; retry in ${Math.ceil(err.msBeforeNext / 60_000)} min`);
+    }
+    throw err;
+  }
+}

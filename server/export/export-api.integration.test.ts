@@ -1,19 +1,23 @@
 // The /api/v1 routes called as Next.js would call them, against the test database.
 import { createHash, randomUUID } from "node:crypto";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createApiKey, revokeApiKey } from "../api-keys/service";
 import { parseHhRow } from "../import/parse-hh-row";
+import { importJsonl } from "../import/service";
 import { parsePairsRow } from "../import/parse-pairs-row";
 import { createTestDeps, createUser, type TestDeps } from "../test/harness";
+import { ZExportRequest } from "./filter";
+import { createSnapshot } from "./snapshots";
 
 const requestsPerMinute = 30;
 process.env.DATABASE_URL = inject("databaseUrl");
 process.env.BETTER_AUTH_SECRET ??= "integration-tests-secret-0123456789abcdef";
 process.env.API_KEY_REQUESTS_PER_MINUTE = String(requestsPerMinute);
+process.env.API_KEY_SNAPSHOTS_PER_HOUR = "3";
 process.env.ARTIFACT_DIR = await mkdtemp(path.join(tmpdir(), "rlhf-artifacts-"));
 
 const exportRoute = await import("../../app/api/v1/projects/[projectId]/export/route");
@@ -102,6 +106,37 @@ describe("export API", () => {
     const orphaned = await exportRoute.GET(new Request(`${base}/${projectId}/export?format=pairs`, { headers: bearer(reader.key) }), params({ projectId }));
     expect(orphaned.status).toBe(401);
     expect(((await orphaned.json()) as { error: { message: string } }).error.message).toMatch(/owner is deactivated/);
+  });
+
+  it("snapshots stop at the project's quota (507) and at each key's hourly rate (429), writing nothing", async () => {
+    const owner = await createUser(deps, "admin");
+    const projectId = (await deps.db.project.create({ data: { name: `quota-${randomUUID()}`, k: 2 } })).id;
+    const writer = await createApiKey(deps.db, { name: "snapshots", projectIds: [projectId], scopes: ["read", "write"] }, owner.id);
+    const post = () => snapshotsRoute.POST(new Request(`${base}/${projectId}/snapshots`, { method: "POST", headers: bearer(writer.key), body: JSON.stringify({ format: "pairs" }) }), params({ projectId }));
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post()).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    const limited = await post();
+    expect(((await limited.json()) as { error: { message: string } }).error.message).toMatch(/created its 3 snapshots for this hour/);
+    expect(await deps.db.snapshot.count({ where: { projectId } })).toBe(3);
+
+    // A quota already used up refuses before writing; one a snapshot would exceed stops while writing.
+    const dataProject = (await deps.db.project.create({ data: { name: `quota-data-${randomUUID()}`, k: 2 } })).id;
+    const rows = Array.from({ length: 5 }, (_, i) => ({ prompt: `question ${i}`, chosen: `good answer ${i}`, rejected: `bad answer ${i}` }));
+    await importJsonl(deps.db, { projectId: dataProject, layout: "pairs", chunks: (async function* () { yield rows.map((r) => JSON.stringify(r)).join("\n"); })(), strict: true, filename: null, createdById: null });
+    const artifactDir = process.env.ARTIFACT_DIR!;
+    const request = ZExportRequest.parse({ format: "pairs" });
+    const first = await createSnapshot(deps.db, { projectId: dataProject, request, artifactDir });
+    expect(first.bytes).toBeGreaterThan(10);
+    const files = async () => (await readdir(path.join(artifactDir, "snapshots", dataProject))).length;
+    const state = async () => ({ rows: await deps.db.snapshot.count({ where: { projectId: dataProject } }), files: await files() });
+    const before = await state();
+    await expect(createSnapshot(deps.db, { projectId: dataProject, request, artifactDir, quotaBytes: first.bytes })).rejects.toMatchObject({
+      code: "QUOTA_EXCEEDED",
+      message: expect.stringMatching(/of its 0\.0 MB quota \(SNAPSHOT_QUOTA_MB_PER_PROJECT\); nothing was written/),
+    });
+    await expect(createSnapshot(deps.db, { projectId: dataProject, request, artifactDir, quotaBytes: first.bytes + 10 })).rejects.toMatchObject({ code: "QUOTA_EXCEEDED" });
+    expect(await state()).toEqual(before);
   });
 
   it("limits each key's requests per minute with 429", async () => {

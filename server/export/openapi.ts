@@ -18,7 +18,7 @@ const errors = (...codes: number[]) =>
     codes.map((c) => [
       String(c),
       {
-        description: { 400: "Bad input; the message says what is wrong", 401: "No, unknown, revoked or expired API key, or its owner is deactivated", 403: "The key is not allowed this project, or this action (read or write scope)", 404: "No such project or snapshot", 429: "The key's rate limit is reached" }[c],
+        description: { 400: "Bad input; the message says what is wrong", 401: "No, unknown, revoked or expired API key, or its owner is deactivated", 403: "The key is not allowed this project, or this action (read or write scope)", 404: "No such project or snapshot", 429: "The key's rate limit is reached", 507: "The project's snapshot quota is used up" }[c],
         content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
       },
     ]),
@@ -80,7 +80,7 @@ export function openApiDocument(serverUrl: string) {
           summary: "Freeze a format and filter into an immutable snapshot",
           parameters: [projectId],
           requestBody: { required: true, content: { "application/json": { schema: jsonSchema(ZExportRequest) } } },
-          responses: { 201: { description: "The snapshot's manifest", content: { "application/json": { schema: { $ref: "#/components/schemas/Snapshot" } } } }, ...errors(400, 401, 403, 404, 429) },
+          responses: { 201: { description: "The snapshot's manifest", content: { "application/json": { schema: { $ref: "#/components/schemas/Snapshot" } } } }, ...errors(400, 401, 403, 404, 429, 507) },
         },
       },
       "/projects/{projectId}/snapshots/{snapshotId}": {

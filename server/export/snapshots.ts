@@ -49,10 +49,36 @@ function manifest(s: SnapshotRow) {
 }
 export type SnapshotManifest = ReturnType<typeof manifest>;
 
+/** The disk a project's snapshots may take, in bytes (SNAPSHOT_QUOTA_MB_PER_PROJECT). */
+export function snapshotQuotaBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const mb = Number(env.SNAPSHOT_QUOTA_MB_PER_PROJECT ?? 10_240);
+  return (Number.isFinite(mb) && mb > 0 ? mb : 10_240) * 1024 * 1024;
+}
+
+async function usedBytes(db: Db, projectId: string): Promise<number> {
+  const { _sum } = await db.snapshot.aggregate({ where: { projectId }, _sum: { bytes: true } });
+  return Number(_sum.bytes ?? 0);
+}
+
+function quotaError(used: number, quota: number): AppError {
+  const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+  return new AppError("QUOTA_EXCEEDED", `This project's snapshots would take ${mb(used)} of its ${mb(quota)} quota (SNAPSHOT_QUOTA_MB_PER_PROJECT); nothing was written`);
+}
+
 export async function createSnapshot(
   db: Db,
-  { projectId, request, artifactDir, createdById = null, createdByKeyId = null }: { projectId: string; request: ExportRequest; artifactDir: string; createdById?: string | null; createdByKeyId?: string | null },
+  {
+    projectId,
+    request,
+    artifactDir,
+    createdById = null,
+    createdByKeyId = null,
+    quotaBytes = snapshotQuotaBytes(),
+  }: { projectId: string; request: ExportRequest; artifactDir: string; createdById?: string | null; createdByKeyId?: string | null; quotaBytes?: number },
 ): Promise<SnapshotManifest> {
+  // Snapshots are kept (they record what was trained on), so a project's disk has a ceiling.
+  const before = await usedBytes(db, projectId);
+  if (before >= quotaBytes) throw quotaError(before, quotaBytes);
   const id = randomUUID();
   const relative = path.join("snapshots", projectId, `${id}.jsonl`);
   const final = path.join(artifactDir, relative);
@@ -68,6 +94,7 @@ export async function createSnapshot(
       hash.update(buf);
       bytes += buf.length;
       for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) rowCount++;
+      if (before + bytes > quotaBytes) throw quotaError(before + bytes, quotaBytes);
       await file.write(buf);
     }
     await file.sync();

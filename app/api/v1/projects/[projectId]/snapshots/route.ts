@@ -1,4 +1,5 @@
 import { errorResponse, withApiKey } from "../../../../../../server/api-keys/http";
+import { consumeSnapshotQuota } from "../../../../../../server/api-keys/service";
 import { getEnv } from "../../../../../../server/env";
 import { describeZodError } from "../../../../../../server/errors";
 import { ZExportRequest } from "../../../../../../server/export/filter";
@@ -17,6 +18,7 @@ export async function POST(req: Request, { params }: { params: Promise<{ project
     if (body === undefined) return errorResponse(400, "BAD_REQUEST", "The body must be a JSON object such as {\"format\": \"pairs\"}");
     const parsed = ZExportRequest.safeParse(body);
     if (!parsed.success) return errorResponse(400, "BAD_REQUEST", describeZodError(parsed.error));
+    await consumeSnapshotQuota(db, key.keyId, getEnv().API_KEY_SNAPSHOTS_PER_HOUR);
     const snapshot = await createSnapshot(db, { projectId, request: parsed.data, artifactDir: getEnv().ARTIFACT_DIR, createdByKeyId: key.keyId, createdById: key.ownerId });
     return Response.json(snapshot, { status: 201 });
   }, "write");
