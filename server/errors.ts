@@ -7,6 +7,7 @@ export const errorCodes = {
   FORBIDDEN: { trpc: "FORBIDDEN", http: 403 },
   NOT_FOUND: { trpc: "NOT_FOUND", http: 404 },
   CONFLICT: { trpc: "CONFLICT", http: 409 },
+  PAYLOAD_TOO_LARGE: { trpc: "PAYLOAD_TOO_LARGE", http: 413 },
   TOO_MANY_REQUESTS: { trpc: "TOO_MANY_REQUESTS", http: 429 },
   /** Out of the storage quota (507 Insufficient Storage; tRPC has no such code, the message says it). */
   QUOTA_EXCEEDED: { trpc: "PRECONDITION_FAILED", http: 507 },

@@ -18,7 +18,7 @@ const errors = (...codes: number[]) =>
     codes.map((c) => [
       String(c),
       {
-        description: { 400: "Bad input; the message says what is wrong", 401: "No, unknown, revoked or expired API key, or its owner is deactivated", 403: "The key is not allowed this project, or this action (read or write scope)", 404: "No such project or snapshot", 429: "The key's rate limit is reached", 507: "The project's snapshot quota is used up" }[c],
+        description: { 400: "Bad input; the message says what is wrong", 401: "No, unknown, revoked or expired API key, or its owner is deactivated", 403: "The key is not allowed this project, or this action (read or write scope)", 404: "No such project or snapshot", 413: "The upload is larger than IMPORT_MAX_MB", 429: "The key's rate limit is reached, or it already runs IMPORT_MAX_CONCURRENT imports", 507: "The project's snapshot quota is used up" }[c],
         content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
       },
     ]),
@@ -111,7 +111,7 @@ export function openApiDocument(serverUrl: string) {
           requestBody: { required: true, content: { "application/jsonl": { schema: { type: "string" } } } },
           responses: {
             200: { description: "Import summary: rows read, imported, duplicates, errors by line", content: { "application/json": { schema: { type: "object" } } } },
-            ...errors(400, 401, 403, 404, 429),
+            ...errors(400, 401, 403, 404, 413, 429),
           },
         },
       },

@@ -113,6 +113,53 @@ describe("importing JSONL into a project", () => {
   });
 });
 
+describe("import limits", () => {
+  let deps: TestDeps;
+  beforeAll(() => {
+    deps = createTestDeps();
+  });
+  afterAll(() => deps.db.$disconnect());
+  const rows = (n: number, tag: string) => Array.from({ length: n }, (_, i) => JSON.stringify({ prompt: `q${i} ${tag}`, responses: ["a", "b"] })).join("\n");
+
+  it("refuses an upload past the size limit with 413 and writes nothing", async () => {
+    const p = await deps.db.project.create({ data: { name: `cap-${randomUUID()}`, k: 2 } });
+    const text = rows(200, "big");
+    const refused = importJsonl(deps.db, { projectId: p.id, layout: "tasks", chunks: chunksOf(text), strict: false, filename: null, createdById: null, maxBytes: 1000 });
+    await expect(refused).rejects.toMatchObject({ code: "PAYLOAD_TOO_LARGE", message: expect.stringMatching(/larger than 0 MB \(IMPORT_MAX_MB\).*Nothing was imported/) });
+    expect(await deps.db.task.count({ where: { projectId: p.id } })).toBe(0);
+    expect(await deps.db.importBatch.count({ where: { projectId: p.id } })).toBe(0);
+    await expect(importJsonl(deps.db, { projectId: p.id, layout: "tasks", chunks: chunksOf(text), strict: false, filename: null, createdById: null, maxBytes: text.length })).resolves.toMatchObject({ imported: 200 });
+  });
+
+  it("lets one person run a limited number of imports at once, across processes (PostgreSQL locks)", async () => {
+    const p = await deps.db.project.create({ data: { name: `slots-${randomUUID()}`, k: 2 } });
+    const [a, b] = await Promise.all([createUser(deps, "admin"), createUser(deps, "admin")]);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    // A slow upload: its first chunk arrives, then it waits (the transaction, and the slot, stay open).
+    async function* slow() {
+      yield `${rows(1, "slow")}\n`;
+      started();
+      await held;
+      yield rows(1, "slow-end");
+    }
+    const first = importJsonl(deps.db, { projectId: p.id, layout: "tasks", chunks: slow(), strict: false, filename: null, createdById: a.id, maxConcurrent: 1 });
+    await running;
+    await expect(importJsonl(deps.db, { projectId: p.id, layout: "tasks", chunks: chunksOf(rows(1, "second")), strict: false, filename: null, createdById: a.id, maxConcurrent: 1 })).rejects.toMatchObject({
+      code: "TOO_MANY_REQUESTS",
+      message: expect.stringMatching(/1 import is already running for this person/),
+    });
+    // Someone else is not held up.
+    await expect(importJsonl(deps.db, { projectId: p.id, layout: "tasks", chunks: chunksOf(rows(1, "other")), strict: false, filename: null, createdById: b.id, maxConcurrent: 1 })).resolves.toMatchObject({ imported: 1 });
+    release();
+    await expect(first).resolves.toMatchObject({ imported: 2 });
+    // The slot is free again once the first has committed.
+    await expect(importJsonl(deps.db, { projectId: p.id, layout: "tasks", chunks: chunksOf(rows(1, "third")), strict: false, filename: null, createdById: a.id, maxConcurrent: 1 })).resolves.toMatchObject({ imported: 1 });
+  });
+});
+
 describe("POST /api/projects/{id}/import", () => {
   let deps: TestDeps;
   let POST: typeof import("../../app/api/projects/[projectId]/import/route").POST;
@@ -132,6 +179,22 @@ describe("POST /api/projects/{id}/import", () => {
     POST(new Request(`${testBaseUrl}/api/projects/${projectId}/import?${query}`, { method: "POST", body, headers: cookie ? { cookie } : {} }), {
       params: Promise.resolve({ projectId }),
     });
+
+  it("answers an upload past IMPORT_MAX_MB with 413 and a message", async () => {
+    const p = await deps.db.project.create({ data: { name: `rest-cap-${randomUUID()}`, k: 2 } });
+    const admin = await createUser(deps, "admin");
+    const cookie = await signIn(deps, admin.email, admin.password);
+    vi.stubEnv("IMPORT_MAX_MB", "0.001");
+    try {
+      const body = Array.from({ length: 100 }, (_, i) => JSON.stringify({ prompt: `big ${i}`, responses: ["a", "b"] })).join("\n");
+      const res = await upload(p.id, body, "layout=tasks", cookie);
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
+      expect(await deps.db.task.count({ where: { projectId: p.id } })).toBe(0);
+    } finally {
+      vi.stubEnv("IMPORT_MAX_MB", "1024");
+    }
+  });
 
   it("streams an upload from an admin and answers bad requests with 4xx and a message", async () => {
     const p = await deps.db.project.create({ data: { name: `rest-${randomUUID()}`, k: 2 } });

@@ -43,8 +43,15 @@ export async function importJsonl(
     createdById: string | null;
     /** The API key it came through, when it did. */
     apiKeyId?: string | null;
+    /** The upload's size limit; past it the import is refused (413) and nothing is written. */
+    maxBytes?: number;
+    /** Imports one key (or person) may run at once; another is refused (429). */
+    maxConcurrent?: number;
   },
 ): Promise<ImportSummary> {
+  const limits = importLimits();
+  const maxBytes = opts.maxBytes ?? limits.maxBytes;
+  const maxConcurrent = opts.maxConcurrent ?? limits.maxConcurrent;
   const project = await db.project.findUnique({ where: { id: opts.projectId }, select: { id: true, k: true, archivedAt: true } });
   if (!project || project.archivedAt) throw new AppError("NOT_FOUND", `No active project with id ${opts.projectId}`);
 
@@ -80,9 +87,10 @@ export async function importJsonl(
   try {
     await db.$transaction(
       async (tx) => {
+        await takeImportSlot(tx, opts.apiKeyId ? `key:${opts.apiKeyId}` : `user:${opts.createdById ?? "anonymous"}`, maxConcurrent);
         await tx.importBatch.create({ data: batchRow(0, 0) });
         let pending: { line: number; record: ImportRecord }[] = [];
-        for await (const row of parseJsonl(opts.chunks, opts.layout)) {
+        for await (const row of parseJsonl(capped(opts.chunks, maxBytes), opts.layout)) {
           summary.rowsRead++;
           if (!row.ok) {
             errorCount++;
@@ -242,4 +250,33 @@ export function listImports(db: Db, projectId: string) {
     take: 50,
     select: { id: true, layout: true, filename: true, strict: true, rowsRead: true, imported: true, duplicates: true, errors: true, createdAt: true },
   });
+}
+
+/** IMPORT_MAX_MB and IMPORT_MAX_CONCURRENT (read here, not through getEnv, so scripts need no DATABASE_URL check). */
+export function importLimits(env: NodeJS.ProcessEnv = process.env) {
+  const mb = Number(env.IMPORT_MAX_MB ?? 1024);
+  const concurrent = Number(env.IMPORT_MAX_CONCURRENT ?? 2);
+  return { maxBytes: (Number.isFinite(mb) && mb > 0 ? mb : 1024) * 1024 * 1024, maxConcurrent: Number.isInteger(concurrent) && concurrent > 0 ? concurrent : 2 };
+}
+
+/** The upload's chunks, refused once they pass `maxBytes` (the transaction then rolls back). */
+async function* capped(chunks: AsyncIterable<Uint8Array | string>, maxBytes: number): AsyncGenerator<Uint8Array | string> {
+  let bytes = 0;
+  for await (const chunk of chunks) {
+    bytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
+    if (bytes > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `The upload is larger than ${Math.round(maxBytes / 1024 / 1024)} MB (IMPORT_MAX_MB); split it into several files. Nothing was imported`);
+    yield chunk;
+  }
+}
+
+/**
+ * One of `slots` transaction-scoped advisory locks for this uploader: held until the import commits or
+ * rolls back, shared by every web process through PostgreSQL.
+ */
+async function takeImportSlot(tx: Tx, who: string, slots: number): Promise<void> {
+  for (let slot = 0; slot < slots; slot++) {
+    const [row] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext(${`import:${who}`}), ${slot}) AS locked`;
+    if (row?.locked) return;
+  }
+  throw new AppError("TOO_MANY_REQUESTS", `${slots} import${slots === 1 ? " is" : "s are"} already running for this ${who.startsWith("key:") ? "API key" : "person"} (IMPORT_MAX_CONCURRENT); wait for one to finish`);
 }
