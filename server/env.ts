@@ -16,6 +16,16 @@ export const ZJobHeartbeatEnv = z.object({
   JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().positive("JOB_HEARTBEAT_TIMEOUT_SECONDS must be a positive number of seconds").default(60),
 });
 
+/** Limits on what uploads and snapshots may take; read per call (imports and snapshots also run outside the web app). */
+export const ZDataLimitsEnv = z.object({
+  /** The largest JSONL upload, in MB. */
+  IMPORT_MAX_MB: z.coerce.number().positive("IMPORT_MAX_MB must be a positive number of MB").default(1024),
+  /** Imports one person or API key may run at once. */
+  IMPORT_MAX_CONCURRENT: z.coerce.number().int().positive("IMPORT_MAX_CONCURRENT must be a positive whole number").default(2),
+  /** Disk a project's snapshots may take, in MB. */
+  SNAPSHOT_QUOTA_MB_PER_PROJECT: z.coerce.number().positive("SNAPSHOT_QUOTA_MB_PER_PROJECT must be a positive number of MB").default(10_240),
+});
+
 const ZEnv = ZStorageEnv.extend({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   DATABASE_URL: z
@@ -23,6 +33,7 @@ const ZEnv = ZStorageEnv.extend({
     .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgresql:// URL"),
   APP_URL: z.url("APP_URL must be a URL such as http://localhost:3000").default("http://localhost:3000"),
   BETTER_AUTH_SECRET: z.string().min(32, "BETTER_AUTH_SECRET must be at least 32 characters").optional(),
+  ...ZDataLimitsEnv.shape,
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   AUTH_SIGNIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().positive().default(10),
   /** Failed sign-ins of one account in 15 minutes before it is locked for 15 minutes. */
@@ -39,8 +50,6 @@ const ZEnv = ZStorageEnv.extend({
   API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(600),
   /** Snapshots one API key may create per hour. */
   API_KEY_SNAPSHOTS_PER_HOUR: z.coerce.number().int().positive().default(30),
-  /** Disk a project's snapshots may take, in MB. */
-  SNAPSHOT_QUOTA_MB_PER_PROJECT: z.coerce.number().positive().default(10_240),
 })
   .transform((e, ctx) => {
     if (!e.BETTER_AUTH_SECRET && e.NODE_ENV === "production") {

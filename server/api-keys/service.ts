@@ -100,44 +100,39 @@ export async function authenticateApiKey(db: Db, authorization: string | null, p
   return { keyId: key.id, name: key.name, projectIds: key.projectIds, scopes: key.scopes, ownerId: key.createdById };
 }
 
-const limiters = new WeakMap<Db, Map<number, RateLimiterPrisma>>();
+const limiters = new WeakMap<Db, Map<string, RateLimiterPrisma>>();
 
-/** A fixed window per key, counted in the database so every server process shares it. */
-export async function consumeApiKeyQuota(db: Db, keyId: string, requestsPerMinute: number): Promise<void> {
-  let byLimit = limiters.get(db);
-  if (!byLimit) limiters.set(db, (byLimit = new Map()));
-  let limiter = byLimit.get(requestsPerMinute);
+/**
+ * A fixed window per key, counted in the database so every server process shares it; past it,
+ * TOO_MANY_REQUESTS with `refusal(seconds before the window ends)`.
+ */
+async function consumeKeyWindow(
+  db: Db,
+  keyId: string,
+  window: { prefix: string; points: number; seconds: number },
+  refusal: (retryAfterSeconds: number) => string,
+): Promise<void> {
+  let byWindow = limiters.get(db);
+  if (!byWindow) limiters.set(db, (byWindow = new Map()));
+  const id = `${window.prefix}:${window.points}:${window.seconds}`;
+  let limiter = byWindow.get(id);
   if (!limiter) {
-    limiter = new RateLimiterPrisma({ storeClient: db, tableName: "rateLimit", keyPrefix: "api_key", points: requestsPerMinute, duration: 60 });
-    byLimit.set(requestsPerMinute, limiter);
+    limiter = new RateLimiterPrisma({ storeClient: db, tableName: "rateLimit", keyPrefix: window.prefix, points: window.points, duration: window.seconds });
+    byWindow.set(id, limiter);
   }
   try {
     await limiter.consume(keyId);
   } catch (err) {
-    if (err instanceof RateLimiterRes) {
-      throw new AppError("TOO_MANY_REQUESTS", `Rate limit of ${requestsPerMinute} requests per minute reached; retry in ${Math.ceil(err.msBeforeNext / 1000)} s`);
-    }
+    if (err instanceof RateLimiterRes) throw new AppError("TOO_MANY_REQUESTS", refusal(err.msBeforeNext / 1000));
     throw err;
   }
 }
 
-const snapshotLimiters = new WeakMap<Db, Map<number, RateLimiterPrisma>>();
+export function consumeApiKeyQuota(db: Db, keyId: string, requestsPerMinute: number): Promise<void> {
+  return consumeKeyWindow(db, keyId, { prefix: "api_key", points: requestsPerMinute, seconds: 60 }, (s) => `Rate limit of ${requestsPerMinute} requests per minute reached; retry in ${Math.ceil(s)} s`);
+}
 
 /** Snapshots one key may create per hour: each one is a full export written to disk. */
-export async function consumeSnapshotQuota(db: Db, keyId: string, perHour: number): Promise<void> {
-  let byLimit = snapshotLimiters.get(db);
-  if (!byLimit) snapshotLimiters.set(db, (byLimit = new Map()));
-  let limiter = byLimit.get(perHour);
-  if (!limiter) {
-    limiter = new RateLimiterPrisma({ storeClient: db, tableName: "rateLimit", keyPrefix: "api_key_snapshots", points: perHour, duration: 3600 });
-    byLimit.set(perHour, limiter);
-  }
-  try {
-    await limiter.consume(keyId);
-  } catch (err) {
-    if (err instanceof RateLimiterRes) {
-      throw new AppError("TOO_MANY_REQUESTS", `This key has created its ${perHour} snapshots for this hour; retry in ${Math.ceil(err.msBeforeNext / 60_000)} min`);
-    }
-    throw err;
-  }
+export function consumeSnapshotQuota(db: Db, keyId: string, perHour: number): Promise<void> {
+  return consumeKeyWindow(db, keyId, { prefix: "api_key_snapshots", points: perHour, seconds: 3600 }, (s) => `This key has created its ${perHour} snapshots for this hour; retry in ${Math.ceil(s / 60)} min`);
 }

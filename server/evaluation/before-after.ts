@@ -32,9 +32,9 @@ export async function beforeAfter(db: Db, modelVersionId: string, baselineId: st
   if (!after?.evaluationSet) return pending ? { measured: false, pending } : null;
   const before = baselineId
     ? await db.modelEvaluation.findFirst({
+        // The newest on the same set; a different version of it is flagged (sameSetVersion).
         where: { modelVersionId: baselineId, kind: "policy", evaluationSetId: after.evaluationSetId },
-        // The same version of the set first, then the newest.
-        orderBy: [{ createdAt: "desc" }],
+        orderBy: { createdAt: "desc" },
         select: evaluationRef,
       })
     : null;

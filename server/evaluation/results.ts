@@ -24,13 +24,18 @@ export function isEstimate(v: unknown): v is Estimate {
 /** The trainer's section of each part: a reward model's, the safety classifier's and the policy's report. */
 const sections: Record<EvaluationKind, string> = { reward: "reward_model", safety: "safety_classifier", policy: "policy" };
 
+/** A report as stored JSON: `metrics` kept to well-formed estimates, `verdict` to its lines. */
+export function asResults(report: Record<string, unknown>): EvaluationResults {
+  const metrics = isObject(report.metrics) ? Object.fromEntries(Object.entries(report.metrics).filter((e): e is [string, Estimate] => isEstimate(e[1]))) : {};
+  const verdict = Array.isArray(report.verdict) ? report.verdict.filter((l): l is string => typeof l === "string") : [];
+  return { ...report, metrics, verdict };
+}
+
 /** The part of the trainer's eval event that belongs to one kind of evaluated model, or null when it did not run. */
 export function resultsOf(evalEvent: Record<string, unknown>, kind: EvaluationKind): EvaluationResults | null {
   const section = evalEvent[sections[kind]];
   if (!isObject(section)) return null;
-  const metrics = isObject(section.metrics) ? Object.fromEntries(Object.entries(section.metrics).filter((e): e is [string, Estimate] => isEstimate(e[1]))) : {};
-  const verdict = Array.isArray(section.verdict) ? section.verdict.filter((l): l is string => typeof l === "string") : [];
-  return { ...section, metrics, verdict, ...(isObject(evalEvent.split) ? { split: evalEvent.split } : {}) };
+  return asResults({ ...section, ...(isObject(evalEvent.split) ? { split: evalEvent.split } : {}) });
 }
 
 type MetricInfo = { label: string; better: "higher" | "lower" | null; percent: boolean };

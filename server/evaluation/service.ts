@@ -7,7 +7,7 @@ import { AppError } from "../errors";
 import type { EvaluationKind, Prisma } from "../generated/prisma/client";
 import type { Message } from "../import/conversation";
 import { storagePathsFromEnv } from "../storage";
-import { compareResults, isEstimate, type EvaluationResults } from "./results";
+import { asResults, compareResults, type EvaluationResults } from "./results";
 
 export const evaluationSelect = {
   id: true,
@@ -51,9 +51,7 @@ export async function recordEvaluation(db: Db, data: RecordEvaluation) {
 }
 
 export function resultsOfRow(row: { results: unknown }): EvaluationResults {
-  const r = row.results as Record<string, unknown>;
-  const metrics = r.metrics !== null && typeof r.metrics === "object" ? Object.fromEntries(Object.entries(r.metrics).filter(([, v]) => isEstimate(v))) : {};
-  return { ...r, metrics, verdict: Array.isArray(r.verdict) ? r.verdict.filter((l): l is string => typeof l === "string") : [] };
+  return asResults(row.results as Record<string, unknown>);
 }
 
 export async function listModelEvaluations(db: Db, modelVersionId: string) {
@@ -121,14 +119,20 @@ export async function compareSamples(db: Db, aId: string, bId: string, { artifac
   const [a, b] = await Promise.all([getEvaluationOrThrow(db, aId), getEvaluationOrThrow(db, bId)]);
   if (a.kind !== "policy" || b.kind !== "policy") throw new AppError("BAD_REQUEST", "Only policy evaluations have generations to compare");
   const [sa, sb] = await Promise.all([readSamples(artifactDir, a.output), readSamples(artifactDir, b.output)]);
-  const ids = [...new Set([...sa.map((s) => s.id), ...sb.map((s) => s.id)])].slice(0, limit);
+  const group = (samples: EvaluationSample[]) => {
+    const by = new Map<string, EvaluationSample[]>();
+    for (const s of samples) by.set(s.id, [...(by.get(s.id) ?? []), s]);
+    return by;
+  };
+  const [ga, gb] = [group(sa), group(sb)];
+  const ids = [...new Set([...ga.keys(), ...gb.keys()])].slice(0, limit);
   const prompts = await db.evaluationPrompt.findMany({ where: { id: { in: ids } }, select: { id: true, messages: true, policy: true } });
   const byId = new Map(prompts.map((p) => [p.id, p]));
   return ids.map((id) => ({
     id,
     prompt: (byId.get(id)?.messages as Message[] | undefined) ?? null,
-    policy: byId.get(id)?.policy ?? sa.find((s) => s.id === id)?.policy ?? null,
-    a: sa.filter((s) => s.id === id),
-    b: sb.filter((s) => s.id === id),
+    policy: byId.get(id)?.policy ?? ga.get(id)?.[0]?.policy ?? null,
+    a: ga.get(id) ?? [],
+    b: gb.get(id) ?? [],
   }));
 }

@@ -46,16 +46,14 @@ export async function getEvaluationSetOrThrow(db: Db, setId: string) {
       version: true,
       createdAt: true,
       updatedAt: true,
-      prompts: { orderBy: { createdAt: "asc" }, select: evaluationPromptSelect },
+      prompts: { orderBy: { createdAt: "asc" }, select: { ...evaluationPromptSelect, contentHash: true } },
     },
   });
   if (!set) throw new AppError("NOT_FOUND", `No evaluation set ${setId}`);
   // Prompts that are also labelling prompts of the project may have been trained on: say which.
-  const hashes = await db.evaluationPrompt.findMany({ where: { setId }, select: { id: true, contentHash: true } });
-  const labelled = await db.prompt.findMany({ where: { projectId: set.projectId, contentHash: { in: hashes.map((h) => h.contentHash) } }, select: { contentHash: true } });
+  const labelled = await db.prompt.findMany({ where: { projectId: set.projectId, contentHash: { in: set.prompts.map((p) => p.contentHash) } }, select: { contentHash: true } });
   const overlap = new Set(labelled.map((p) => p.contentHash));
-  const alsoLabelled = new Set(hashes.filter((h) => overlap.has(h.contentHash)).map((h) => h.id));
-  return { ...set, prompts: set.prompts.map((p) => ({ ...p, messages: p.messages as Message[], alsoLabelled: alsoLabelled.has(p.id) })) };
+  return { ...set, prompts: set.prompts.map(({ contentHash, ...p }) => ({ ...p, messages: p.messages as Message[], alsoLabelled: overlap.has(contentHash) })) };
 }
 
 export async function createEvaluationSet(db: Db, input: TCreateEvaluationSetInput, actorId: string | null) {

@@ -8,6 +8,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { writeAudit } from "../audit/log";
 import type { Db } from "../db";
+import { ZDataLimitsEnv } from "../env";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 import type { ExportRequest } from "./filter";
@@ -51,8 +52,7 @@ export type SnapshotManifest = ReturnType<typeof manifest>;
 
 /** The disk a project's snapshots may take, in bytes (SNAPSHOT_QUOTA_MB_PER_PROJECT). */
 export function snapshotQuotaBytes(env: NodeJS.ProcessEnv = process.env): number {
-  const mb = Number(env.SNAPSHOT_QUOTA_MB_PER_PROJECT ?? 10_240);
-  return (Number.isFinite(mb) && mb > 0 ? mb : 10_240) * 1024 * 1024;
+  return ZDataLimitsEnv.parse(env).SNAPSHOT_QUOTA_MB_PER_PROJECT * 1024 * 1024;
 }
 
 async function usedBytes(db: Db, projectId: string): Promise<number> {

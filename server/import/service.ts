@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { writeAudit } from "../audit/log";
 import type { Db } from "../db";
+import { ZDataLimitsEnv } from "../env";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 import { promptHash, type ImportRecord } from "./import-record";
@@ -252,11 +253,10 @@ export function listImports(db: Db, projectId: string) {
   });
 }
 
-/** IMPORT_MAX_MB and IMPORT_MAX_CONCURRENT (read here, not through getEnv, so scripts need no DATABASE_URL check). */
+/** IMPORT_MAX_MB and IMPORT_MAX_CONCURRENT (the seed and scripts import too, without the web app's whole env). */
 export function importLimits(env: NodeJS.ProcessEnv = process.env) {
-  const mb = Number(env.IMPORT_MAX_MB ?? 1024);
-  const concurrent = Number(env.IMPORT_MAX_CONCURRENT ?? 2);
-  return { maxBytes: (Number.isFinite(mb) && mb > 0 ? mb : 1024) * 1024 * 1024, maxConcurrent: Number.isInteger(concurrent) && concurrent > 0 ? concurrent : 2 };
+  const limits = ZDataLimitsEnv.parse(env);
+  return { maxBytes: limits.IMPORT_MAX_MB * 1024 * 1024, maxConcurrent: limits.IMPORT_MAX_CONCURRENT };
 }
 
 /** The upload's chunks, refused once they pass `maxBytes` (the transaction then rolls back). */

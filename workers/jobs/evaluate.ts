@@ -11,23 +11,24 @@ import { evaluateConfig, readsFormats, ZEvaluateOverrides } from "../training/tr
 import { defineTrainerJob } from "../training/trainer-job";
 import type { PrepareDeps } from "./job-definition";
 
-const id = (what: string) => z.uuid(`${what} must be ${what.endsWith("SnapshotId") ? "a snapshot's" : what === "evaluationSetId" ? "an evaluation set's" : "a model version's"} id`);
+const modelId = (field: string) => z.uuid(`${field} must be a model version's id`);
+const snapshotId = (field: string) => z.uuid(`${field} must be a snapshot's id`);
 
 export const ZEvaluatePayload = z
   .strictObject({
-    rewardModelId: id("rewardModelId").optional(),
+    rewardModelId: modelId("rewardModelId").optional(),
     /** A pairs or rankings snapshot whose comparisons the reward model scores. */
-    pairsSnapshotId: id("pairsSnapshotId").optional(),
+    pairsSnapshotId: snapshotId("pairsSnapshotId").optional(),
     /** A second reward model scored on the same pairs (e.g. the parent). */
-    compareRewardModelId: id("compareRewardModelId").optional(),
-    safetyModelId: id("safetyModelId").optional(),
+    compareRewardModelId: modelId("compareRewardModelId").optional(),
+    safetyModelId: modelId("safetyModelId").optional(),
     /** A rankings or pairs snapshot whose human safety labels the safety model is checked against. */
-    safetyLabelsSnapshotId: id("safetyLabelsSnapshotId").optional(),
-    policyModelId: id("policyModelId").optional(),
-    promptsSnapshotId: id("promptsSnapshotId").optional(),
-    evaluationSetId: id("evaluationSetId").optional(),
+    safetyLabelsSnapshotId: snapshotId("safetyLabelsSnapshotId").optional(),
+    policyModelId: modelId("policyModelId").optional(),
+    promptsSnapshotId: snapshotId("promptsSnapshotId").optional(),
+    evaluationSetId: z.uuid("evaluationSetId must be an evaluation set's id").optional(),
     /** The policy the KL is measured against. Default: the evaluated policy's parent, when it is a policy. */
-    referencePolicyModelId: id("referencePolicyModelId").optional(),
+    referencePolicyModelId: modelId("referencePolicyModelId").optional(),
     /**
      * Score only the prompts the reward (or safety) model's training run held out, by the split
      * recorded with it. Off scores every pair and label of the snapshot.

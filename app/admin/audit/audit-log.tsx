@@ -9,6 +9,21 @@ import { useTRPC } from "../../trpc/client";
 /** Action families the filter offers; any action can also be typed in full. */
 const families = ["", "user.", "project.", "import.", "snapshot.", "job.", "loop.", "model.", "annotation.", "evaluation", "api_key."];
 
+function FilterSelect({ label, value, onChange, options }: { label: string; value: string; onChange: (e: React.ChangeEvent<HTMLSelectElement>) => void; options: { value: string; label: string }[] }) {
+  return (
+    <label>
+      {label}
+      <select aria-label={label} className="ml-2 rounded border border-slate-300 px-2 py-1" value={value} onChange={onChange}>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function AuditLog() {
   const trpc = useTRPC();
   const [actorId, setActorId] = useState("");
@@ -30,38 +45,9 @@ export function AuditLog() {
   return (
     <Panel title="Who changed what">
       <div className="flex flex-wrap gap-3 text-sm">
-        <label>
-          Who
-          <select aria-label="Who" className="ml-2 rounded border border-slate-300 px-2 py-1" value={actorId} onChange={refilter(setActorId)}>
-            <option value="">anyone</option>
-            {users.data?.map((u) => (
-              <option key={u.id} value={u.id}>
-                {u.email}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Action
-          <select aria-label="Action" className="ml-2 rounded border border-slate-300 px-2 py-1" value={action} onChange={refilter(setAction)}>
-            {families.map((f) => (
-              <option key={f} value={f}>
-                {f ? `${f}*` : "any"}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Project
-          <select aria-label="Project" className="ml-2 rounded border border-slate-300 px-2 py-1" value={projectId} onChange={refilter(setProjectId)}>
-            <option value="">any</option>
-            {projects.data?.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Who" value={actorId} onChange={refilter(setActorId)} options={[{ value: "", label: "anyone" }, ...(users.data ?? []).map((u) => ({ value: u.id, label: u.email }))]} />
+        <FilterSelect label="Action" value={action} onChange={refilter(setAction)} options={families.map((f) => ({ value: f, label: f ? `${f}*` : "any" }))} />
+        <FilterSelect label="Project" value={projectId} onChange={refilter(setProjectId)} options={[{ value: "", label: "any" }, ...(projects.data ?? []).map((p) => ({ value: p.id, label: p.name }))]} />
       </div>
       <ErrorText message={log.error?.message} />
       <table className="w-full text-left text-sm" data-testid="audit-log">

@@ -37,7 +37,8 @@ from ..eval_reward import held_out_pairs, read_eval_pairs, reward_report
 from ..eval_safety import held_out_labels, read_safety_labels, safety_report
 from ..policy import DEFAULT_REFUSAL_MARKERS, generate, is_refusal, load_causal_lm, load_policy_tokenizer, refusal_stats, sequence_logprobs
 from ..reward_model import RewardModel, check_model_folder, load_tokenizer, score
-from ..rl_math import POLICIES, RUBRICS
+from ..rl_math import POLICIES, RUBRICS, expected_safety_reward
+from ..split import prompt_key
 from .reward import detect_format
 
 OUTPUT_FILE = "eval.json"
@@ -120,7 +121,7 @@ def evaluate_safety_labels(cfg: Config, labels: Any, sm: tuple[Any, Any], rt: An
     responses = [labels.responses[i][1] for i in items] + [""] * len(prompt_items)
     policy_probs, rubric_probs = model.predict(tok, prompts, responses, batch_size=cfg.batch_size, device=rt.device, max_length=cfg.max_length)
     predicted_rubric = {item: RUBRICS[int(k)] for item, k in zip(items, rubric_probs[: len(items)].argmax(-1).tolist())}
-    by_prompt = {json.dumps(p, sort_keys=True, ensure_ascii=False): POLICIES[int(k)] for p, k in zip(prompts, policy_probs.argmax(-1).tolist())}
+    by_prompt = {prompt_key(p): POLICIES[int(k)] for p, k in zip(prompts, policy_probs.argmax(-1).tolist())}
     return safety_report(labels, {k: by_prompt[k] for k in labels.prompts}, predicted_rubric, cfg.seed)
 
 
@@ -161,7 +162,8 @@ def evaluate_policy(cfg: Config, records: list[Any], rt: Any, rm: tuple[Any, Any
         policy_probs, rubric_probs = model_s.predict(tok_s, prompts, texts, batch_size=cfg.batch_size, device=rt.device, max_length=cfg.max_length)
         predicted = rubric_probs.argmax(-1)
         result["rubric_mix"] = {r: float((predicted == k).float().mean()) for k, r in enumerate(RUBRICS)}
-        table_rewards = model_s.safety_reward(tok_s, prompts, texts, batch_size=cfg.batch_size, device=rt.device, max_length=cfg.max_length)
+        # The table reward from the same predictions (safety_reward would run the classifier again).
+        table_rewards = expected_safety_reward(policy_probs, rubric_probs, model_s.reward_table)
         result["safety_reward"] = float(table_rewards.mean())
         for s, k, t in zip(samples, predicted.tolist(), table_rewards.tolist()):
             s["rubric"] = RUBRICS[k]
