@@ -7,7 +7,7 @@ import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
 
 /** Action families the filter offers; any action can also be typed in full. */
-const families = ["", "user.", "project.", "import.", "snapshot.", "job.", "loop.", "model.", "annotation.", "evaluation", "api_key."];
+const families = ["", "user.", "project.", "task.", "import.", "snapshot.", "job.", "loop.", "model.", "annotation.", "evaluation.", "evaluation_set.", "api_key."];
 
 function FilterSelect({ label, value, onChange, options }: { label: string; value: string; onChange: (e: React.ChangeEvent<HTMLSelectElement>) => void; options: { value: string; label: string }[] }) {
   return (
