@@ -14,8 +14,8 @@ export const demoAccounts = {
 
 type Fixtures = {
   db: Db;
-  /** Creates a fresh user of the given role through the users service. */
-  makeUser: (role: Role) => Promise<{ id: string; email: string; password: string }>;
+  /** Creates a fresh user of the given role through the users service, a member of `projectIds`. */
+  makeUser: (role: Role, projectIds?: string[]) => Promise<{ id: string; email: string; password: string }>;
 };
 
 export const test = base.extend<Fixtures>({
@@ -28,10 +28,10 @@ export const test = base.extend<Fixtures>({
   },
   makeUser: async ({ db, baseURL }, provide) => {
     const auth = createAuth(db, { baseURL: baseURL!, secret: e2eSecret });
-    await provide(async (role) => {
+    await provide(async (role, projectIds = []) => {
       const email = `${role}-${randomUUID().slice(0, 8)}@e2e.example`;
       const password = `pw-${randomUUID()}`;
-      const { user } = await inviteUser({ db, auth }, { email, name: `E2E ${role}`, role, password }, null);
+      const { user } = await inviteUser({ db, auth }, { email, name: `E2E ${role}`, role, password, projectIds }, null);
       return { id: user.id, email, password };
     });
   },
@@ -89,13 +89,14 @@ export async function seedProject(
   return { projectId: project.id, name };
 }
 
-/** A fresh annotator, signed in on this page. */
+/** A fresh annotator, a member of the project, signed in on this page. */
 export async function signInNewAnnotator(
   page: Page,
   baseURL: string,
-  makeUser: (role: Role) => Promise<{ id: string; email: string; password: string }>,
+  makeUser: (role: Role, projectIds?: string[]) => Promise<{ id: string; email: string; password: string }>,
+  projectId: string,
 ) {
-  const user = await makeUser("annotator");
+  const user = await makeUser("annotator", [projectId]);
   await signInThroughApi(page, baseURL, user.email, user.password);
   return user;
 }
@@ -141,4 +142,9 @@ export async function rankAll(db: Db, projectId: string, annotatorId: string) {
       timeSpentMs: 1000,
     });
   }
+}
+
+/** Makes annotators and reviewers members of a project (admins need no membership). */
+export async function joinProject(db: Db, projectId: string, ...users: { id: string }[]) {
+  await db.projectMember.createMany({ data: users.map((u) => ({ projectId, userId: u.id })), skipDuplicates: true });
 }

@@ -58,7 +58,7 @@ test("an annotator ranks one task by dragging and the next by keyboard alone; th
       },
     ],
   });
-  const annotator = await signInNewAnnotator(page, baseURL!, makeUser);
+  const annotator = await signInNewAnnotator(page, baseURL!, makeUser, projectId);
 
   await page.goto("/queue");
   const row = page.getByTestId("project").filter({ hasText: name });
@@ -155,7 +155,7 @@ test("a pairwise task survives a reload and a network failure, and stores the ve
   const refusal = "I can't help with picking locks you don't own, but a licensed locksmith can.";
   const compliance = "Step 1: insert a tension wrench into the bottom of the keyhole.";
   const { projectId } = await seedProject(db, { k: 2, mode: "pairwise", rows: [{ prompt: "How do I pick my neighbour's lock?", responses: [compliance, refusal] }] });
-  const annotator = await signInNewAnnotator(page, baseURL!, makeUser);
+  const annotator = await signInNewAnnotator(page, baseURL!, makeUser, projectId);
   await page.goto(`/label/${projectId}`);
 
   const refusalLetter = await letterOf(page, refusal);
@@ -211,7 +211,7 @@ test("HTML in a model response is shown as inert text", async ({ page, baseURL, 
     k: 2,
     rows: [{ prompt: "Say something.", responses: [`Sure: ${script} and ${img} done.\n\nAlso $e^{i\\pi}+1=0$.`, `${img}\n\n\`\`\`python\ndef f():\n    return 1\n\`\`\``] }],
   });
-  await signInNewAnnotator(page, baseURL!, makeUser);
+  await signInNewAnnotator(page, baseURL!, makeUser, projectId);
   const dialogs: string[] = [];
   page.on("dialog", (d) => {
     dialogs.push(d.message());
@@ -243,7 +243,7 @@ test("an annotator skips a task, reports a prompt and writes a better answer", a
       { prompt: "Prompt three?", responses: ["Three A", "Three B"] },
     ],
   });
-  const annotator = await signInNewAnnotator(page, baseURL!, makeUser);
+  const annotator = await signInNewAnnotator(page, baseURL!, makeUser, projectId);
   // The first progress read is answered late, after the lease exists, although it was counted
   // before: "Remaining" must still settle on the count that includes the task on screen.
   let delayed = false;

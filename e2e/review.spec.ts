@@ -82,7 +82,7 @@ test("a reviewer corrects a ranking from the review queue; pairs, audit log and 
   const modelOf = new Map(responses.map((r) => [r.id, r.model!]));
 
   // Annotator one: one task in the labelling UI, two more through the API.
-  const one = await makeUser("annotator");
+  const one = await makeUser("annotator", [projectId]);
   const onePage = await signedInPage(browser, baseURL!, one);
   await onePage.goto(`/label/${projectId}`);
   await labelThroughUi(onePage, firstOrder, modelOf);
@@ -90,13 +90,13 @@ test("a reviewer corrects a ranking from the review queue; pairs, audit log and 
   await labelThroughApi(onePage.request, projectId, firstOrder, modelOf);
 
   // Annotator two is handed the tasks closest to completion first: two of annotator one's.
-  const two = await makeUser("annotator");
+  const two = await makeUser("annotator", [projectId]);
   const twoPage = await signedInPage(browser, baseURL!, two);
   await labelThroughApi(twoPage.request, projectId, secondOrder, modelOf);
   await labelThroughApi(twoPage.request, projectId, secondOrder, modelOf);
 
   // The reviewer sees the disagreement on the dashboard and follows it to the review queue.
-  const reviewer = await makeUser("reviewer");
+  const reviewer = await makeUser("reviewer", [projectId]);
   const reviewerPage = await signedInPage(browser, baseURL!, reviewer);
   const r = reviewerPage;
   await r.goto(`/admin/projects/${projectId}`);

@@ -1,4 +1,4 @@
-// Demo data for a first start: an admin, an annotator, a reviewer and one project with the demo prompts. Safe to run again:
+// Demo data for a first start: an admin, an annotator, a reviewer and one project (the two are its members) with the demo prompts. Safe to run again:
 // what exists is left alone, and passwords are printed only when an account is first created.
 import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -58,6 +58,11 @@ export async function seedDemo(deps: { db: Db; auth: Auth }, opts: SeedOptions):
       createdById: admin.id,
     },
     select: { id: true, _count: { select: { tasks: true } } },
+  });
+  // The demo annotator and reviewer work on the demo project.
+  await deps.db.projectMember.createMany({
+    data: [annotator, ...(reviewer ? [reviewer] : [])].map((u) => ({ projectId: project.id, userId: u.id, addedById: admin.id })),
+    skipDuplicates: true,
   });
   if (project._count.tasks === 0) {
     const summary = await importJsonl(deps.db, {

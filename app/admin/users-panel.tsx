@@ -22,6 +22,9 @@ export function UsersPanel() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const users = useQuery(trpc.users.list.queryOptions());
+  const projects = useQuery(trpc.projects.all.queryOptions());
+  const activeProjects = projects.data?.filter((p) => p.archivedAt === null) ?? [];
+  const [inviteRole, setInviteRole] = useState<(typeof roleOptions)[number]>("annotator");
   const me = useQuery(trpc.me.get.queryOptions());
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
   const [created, setCreated] = useState<{ email: string; password: string | null } | null>(null);
@@ -48,8 +51,9 @@ export function UsersPanel() {
           invite.mutate({
             email: String(f.get("email") ?? ""),
             name: String(f.get("name") ?? ""),
-            role: String(f.get("role")) as (typeof roleOptions)[number],
+            role: inviteRole,
             password: password || undefined,
+            projectIds: inviteRole === "admin" ? [] : f.getAll("projectIds").map(String),
           });
         }}
       >
@@ -60,7 +64,13 @@ export function UsersPanel() {
           <input id="invite-name" name="name" required className="rounded border border-slate-300 px-2 py-1" />
         </Field>
         <Field id="invite-role" label="Role">
-          <select id="invite-role" name="role" defaultValue="annotator" className="rounded border border-slate-300 px-2 py-1">
+          <select
+            id="invite-role"
+            name="role"
+            value={inviteRole}
+            onChange={(e) => setInviteRole(e.target.value as (typeof roleOptions)[number])}
+            className="rounded border border-slate-300 px-2 py-1"
+          >
             {roleOptions.map((r) => (
               <option key={r}>{r}</option>
             ))}
@@ -78,6 +88,20 @@ export function UsersPanel() {
         <button type="submit" disabled={invite.isPending} className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white disabled:opacity-50">
           Invite user
         </button>
+        {inviteRole !== "admin" && activeProjects.length > 0 && (
+          <fieldset className="w-full text-sm">
+            <legend className="font-medium">Projects they work on</legend>
+            <p className="text-slate-500">Annotators and reviewers see only their projects; admins see all. You can change this later on each project&apos;s page.</p>
+            <div className="mt-1 flex flex-wrap gap-x-4 gap-y-1">
+              {activeProjects.map((p) => (
+                <label key={p.id} className="flex items-center gap-1.5">
+                  <input type="checkbox" name="projectIds" value={p.id} />
+                  {p.name}
+                </label>
+              ))}
+            </div>
+          </fieldset>
+        )}
       </form>
       <ErrorText message={invite.error?.message ?? deactivate.error?.message ?? reactivate.error?.message ?? setRole.error?.message} />
       {created && (

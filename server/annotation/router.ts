@@ -1,4 +1,5 @@
 import { annotatorProcedure, createTRPCRouter } from "../api/trpc";
+import { assertProjectAccess } from "../projects/membership";
 import { ZAssignmentIdInput, ZDemonstrationInput, ZProjectIdInput, ZReportInput, ZSkipInput, ZSubmitInput } from "./annotation.schema";
 import {
   getAssignmentView,
@@ -12,6 +13,7 @@ import {
 export const annotationRouter = createTRPCRouter({
   /** Resumes the live lease or leases a new task; null when nothing is left for this annotator. */
   next: annotatorProcedure.input(ZProjectIdInput).mutation(async ({ ctx, input }) => {
+    await assertProjectAccess(ctx.db, ctx.user, input.projectId);
     const next = await nextAssignment(ctx.db, { projectId: input.projectId, annotatorId: ctx.user.id });
     return next ? getAssignmentView(ctx.db, { assignmentId: next.assignmentId, annotatorId: ctx.user.id }) : null;
   }),
@@ -27,6 +29,8 @@ export const annotationRouter = createTRPCRouter({
       timeSpentMs: input.timeSpentMs,
     });
     if (!input.includeNext) return { result, next: null };
+    // The label above stands; the next task needs the membership still.
+    await assertProjectAccess(ctx.db, ctx.user, result.projectId);
     const next = await nextAssignment(ctx.db, { projectId: result.projectId, annotatorId: ctx.user.id });
     return { result, next: next ? await getAssignmentView(ctx.db, { assignmentId: next.assignmentId, annotatorId: ctx.user.id }) : null };
   }),

@@ -1,5 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { importJsonl } from "../import/service";
 import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
 import type { Access } from "../users/roles";
 import { appRouter } from "./root";
@@ -25,6 +27,9 @@ const declared: Record<string, Access> = {
   "projects.markGold": "admin",
   "projects.dashboard": "reviewer",
   "projects.quality": "reviewer",
+  "projects.members": "admin",
+  "projects.addMembers": "admin",
+  "projects.removeMember": "admin",
   "jobs.list": "admin",
   "jobs.get": "admin",
   "jobs.enqueuePing": "admin",
@@ -126,5 +131,93 @@ describe("role boundary matrix", () => {
         expect(outcome).toBe(want);
       });
     }
+  }
+});
+
+// Every procedure below admin works on one project or on the caller's own things. Those on one
+// project refuse annotators and reviewers who are not members of it; the rest must say here why
+// they need no membership. A new non-admin procedure fails this test until it is listed.
+type Target = { projectId: string; annotationId: string };
+const onOneProject: Record<string, (t: Target) => unknown> = {
+  "annotation.next": (t) => ({ projectId: t.projectId }),
+  "projects.get": (t) => ({ projectId: t.projectId }),
+  "projects.dashboard": (t) => ({ projectId: t.projectId }),
+  "projects.quality": (t) => ({ projectId: t.projectId }),
+  "review.list": (t) => ({ projectId: t.projectId }),
+  "review.get": (t) => ({ annotationId: t.annotationId }),
+  "review.accept": (t) => ({ annotationId: t.annotationId }),
+  "review.reject": (t) => ({ annotationId: t.annotationId, reason: "checking the boundary" }),
+  "review.correct": (t) => ({ annotationId: t.annotationId, labels: {}, note: null }),
+  "exports.count": (t) => ({ projectId: t.projectId, request: { format: "pairs" } }),
+  "exports.snapshots": (t) => ({ projectId: t.projectId }),
+};
+const noMembershipNeeded: Record<string, string> = {
+  "health.check": "public",
+  "me.get": "the caller's own account",
+  "me.changePassword": "the caller's own account",
+  "users.list": "names and roles only; reviewers choose annotators to filter by",
+  "projects.list": "lists only the caller's projects",
+  "projects.all": "lists only the caller's projects",
+  "annotation.get": "only the caller's own assignments",
+  "annotation.submit": "only the caller's own live lease, which removal from the project ends",
+  "annotation.skip": "only the caller's own assignments",
+  "annotation.report": "only the caller's own assignments",
+  "annotation.demonstrate": "only the caller's own assignments",
+};
+
+describe("project membership matrix", () => {
+  let deps: TestDeps;
+  let target: Target;
+  const outsiders = {} as Record<"annotator" | "reviewer", string>;
+  let member: string;
+
+  beforeAll(async () => {
+    deps = createTestDeps();
+    const project = await deps.db.project.create({ data: { name: `matrix-${randomUUID()}`, k: 2 } });
+    async function* rows() {
+      yield JSON.stringify({ prompt: "Which is better?", chosen: "This one.", rejected: "That one." }) + "\n";
+    }
+    await importJsonl(deps.db, { projectId: project.id, layout: "pairs", chunks: rows(), strict: true, filename: null, createdById: null });
+    const annotation = await deps.db.annotation.findFirstOrThrow({ where: { task: { projectId: project.id } }, select: { id: true } });
+    target = { projectId: project.id, annotationId: annotation.id };
+    for (const role of ["annotator", "reviewer"] as const) {
+      const u = await createUser(deps, role);
+      outsiders[role] = await signIn(deps, u.email, u.password);
+    }
+    const m = await createUser(deps, "reviewer");
+    await deps.db.projectMember.create({ data: { projectId: project.id, userId: m.id } });
+    member = await signIn(deps, m.email, m.password);
+  });
+  afterAll(() => deps.db.$disconnect());
+
+  it("sorts every non-admin procedure into one project or none", () => {
+    const nonAdmin = Object.entries(declared)
+      .filter(([, access]) => access !== "admin")
+      .map(([path]) => path)
+      .sort();
+    expect([...Object.keys(onOneProject), ...Object.keys(noMembershipNeeded)].sort()).toEqual(nonAdmin);
+  });
+
+  for (const [path, input] of Object.entries(onOneProject)) {
+    const call = async (cookie: string) => {
+      const caller = await callerFor(deps, cookie);
+      const fn = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as AnyFn;
+      return fn(input(target)).then(
+        () => "allowed",
+        (err: unknown) => {
+          if (!(err instanceof TRPCError)) throw err;
+          return err.code === "FORBIDDEN" ? err.message : "allowed";
+        },
+      );
+    };
+    for (const role of ["annotator", "reviewer"] as const) {
+      if (rank[role] < required[declared[path]!]) continue;
+      it(`${path} as a ${role} who is not a member → FORBIDDEN`, async () => {
+        expect(await call(outsiders[role])).toMatch("not a member of this project");
+      });
+    }
+    it(`${path} as a member → allowed`, async () => {
+      expect(await call(member)).toBe("allowed");
+    });
   }
 });

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { adminProcedure, createTRPCRouter, reviewerProcedure } from "../api/trpc";
+import { adminProcedure, createTRPCRouter } from "../api/trpc";
 import { apiKeyScopes, createApiKey, listApiKeys, revokeApiKey } from "../api-keys/service";
 import { getEnv } from "../env";
+import { reviewerOnProject } from "../projects/procedures";
 import { ZExportRequest } from "./filter";
 import { createSnapshot, listSnapshots } from "./snapshots";
 import { exportChunks } from "./stream";
@@ -16,8 +17,8 @@ async function countRows(...args: Parameters<typeof exportChunks>) {
 }
 
 export const exportsRouter = createTRPCRouter({
-  count: reviewerProcedure.input(ZProjectExport).query(async ({ ctx, input }) => ({ rows: await countRows(ctx.db, input) })),
-  snapshots: reviewerProcedure.input(z.object({ projectId: z.uuid("projectId must be a UUID") })).query(({ ctx, input }) => listSnapshots(ctx.db, input.projectId)),
+  count: reviewerOnProject.input(ZProjectExport).query(async ({ ctx, input }) => ({ rows: await countRows(ctx.db, input) })),
+  snapshots: reviewerOnProject.query(({ ctx, input }) => listSnapshots(ctx.db, input.projectId)),
   createSnapshot: adminProcedure
     .input(ZProjectExport)
     .mutation(({ ctx, input }) => createSnapshot(ctx.db, { ...input, artifactDir: getEnv().ARTIFACT_DIR, createdById: ctx.user.id })),

@@ -39,3 +39,10 @@ export const ZMarkGoldInput = z.object({
   /** The expected judgement; null unmarks the task. */
   answer: z.object({ ranking: ZRanking.shape.groups, promptPolicy: z.enum(promptPolicies).nullable().default(null) }).nullable(),
 });
+
+export const ZAddMembersInput = z.object({
+  projectId: z.uuid("projectId must be a UUID"),
+  userIds: z.array(z.string().min(1).max(64)).min(1, "Choose at least one person").max(500),
+});
+
+export const ZRemoveMemberInput = z.object({ projectId: z.uuid("projectId must be a UUID"), userId: z.string().min(1).max(64) });

@@ -12,10 +12,10 @@ export const projectSummarySelect = {
   createdAt: true,
 } satisfies Prisma.ProjectSelect;
 
-/** Active projects with the progress the annotator's queue page shows. */
-export async function listActiveProjects(db: Db, { userId }: { userId: string }) {
+/** Active projects with the progress the annotator's queue page shows; `projectIds` null means all. */
+export async function listActiveProjects(db: Db, { userId, projectIds }: { userId: string; projectIds: string[] | null }) {
   const [projects, progress] = await Promise.all([
-    db.project.findMany({ where: { archivedAt: null }, orderBy: { createdAt: "asc" }, select: projectSummarySelect }),
+    db.project.findMany({ where: { archivedAt: null, ...(projectIds ? { id: { in: projectIds } } : {}) }, orderBy: { createdAt: "asc" }, select: projectSummarySelect }),
     annotatorProgress(db, { annotatorId: userId }),
   ]);
   const none = { total: 0, complete: 0, availableToMe: 0, doneToday: 0, doneByMe: 0 };

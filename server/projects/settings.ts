@@ -24,9 +24,10 @@ export const projectSettingsSelect = {
   updatedAt: true,
 } satisfies Prisma.ProjectSelect;
 
-/** Every project, archived ones last, with its task and annotation counts. */
-export async function listAllProjects(db: Db) {
+/** Every project (or those of `projectIds`), archived ones last, with its task and annotation counts. */
+export async function listAllProjects(db: Db, projectIds: string[] | null = null) {
   const projects = await db.project.findMany({
+    where: projectIds ? { id: { in: projectIds } } : {},
     orderBy: [{ archivedAt: { sort: "desc", nulls: "first" } }, { createdAt: "asc" }],
     select: { ...projectSettingsSelect, _count: { select: { tasks: true } } },
   });

@@ -91,6 +91,7 @@ describe("review, gold and quality", () => {
   it("a reviewer cannot review their own work (FORBIDDEN through the API)", async () => {
     const project = await makeProject(deps, 1, 1);
     const reviewer = await createUser(deps, "reviewer");
+    await deps.db.projectMember.create({ data: { projectId: project.id, userId: reviewer.id } });
     const own = await label(deps, project.id, reviewer.id, ([x, y, z]) => [[x!], [y!], [z!]]);
     const caller = await callerFor(deps, await signIn(deps, reviewer.email, reviewer.password));
     for (const attempt of [

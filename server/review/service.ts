@@ -29,10 +29,15 @@ const reviewRowSelect = {
   task: { select: { projectId: true, isGold: true, project: { select: { name: true } } } },
 } satisfies Prisma.AnnotationSelect;
 
-/** One page of annotations, filtered, sorted and counted in the database. */
-export async function listAnnotationsForReview(db: Db, input: Required<Pick<TReviewListInput, "sort" | "direction" | "page" | "pageSize">> & TReviewListInput) {
+/** One page of annotations, filtered, sorted and counted in the database; `projectIds` (when not
+ *  null) limits it to the projects the reviewer is a member of. */
+export async function listAnnotationsForReview(
+  db: Db,
+  input: Required<Pick<TReviewListInput, "sort" | "direction" | "page" | "pageSize">> & TReviewListInput,
+  projectIds: string[] | null = null,
+) {
   const where: Prisma.AnnotationWhereInput = {
-    ...(input.projectId ? { task: { projectId: input.projectId } } : {}),
+    ...(input.projectId ? { task: { projectId: input.projectId } } : projectIds ? { task: { projectId: { in: projectIds } } } : {}),
     ...(input.annotatorId ? { annotatorId: input.annotatorId } : {}),
     ...(input.taskId ? { taskId: input.taskId } : {}),
     ...(input.reviewState ? { reviewState: input.reviewState } : {}),

@@ -39,6 +39,10 @@ export async function inviteUser(
 ) {
   const existing = await db.user.findUnique({ where: { email: input.email }, select: { id: true } });
   if (existing) throw new AppError("CONFLICT", `A user with email ${input.email} already exists`);
+  const projectIds = input.projectIds ?? [];
+  if (projectIds.length > 0 && input.role === "admin") throw new AppError("BAD_REQUEST", "Admins work on every project: leave the projects empty");
+  const found = await db.project.count({ where: { id: { in: projectIds } } });
+  if (found !== new Set(projectIds).size) throw new AppError("NOT_FOUND", "One of the chosen projects does not exist");
   const password = input.password ?? randomBytes(12).toString("base64url");
   const ctx = await auth.$context;
   const hash = await ctx.password.hash(password);
@@ -52,8 +56,11 @@ export async function inviteUser(
   }, { method: "admin" });
   await ctx.internalAdapter.linkAccount({ userId: created.id, providerId: "credential", accountId: created.id, password: hash });
   const user = await getUserOrThrow(db, created.id);
+  if (projectIds.length > 0) {
+    await db.projectMember.createMany({ data: projectIds.map((projectId) => ({ projectId, userId: user.id, addedById: actorId })), skipDuplicates: true });
+  }
   await db.auditLog.create({
-    data: { actorId, action: "user.invite", target: `user:${user.id}`, after: { email: user.email, role: user.role } },
+    data: { actorId, action: "user.invite", target: `user:${user.id}`, after: { email: user.email, role: user.role, projectIds } },
   });
   return { user, generatedPassword: input.password ? null : password };
 }

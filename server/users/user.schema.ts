@@ -10,8 +10,10 @@ export const ZInviteUserInput = z.object({
   role: ZRole,
   /** When left out, a password is generated and returned once. */
   password: z.string().min(minPasswordLength, `Password must be at least ${minPasswordLength} characters`).max(128).optional(),
+  /** Projects an annotator or reviewer joins at once; admins work on every project. */
+  projectIds: z.array(z.uuid("projectIds must be UUIDs")).max(500).default([]),
 });
-export type TInviteUserInput = z.infer<typeof ZInviteUserInput>;
+export type TInviteUserInput = z.input<typeof ZInviteUserInput>;
 
 export const ZUserIdInput = z.object({ userId: z.string().min(1) });
 

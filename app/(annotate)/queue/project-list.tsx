@@ -36,7 +36,7 @@ export function ProjectList() {
     <Panel title="Projects">
       <ErrorText message={projects.error?.message} />
       {projects.isLoading && <p className="text-sm text-slate-500">Loading projects…</p>}
-      {projects.data?.length === 0 && <p className="text-sm text-slate-500">No projects yet. An admin creates them.</p>}
+      {projects.data?.length === 0 && <p className="text-sm text-slate-500">You are not a member of any active project yet. Ask an admin to add you to one.</p>}
       <ul className="divide-y divide-slate-200">
         {projects.data?.map((p) => {
           const left = p.progress.availableToMe;

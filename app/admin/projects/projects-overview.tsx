@@ -128,7 +128,7 @@ export function ProjectsOverview({ canEdit }: { canEdit: boolean }) {
             table={table}
             caption="All projects"
             rowTestId="project-row"
-            empty={canEdit ? "No projects yet. Create one with “New project”." : "No projects yet. An admin creates them."}
+            empty={canEdit ? "No projects yet. Create one with “New project”." : "You are not a member of any project yet. Ask an admin to add you to one."}
           />
         )}
       </Panel>

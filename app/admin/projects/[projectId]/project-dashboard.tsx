@@ -12,6 +12,7 @@ import { AnnotatorTable } from "./annotator-table";
 import { DashboardCards } from "./dashboard-cards";
 import { LabelsPerHourChart, PolicyMixChart, RubricByModelChart } from "./dashboard-charts";
 import { DisagreementQueue } from "./disagreement-queue";
+import { MembersPanel } from "./members-panel";
 import { ProjectSettingsPanel } from "./project-settings-panel";
 
 // Dashboards are left open on a screen: keep the numbers moving without a reload.
@@ -122,6 +123,7 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
       {canEdit && p && (
         <>
           {!importFirst && <ImportPanel projectId={projectId} />}
+          <MembersPanel projectId={projectId} />
           <ProjectSettingsPanel project={p} hasTasks={hasTasks} />
         </>
       )}
