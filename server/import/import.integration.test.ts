@@ -131,14 +131,14 @@ describe("import limits", () => {
     await expect(importJsonl(deps.db, { projectId: p.id, layout: "tasks", chunks: chunksOf(text), strict: false, filename: null, createdById: null, maxBytes: text.length })).resolves.toMatchObject({ imported: 200 });
   });
 
-  it("lets one person run a limited number of imports at once, across processes (PostgreSQL locks)", async () => {
+  it("lets one person run a limited number of imports at once, across processes (counted in PostgreSQL)", async () => {
     const p = await deps.db.project.create({ data: { name: `slots-${randomUUID()}`, k: 2 } });
     const [a, b] = await Promise.all([createUser(deps, "admin"), createUser(deps, "admin")]);
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     let started!: () => void;
     const running = new Promise<void>((r) => (started = r));
-    // A slow upload: its first chunk arrives, then it waits (the transaction, and the slot, stay open).
+    // A slow upload: its first chunk arrives, then it waits (its batch, and the slot, stay open).
     async function* slow() {
       yield `${rows(1, "slow")}\n`;
       started();
@@ -217,5 +217,75 @@ describe("POST /api/projects/{id}/import", () => {
     const ok = await upload(p.id, body, "layout=tasks&filename=two.jsonl", adminCookie);
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ imported: 2, committed: true });
+  });
+});
+
+describe("imports and the connection pool", () => {
+  let deps: TestDeps;
+  beforeAll(() => {
+    deps = createTestDeps();
+  });
+  afterAll(() => deps.db.$disconnect());
+  const row = (tag: string) => `${JSON.stringify({ prompt: `q ${tag}`, responses: ["a", "b"] })}\n`;
+
+  /** An upload whose first row arrives at once and whose rest waits for `release`. */
+  function stalled(tag: string) {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let arrived!: () => void;
+    const started = new Promise<void>((r) => (arrived = r));
+    async function* body() {
+      yield row(`${tag}-first`);
+      arrived();
+      await held;
+      yield row(`${tag}-last`);
+    }
+    return { body: body(), started, release };
+  }
+
+  it("a stalled upload holds no transaction while it waits for the client", async () => {
+    const p = await deps.db.project.create({ data: { name: `stall-${randomUUID()}`, k: 2 } });
+    const upload = stalled("one");
+    const done = importJsonl(deps.db, { projectId: p.id, layout: "tasks", chunks: upload.body, strict: false, filename: null, createdById: null });
+    await upload.started;
+    const [open] = await deps.db.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`;
+    expect(open?.n).toBe(0);
+    upload.release();
+    await expect(done).resolves.toMatchObject({ committed: true, imported: 2 });
+    expect(await deps.db.importStagedRow.count()).toBe(0);
+  });
+
+  it("twelve stalled uploads from twelve people leave the app its connections", async () => {
+    const p = await deps.db.project.create({ data: { name: `pool-${randomUUID()}`, k: 2 } });
+    const people = await Promise.all(Array.from({ length: 12 }, () => createUser(deps, "admin")));
+    const uploads = people.map((person, i) => {
+      const upload = stalled(`person-${i}`);
+      return { ...upload, done: importJsonl(deps.db, { projectId: p.id, layout: "tasks", chunks: upload.body, strict: false, filename: null, createdById: person.id }) };
+    });
+    await Promise.all(uploads.map((u) => u.started));
+    // Ten held transactions would take the whole pool (10 connections): this read would wait for one.
+    const read = deps.db.project.count({ where: { id: p.id } }).then((n) => `read ${n}`);
+    const stuck = new Promise<string>((r) => setTimeout(() => r("still waiting for a connection"), 5_000));
+    expect(await Promise.race([read, stuck])).toBe("read 1");
+    for (const u of uploads) u.release();
+    const summaries = await Promise.all(uploads.map((u) => u.done));
+    expect(summaries.map((s) => s.imported)).toEqual(Array(12).fill(2));
+    expect(await deps.db.task.count({ where: { projectId: p.id } })).toBe(24);
+  });
+
+  it("an upload abandoned mid-way is swept, frees its slot, and imports nothing", async () => {
+    const p = await deps.db.project.create({ data: { name: `abandoned-${randomUUID()}`, k: 2 } });
+    const person = await createUser(deps, "admin");
+    const upload = stalled("gone");
+    const done = importJsonl(deps.db, { projectId: p.id, layout: "tasks", chunks: upload.body, strict: false, filename: null, createdById: person.id, maxConcurrent: 1 });
+    await upload.started;
+    // Its process stopped hearing from the client 11 minutes ago (the clock is the heartbeat's).
+    await deps.db.importBatch.updateMany({ where: { projectId: p.id }, data: { heartbeatAt: new Date(Date.now() - 11 * 60_000) } });
+    await expect(importJsonl(deps.db, { projectId: p.id, layout: "tasks", chunks: chunksOf(row("next")), strict: false, filename: null, createdById: person.id, maxConcurrent: 1 })).resolves.toMatchObject({ imported: 1 });
+    upload.release();
+    await expect(done).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/was abandoned; nothing was imported/) });
+    expect(await deps.db.task.count({ where: { projectId: p.id } })).toBe(1);
+    expect(await deps.db.importBatch.findMany({ where: { projectId: p.id }, select: { status: true, imported: true } })).toEqual([{ status: "committed", imported: 1 }]);
   });
 });

@@ -24,14 +24,19 @@ export type ImportSummary = {
 
 const flushSize = 500;
 const maxReportedErrors = 1000;
-
-class StrictImportRejected extends Error {}
+/** A batch still receiving whose last chunk came longer ago than this is abandoned. */
+export const abandonedAfterMs = 10 * 60_000;
 
 /**
  * Streams a JSON Lines file into a project. Good rows become prompts, tasks and responses (and,
  * for preference layouts, an imported judgement with its pairs); bad rows are reported by line.
  * Content already in the project is recognised by hash and not imported twice. In strict mode a
- * single bad row rolls the whole import back.
+ * single bad row imports nothing.
+ *
+ * The upload holds no transaction while it streams: parsed rows are staged 500 at a time, each a
+ * statement of its own, and only once the whole body is in are they moved into the project in one
+ * transaction, at the database's pace rather than the client's. A slow or stalled upload therefore
+ * holds no connection and no lock; a failed one leaves nothing behind.
  */
 export async function importJsonl(
   db: Db,
@@ -70,52 +75,67 @@ export async function importJsonl(
     if (summary.errors.length < maxReportedErrors) summary.errors.push({ line, error });
   };
   let errorCount = 0;
+  const uploader = { apiKeyId: opts.apiKeyId ?? null, createdById: opts.createdById };
 
-  const batchRow = (imported: number, duplicates: number) => ({
+  await openBatch(db, uploader, maxConcurrent, {
     id: summary.batchId,
     projectId: project.id,
     layout: opts.layout,
     filename: opts.filename,
     strict: opts.strict,
-    rowsRead: summary.rowsRead,
-    imported,
-    duplicates,
-    errors: summary.errors,
     createdById: opts.createdById,
     apiKeyId: opts.apiKeyId ?? null,
   });
-
   try {
+    let pending: { line: number; record: ImportRecord }[] = [];
+    let stagedAt = Date.now();
+    for await (const row of parseJsonl(capped(opts.chunks, maxBytes), opts.layout)) {
+      summary.rowsRead++;
+      if (!row.ok) {
+        errorCount++;
+        addError(row.line, row.error);
+        continue;
+      }
+      if (row.record.responses.length !== project.k) {
+        errorCount++;
+        addError(row.line, `this project expects ${project.k} responses per prompt; the row has ${row.record.responses.length}`);
+        continue;
+      }
+      // After the first bad row a strict import only keeps reading to report every bad row.
+      if (opts.strict && errorCount > 0) continue;
+      pending.push(row);
+      // A slow upload is staged at least every half minute too, which keeps its heartbeat going.
+      if (pending.length >= flushSize || Date.now() - stagedAt > 30_000) {
+        await stage(db, summary.batchId, pending);
+        pending = [];
+        stagedAt = Date.now();
+      }
+    }
+    if (opts.strict && errorCount > 0) {
+      // Nothing is imported; the batch stays, refused, so the admin sees why.
+      await db.$transaction(async (tx) => {
+        await tx.importStagedRow.deleteMany({ where: { batchId: summary.batchId } });
+        await tx.importBatch.update({ where: { id: summary.batchId }, data: { status: "refused", rowsRead: summary.rowsRead, errors: summary.errors } });
+        await writeAudit(tx, { actorId: opts.createdById, action: "import.refuse", target: `import:${summary.batchId}`, projectId: project.id, after: { layout: opts.layout, filename: opts.filename, rowsRead: summary.rowsRead, errors: errorCount } });
+      });
+      return summary;
+    }
+    await stage(db, summary.batchId, pending);
     await db.$transaction(
       async (tx) => {
-        await takeImportSlot(tx, opts.apiKeyId ? `key:${opts.apiKeyId}` : `user:${opts.createdById ?? "anonymous"}`, maxConcurrent);
-        await tx.importBatch.create({ data: batchRow(0, 0) });
-        let pending: { line: number; record: ImportRecord }[] = [];
-        for await (const row of parseJsonl(capped(opts.chunks, maxBytes), opts.layout)) {
-          summary.rowsRead++;
-          if (!row.ok) {
-            errorCount++;
-            addError(row.line, row.error);
-            continue;
-          }
-          if (row.record.responses.length !== project.k) {
-            errorCount++;
-            addError(row.line, `this project expects ${project.k} responses per prompt; the row has ${row.record.responses.length}`);
-            continue;
-          }
-          // After the first bad row a strict import only keeps reading to report every bad row.
-          if (opts.strict && errorCount > 0) continue;
-          pending.push(row);
-          if (pending.length >= flushSize) {
-            await flush(tx, project.id, summary, pending);
-            pending = [];
-          }
+        // The batch row's lock: an abandoned-batch sweep cannot remove it from under this move.
+        const [open] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM import_batch WHERE id = ${summary.batchId} AND status = 'receiving' FOR UPDATE`;
+        if (!open) throw abandoned();
+        for (let after = -1; ; ) {
+          const staged = await tx.importStagedRow.findMany({ where: { batchId: summary.batchId, line: { gt: after } }, orderBy: { line: "asc" }, take: flushSize, select: { line: true, record: true } });
+          if (staged.length === 0) break;
+          await flush(tx, project.id, summary, staged.map((s) => ({ line: s.line, record: s.record as unknown as ImportRecord })));
+          after = staged[staged.length - 1]!.line;
         }
-        if (opts.strict && errorCount > 0) throw new StrictImportRejected();
-        await flush(tx, project.id, summary, pending);
+        await tx.importStagedRow.deleteMany({ where: { batchId: summary.batchId } });
         await tx.importBatch.update({
           where: { id: summary.batchId },
-          data: { rowsRead: summary.rowsRead, imported: summary.imported, duplicates: summary.duplicates, errors: summary.errors },
+          data: { status: "committed", rowsRead: summary.rowsRead, imported: summary.imported, duplicates: summary.duplicates, errors: summary.errors },
         });
         await writeAudit(tx, {
           actorId: opts.createdById,
@@ -128,15 +148,50 @@ export async function importJsonl(
       { timeout: 15 * 60_000, maxWait: 10_000 },
     );
     summary.committed = true;
+    return summary;
   } catch (err) {
-    if (!(err instanceof StrictImportRejected)) throw err;
-    // Nothing was imported; the batch is still logged so the admin sees why.
-    summary.imported = 0;
-    summary.duplicates = 0;
-    await db.importBatch.create({ data: batchRow(0, 0) });
-    await writeAudit(db, { actorId: opts.createdById, action: "import.refuse", target: `import:${summary.batchId}`, projectId: project.id, after: { layout: opts.layout, filename: opts.filename, rowsRead: summary.rowsRead, errors: errorCount } });
+    // A refused, cut-off or failed upload leaves nothing: the batch and its staged rows go.
+    await db.importBatch.deleteMany({ where: { id: summary.batchId, status: "receiving" } }).catch(() => undefined);
+    throw err;
   }
-  return summary;
+}
+
+const abandoned = () =>
+  new AppError("CONFLICT", `The upload sent nothing for ${abandonedAfterMs / 60_000} minutes and was abandoned; nothing was imported. Send the file again`);
+
+type Uploader = { apiKeyId: string | null; createdById: string | null };
+
+/**
+ * Records the batch as receiving, unless this key (or person) already has `slots` imports receiving:
+ * then 429. The count and the insert run under a transaction-scoped advisory lock for the uploader,
+ * so two web processes cannot both take the last slot; batches abandoned mid-upload (their process
+ * died) are swept first.
+ */
+async function openBatch(db: Db, uploader: Uploader, slots: number, batch: Prisma.ImportBatchUncheckedCreateInput): Promise<void> {
+  const who = uploader.apiKeyId ? `key:${uploader.apiKeyId}` : `user:${uploader.createdById ?? "platform"}`;
+  const mine: Prisma.ImportBatchWhereInput = uploader.apiKeyId ? { apiKeyId: uploader.apiKeyId } : { apiKeyId: null, createdById: uploader.createdById };
+  await db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`import:${who}`}))`;
+    await tx.importBatch.deleteMany({ where: { status: "receiving", heartbeatAt: { lt: new Date(Date.now() - abandonedAfterMs) } } });
+    const running = await tx.importBatch.count({ where: { ...mine, status: "receiving" } });
+    if (running >= slots) {
+      throw new AppError("TOO_MANY_REQUESTS", `${slots} import${slots === 1 ? " is" : "s are"} already running for this ${uploader.apiKeyId ? "API key" : "person"} (IMPORT_MAX_CONCURRENT); wait for one to finish`);
+    }
+    await tx.importBatch.create({ data: { ...batch, status: "receiving" } });
+  });
+}
+
+/** Stages parsed rows in one statement, and moves the batch's heartbeat on. */
+async function stage(db: Db, batchId: string, rows: { line: number; record: ImportRecord }[]): Promise<void> {
+  if (rows.length === 0) return;
+  const [beat] = await db.$queryRaw<{ n: number }[]>`
+    WITH beat AS (UPDATE import_batch SET "heartbeatAt" = now() WHERE id = ${batchId} AND status = 'receiving' RETURNING id),
+    staged AS (
+      INSERT INTO import_staged_row ("batchId", line, record)
+      SELECT beat.id, r.line, r.record FROM beat, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(line int, record jsonb)
+      RETURNING 1)
+    SELECT (SELECT count(*)::int FROM beat) AS n`;
+  if (beat?.n !== 1) throw abandoned();
 }
 
 async function flush(tx: Tx, projectId: string, summary: ImportSummary, rows: { line: number; record: ImportRecord }[]) {
@@ -246,10 +301,10 @@ async function flush(tx: Tx, projectId: string, summary: ImportSummary, rows: { 
 
 export function listImports(db: Db, projectId: string) {
   return db.importBatch.findMany({
-    where: { projectId },
+    where: { projectId, status: { not: "receiving" } },
     orderBy: { createdAt: "desc" },
     take: 50,
-    select: { id: true, layout: true, filename: true, strict: true, rowsRead: true, imported: true, duplicates: true, errors: true, createdAt: true },
+    select: { id: true, layout: true, filename: true, strict: true, status: true, rowsRead: true, imported: true, duplicates: true, errors: true, createdAt: true },
   });
 }
 
@@ -267,16 +322,4 @@ async function* capped(chunks: AsyncIterable<Uint8Array | string>, maxBytes: num
     if (bytes > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `The upload is larger than ${Math.round(maxBytes / 1024 / 1024)} MB (IMPORT_MAX_MB); split it into several files. Nothing was imported`);
     yield chunk;
   }
-}
-
-/**
- * One of `slots` transaction-scoped advisory locks for this uploader: held until the import commits or
- * rolls back, shared by every web process through PostgreSQL.
- */
-async function takeImportSlot(tx: Tx, who: string, slots: number): Promise<void> {
-  for (let slot = 0; slot < slots; slot++) {
-    const [row] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext(${`import:${who}`}), ${slot}) AS locked`;
-    if (row?.locked) return;
-  }
-  throw new AppError("TOO_MANY_REQUESTS", `${slots} import${slots === 1 ? " is" : "s are"} already running for this ${who.startsWith("key:") ? "API key" : "person"} (IMPORT_MAX_CONCURRENT); wait for one to finish`);
 }
