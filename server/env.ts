@@ -50,6 +50,8 @@ const ZEnv = ZStorageEnv.extend({
   API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(600),
   /** Snapshots one API key may create per hour. */
   API_KEY_SNAPSHOTS_PER_HOUR: z.coerce.number().int().positive().default(30),
+  /** tRPC calls per minute without a session, per client address (TRUSTED_PROXY_HOPS) or, with no trusted address, all together, per web process. */
+  ANONYMOUS_CALLS_PER_MINUTE: z.coerce.number().int().positive().default(120),
 })
   .transform((e, ctx) => {
     if (!e.BETTER_AUTH_SECRET && e.NODE_ENV === "production") {

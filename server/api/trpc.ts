@@ -7,17 +7,18 @@ import { AppError, describeZodError, errorCodes } from "../errors";
 import { logger, type Logger } from "../logger";
 import { roleAllows, type Access, type Role } from "../users/roles";
 import { getSessionUser, type SessionUser } from "../users/session";
+import { getAnonymousLimiter, type AnonymousLimiter } from "./anonymous-limit";
 
 export type ContextUser = SessionUser;
 
-export type Context = { db: Db; auth: Auth; user: ContextUser | null; headers: Headers; log: Logger };
+export type Context = { db: Db; auth: Auth; user: ContextUser | null; headers: Headers; log: Logger; anonymousLimiter?: AnonymousLimiter };
 
 /** Builds the request context from the session cookie; an inactive or unknown user is anonymous. */
-export async function createContext(opts: { headers: Headers; db?: Db; auth?: Auth }): Promise<Context> {
+export async function createContext(opts: { headers: Headers; db?: Db; auth?: Auth; anonymousLimiter?: AnonymousLimiter }): Promise<Context> {
   const db = opts.db ?? getDb();
   const auth = opts.auth ?? getAuth();
   const user = await getSessionUser(auth, opts.headers);
-  return { db, auth, user, headers: opts.headers, log: logger };
+  return { db, auth, user, headers: opts.headers, log: logger, anonymousLimiter: opts.anonymousLimiter };
 }
 
 export type ProcedureMeta = { access: Access };
@@ -41,15 +42,27 @@ const t = initTRPC
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+function asTrpcError(err: AppError) {
+  return new TRPCError({ code: errorCodes[err.code].trpc, message: err.message, cause: err });
+}
+
 /** Services throw AppError; this is the only place it becomes a TRPCError. */
 const base = t.procedure.use(async ({ ctx, next, path, type }) => {
   const log = ctx.log.child({ path, type, userId: ctx.user?.id });
+  // Every call without a session, batched or not, spends one of the caller's anonymous budget.
+  if (!ctx.user) {
+    await (ctx.anonymousLimiter ?? getAnonymousLimiter()).consume(ctx.headers).catch((err: unknown) => {
+      if (err instanceof AppError) {
+        log.warn({ event: "anonymous-limit", path }, "anonymous call refused");
+        throw asTrpcError(err);
+      }
+      throw err;
+    });
+  }
   const result = await next({ ctx: { log } });
   if (!result.ok) {
     const cause = result.error.cause;
-    if (cause instanceof AppError) {
-      throw new TRPCError({ code: errorCodes[cause.code].trpc, message: cause.message, cause });
-    }
+    if (cause instanceof AppError) throw asTrpcError(cause);
     if (result.error.code === "INTERNAL_SERVER_ERROR") log.error({ err: result.error }, "procedure failed");
   }
   return result;

@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
 import { createCaller } from "../api/root";
+import type { AnonymousLimiter } from "../api/anonymous-limit";
 import { createContext } from "../api/trpc";
 import { createAuth, type Auth } from "../auth";
 import { createDb, type Db } from "../db";
@@ -47,7 +48,11 @@ export async function signIn(deps: TestDeps, email: string, password: string): P
     .join("; ");
 }
 
-export async function callerFor(deps: TestDeps, cookie: string | null) {
-  const headers = new Headers(cookie ? { cookie } : {});
-  return createCaller(await createContext({ headers, db: deps.db, auth: deps.auth }));
+/** Anonymous callers of the tests share no budget with each other or with other test files. */
+const unlimitedAnonymous = { consume: async () => undefined };
+
+export async function callerFor(deps: TestDeps, cookie: string | null, opts: { anonymousLimiter?: AnonymousLimiter; headers?: HeadersInit } = {}) {
+  const headers = new Headers(opts.headers);
+  if (cookie) headers.set("cookie", cookie);
+  return createCaller(await createContext({ headers, db: deps.db, auth: deps.auth, anonymousLimiter: opts.anonymousLimiter ?? unlimitedAnonymous }));
 }

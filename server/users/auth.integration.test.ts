@@ -1,5 +1,7 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAnonymousLimiter, type AnonymousLimiter } from "../api/anonymous-limit";
+import { maxTrpcBatchSize } from "../api/limits";
 import { appRouter } from "../api/root";
 import { createContext } from "../api/trpc";
 import { createAuth, type Auth } from "../auth";
@@ -228,6 +230,55 @@ describe("tRPC over HTTP with bad input", () => {
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
     // Another client address is not affected.
     expect((await signInFrom(auth, "203.0.113.8", { email: users[6]!.email, password: users[6]!.password })).status).toBe(200);
+  });
+});
+
+describe("calls without a session", () => {
+  let deps: TestDeps;
+  let adminCookie: string;
+  beforeAll(async () => {
+    deps = createTestDeps();
+    const admin = await createUser(deps, "admin");
+    adminCookie = await signIn(deps, admin.email, admin.password);
+  });
+  afterAll(() => deps.db.$disconnect());
+
+  /** One GET batching `calls` procedure calls, through the same handler options as the route. */
+  async function batch(limiter: AnonymousLimiter, paths: string[], headers: Record<string, string> = {}) {
+    const input = encodeURIComponent(JSON.stringify(Object.fromEntries(paths.map((_, i) => [i, { json: null }]))));
+    const req = new Request(`${testBaseUrl}/api/trpc/${paths.join(",")}?batch=1&input=${input}`, { headers });
+    const res = await fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req,
+      router: appRouter,
+      maxBatchSize: maxTrpcBatchSize,
+      createContext: () => createContext({ headers: req.headers, db: deps.db, auth: deps.auth, anonymousLimiter: limiter }),
+    });
+    const body = (await res.json()) as { result?: unknown; error?: { json: { message: string; data: { httpStatus: number } } } }[];
+    return body.map((b) => (b.error ? b.error.json.data.httpStatus : 200));
+  }
+  const healthChecks = (n: number) => Array<string>(n).fill("health.check");
+
+  it("spends one of the address's budget per batched call and answers 429 past it", async () => {
+    const limiter = createAnonymousLimiter({ callsPerMinute: 30, trustedProxyHops: 1 });
+    const from = (address: string) => ({ "x-forwarded-for": address });
+    expect(await batch(limiter, healthChecks(20), from("203.0.113.1"))).toEqual(Array(20).fill(200));
+    expect(await batch(limiter, healthChecks(20), from("203.0.113.1"))).toEqual([...Array(10).fill(200), ...Array(10).fill(429)]);
+    // Another client address behind the trusted proxy has its own budget.
+    expect(await batch(limiter, healthChecks(1), from("203.0.113.2"))).toEqual([200]);
+    // A client cannot buy a new budget by prepending addresses the trusted proxy did not add.
+    expect(await batch(limiter, healthChecks(1), from("198.51.100.7, 203.0.113.1"))).toEqual([429]);
+    // A signed-in user is not counted.
+    expect(await batch(limiter, ["users.list", "health.check"], { ...from("203.0.113.1"), cookie: adminCookie })).toEqual([200, 200]);
+  });
+
+  it("with no trusted proxy, every anonymous caller shares one budget, whatever X-Forwarded-For says", async () => {
+    const limiter = createAnonymousLimiter({ callsPerMinute: 5, trustedProxyHops: 0 });
+    const statuses = [];
+    for (let i = 0; i < 8; i++) statuses.push(...(await batch(limiter, ["health.check"], { "x-forwarded-for": `10.1.0.${i}` })));
+    expect(statuses).toEqual([...Array(5).fill(200), ...Array(3).fill(429)]);
+    const caller = await callerFor(deps, null, { anonymousLimiter: limiter });
+    await expect(caller.health.check()).rejects.toMatchObject({ code: "TOO_MANY_REQUESTS", message: expect.stringMatching(/^Too many calls without signing in \(ANONYMOUS_CALLS_PER_MINUTE\); try again in \d+ s, or sign in$/) });
   });
 });
 
