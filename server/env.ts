@@ -17,6 +17,14 @@ export const ZJobHeartbeatEnv = z.object({
 });
 
 /** Limits on what uploads and snapshots may take; read per call (imports and snapshots also run outside the web app). */
+/** What the per-request limits read; parsed on its own so that tests and scripts need no whole env. */
+export const ZRequestLimitsEnv = z.object({
+  /** Proxies in front of the app that append to X-Forwarded-For; the client's address is the entry that many from the right. 0 trusts no header. */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /** tRPC calls per minute without a session, per client address (TRUSTED_PROXY_HOPS) or, with no trusted address, all together, per web process. */
+  ANONYMOUS_CALLS_PER_MINUTE: z.coerce.number().int().positive().default(120),
+});
+
 export const ZDataLimitsEnv = z.object({
   /** The largest JSONL upload, in MB. */
   IMPORT_MAX_MB: z.coerce.number().positive("IMPORT_MAX_MB must be a positive number of MB").default(1024),
@@ -34,14 +42,13 @@ const ZEnv = ZStorageEnv.extend({
   APP_URL: z.url("APP_URL must be a URL such as http://localhost:3000").default("http://localhost:3000"),
   BETTER_AUTH_SECRET: z.string().min(32, "BETTER_AUTH_SECRET must be at least 32 characters").optional(),
   ...ZDataLimitsEnv.shape,
+  ...ZRequestLimitsEnv.shape,
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   AUTH_SIGNIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().positive().default(10),
   /** Failed sign-ins of one account in 15 minutes before it is locked for 15 minutes. */
   AUTH_SIGNIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(10),
   /** Failed sign-ins from one client address in 15 minutes (counted only with TRUSTED_PROXY_HOPS > 0). */
   AUTH_SIGNIN_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(30),
-  /** Proxies in front of the app that append to X-Forwarded-For; the client's address is the entry that many from the right. 0 trusts no header. */
-  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** A session unused this many hours ends. */
   SESSION_IDLE_HOURS: z.coerce.number().positive().default(12),
   /** A session ends this many hours after sign-in, however much it is used. */
@@ -50,8 +57,6 @@ const ZEnv = ZStorageEnv.extend({
   API_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(600),
   /** Snapshots one API key may create per hour. */
   API_KEY_SNAPSHOTS_PER_HOUR: z.coerce.number().int().positive().default(30),
-  /** tRPC calls per minute without a session, per client address (TRUSTED_PROXY_HOPS) or, with no trusted address, all together, per web process. */
-  ANONYMOUS_CALLS_PER_MINUTE: z.coerce.number().int().positive().default(120),
 })
   .transform((e, ctx) => {
     if (!e.BETTER_AUTH_SECRET && e.NODE_ENV === "production") {

@@ -4,7 +4,7 @@
 // every anonymous caller shares one budget: a flood then slows only other anonymous calls, never a
 // signed-in user.
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
-import { getEnv } from "../env";
+import { ZRequestLimitsEnv } from "../env";
 import { AppError } from "../errors";
 import { clientAddress } from "../users/sign-in-guard";
 
@@ -30,7 +30,7 @@ const globalForLimiter = globalThis as unknown as { anonymousLimiter?: Anonymous
 
 /** The web process's limiter, from ANONYMOUS_CALLS_PER_MINUTE and TRUSTED_PROXY_HOPS. */
 export function getAnonymousLimiter(): AnonymousLimiter {
-  const env = getEnv();
+  const env = ZRequestLimitsEnv.parse(process.env);
   globalForLimiter.anonymousLimiter ??= createAnonymousLimiter({ callsPerMinute: env.ANONYMOUS_CALLS_PER_MINUTE, trustedProxyHops: env.TRUSTED_PROXY_HOPS });
   return globalForLimiter.anonymousLimiter;
 }
