@@ -3,12 +3,12 @@
 import { authenticateApiKey, consumeApiKeyQuota, type ApiKeyPrincipal, type ApiKeyScope } from "./service";
 import { getDb, type Db } from "../db";
 import { getEnv } from "../env";
-import { AppError, errorStatus } from "../errors";
+import { AppError } from "../errors";
+import { errorResponse, routeErrorResponse } from "../http/errors";
 import { logger } from "../logger";
+import { assertStorable } from "../text/storable";
 
-export function errorResponse(status: number, code: string, message: string, headers?: HeadersInit) {
-  return Response.json({ error: { code, message } }, { status, headers });
-}
+export { errorResponse };
 
 export async function withApiKey(
   req: Request,
@@ -18,6 +18,9 @@ export async function withApiKey(
 ): Promise<Response> {
   const db = getDb();
   try {
+    // Path and query text PostgreSQL cannot store is refused before anything reads it.
+    assertStorable(projectId, "projectId");
+    assertStorable(Object.fromEntries(new URL(req.url).searchParams), "query");
     const key = await authenticateApiKey(db, req.headers.get("authorization"), projectId, scope);
     await consumeApiKeyQuota(db, key.keyId, getEnv().API_KEY_REQUESTS_PER_MINUTE);
     return await handle({ db, key });
@@ -28,9 +31,8 @@ export async function withApiKey(
         logger.warn({ event: "api-key", outcome: "refused", code: err.code, reason: err.message, path: new URL(req.url).pathname }, "api/v1 request refused");
       }
       const headers: HeadersInit = err.code === "UNAUTHORIZED" ? { "www-authenticate": 'Bearer realm="api/v1"' } : {};
-      return errorResponse(errorStatus(err.code), err.code, err.message, headers);
+      return routeErrorResponse(err, req, headers);
     }
-    logger.error({ err, path: new URL(req.url).pathname }, "api/v1 request failed");
-    return errorResponse(500, "INTERNAL", "The request failed on the server; it is logged.");
+    return routeErrorResponse(err, req);
   }
 }

@@ -6,49 +6,88 @@ import { getDb, type Db } from "../db";
 import { AppError, describeZodError, errorCodes } from "../errors";
 import { logger, type Logger } from "../logger";
 import { roleAllows, type Access, type Role } from "../users/roles";
+import { databaseUnavailableMessage, isDatabaseUnavailable } from "../db-unavailable";
+import { newRequestId, unexpectedErrorMessage } from "../http/errors";
+import { describeUnstorable, findUnstorable } from "../text/storable";
 import { getSessionUser, type SessionUser } from "../users/session";
 import { getAnonymousLimiter, type AnonymousLimiter } from "./anonymous-limit";
 
 export type ContextUser = SessionUser;
 
-export type Context = { db: Db; auth: Auth; user: ContextUser | null; headers: Headers; log: Logger; anonymousLimiter?: AnonymousLimiter };
+export type Context = {
+  db: Db;
+  auth: Auth;
+  user: ContextUser | null;
+  headers: Headers;
+  log: Logger;
+  /** Names this request in the log and in any 5xx answer. */
+  requestId: string;
+  /** Reading the session failed (the database is down): every call of the request answers with it. */
+  sessionError?: unknown;
+  anonymousLimiter?: AnonymousLimiter;
+};
 
 /** Builds the request context from the session cookie; an inactive or unknown user is anonymous. */
 export async function createContext(opts: { headers: Headers; db?: Db; auth?: Auth; anonymousLimiter?: AnonymousLimiter }): Promise<Context> {
   const db = opts.db ?? getDb();
   const auth = opts.auth ?? getAuth();
-  const user = await getSessionUser(auth, opts.headers);
-  return { db, auth, user, headers: opts.headers, log: logger, anonymousLimiter: opts.anonymousLimiter };
+  const requestId = newRequestId();
+  // A failure here would leave tRPC without a context and answer it unformatted; keep it for the calls.
+  const session = await getSessionUser(auth, opts.headers).then(
+    (user) => ({ user, error: undefined }),
+    (error: unknown) => ({ user: null, error }),
+  );
+  return { db, auth, user: session.user, sessionError: session.error, headers: opts.headers, log: logger.child({ requestId }), requestId, anonymousLimiter: opts.anonymousLimiter };
+}
+
+/** A thrown error as the TRPCError a client may see: services' AppErrors as they are, a database that
+ *  cannot be reached as 503; anything else stays an internal error, which the formatter masks. */
+function toClientError(err: unknown): unknown {
+  if (err instanceof AppError) return asTrpcError(err);
+  if (isDatabaseUnavailable(err)) return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: databaseUnavailableMessage, cause: err instanceof Error ? err : undefined });
+  return err;
 }
 
 export type ProcedureMeta = { access: Access };
+
+/** tRPC puts the stack into error data outside production; no client gets it. */
+function withoutStack<T extends { stack?: unknown }>(data: T): Omit<T, "stack"> {
+  const rest = { ...data };
+  delete rest.stack;
+  return rest;
+}
 
 const t = initTRPC
   .context<Context>()
   .meta<ProcedureMeta>()
   .create({
     transformer: superjson,
-    errorFormatter({ shape, error }) {
+    errorFormatter({ shape, error, ctx, path }) {
       const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
+      const requestId = ctx?.requestId ?? newRequestId();
+      // An error nobody wrote a message for shows the client nothing of the server: the log has it.
+      const unexpected = error.code === "INTERNAL_SERVER_ERROR" && !(error.cause instanceof AppError);
+      if (unexpected) logger.error({ err: error.cause ?? error, requestId, path }, "procedure failed");
       return {
         ...shape,
         // Input errors read as sentences, not as the JSON of the zod issues.
-        message: error.cause instanceof ZodError ? `Invalid input: ${describeZodError(error.cause)}` : shape.message,
-        data: { ...shape.data, zodError, stack: undefined },
+        message: unexpected ? unexpectedErrorMessage(requestId) : error.cause instanceof ZodError ? `Invalid input: ${describeZodError(error.cause)}` : shape.message,
+        data: { ...withoutStack(shape.data), zodError, requestId },
       };
     },
   });
-
-export const createTRPCRouter = t.router;
-export const createCallerFactory = t.createCallerFactory;
 
 function asTrpcError(err: AppError) {
   return new TRPCError({ code: errorCodes[err.code].trpc, message: err.message, cause: err });
 }
 
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
 /** Services throw AppError; this is the only place it becomes a TRPCError. */
-const base = t.procedure.use(async ({ ctx, next, path, type }) => {
+const base = t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
   const log = ctx.log.child({ path, type, userId: ctx.user?.id });
+  if (ctx.sessionError !== undefined) throw toClientError(ctx.sessionError);
   // Every call without a session, batched or not, spends one of the caller's anonymous budget.
   if (!ctx.user) {
     await (ctx.anonymousLimiter ?? getAnonymousLimiter()).consume(ctx.headers).catch((err: unknown) => {
@@ -59,11 +98,13 @@ const base = t.procedure.use(async ({ ctx, next, path, type }) => {
       throw err;
     });
   }
+  // Text PostgreSQL cannot store is refused here, for every procedure, before any input schema.
+  const unstorable = findUnstorable(await getRawInput());
+  if (unstorable) throw new TRPCError({ code: "BAD_REQUEST", message: `Invalid input: ${describeUnstorable(unstorable)}` });
   const result = await next({ ctx: { log } });
-  if (!result.ok) {
-    const cause = result.error.cause;
-    if (cause instanceof AppError) throw asTrpcError(cause);
-    if (result.error.code === "INTERNAL_SERVER_ERROR") log.error({ err: result.error }, "procedure failed");
+  if (!result.ok && result.error.cause) {
+    const mapped = toClientError(result.error.cause);
+    if (mapped !== result.error.cause) throw mapped;
   }
   return result;
 });

@@ -1,4 +1,6 @@
 import type { Db } from "../db";
+import { isDatabaseUnavailable } from "../db-unavailable";
+import { logger } from "../logger";
 
 export type HealthReport = { ok: boolean; db: { ok: boolean; error?: string }; queue: { ok: boolean; error?: string } };
 
@@ -13,7 +15,10 @@ async function probe(fn: () => Promise<unknown>): Promise<{ ok: boolean; error?:
     await withTimeout(fn());
     return { ok: true };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    // The report is public: it says what kind of failure, the log says the rest.
+    logger.warn({ err }, "health probe failed");
+    const timedOut = err instanceof Error && err.message.startsWith("timed out");
+    return { ok: false, error: timedOut ? `no answer within ${timeoutMs} ms` : isDatabaseUnavailable(err) ? "unreachable" : "failed (see the server log)" };
   }
 }
 

@@ -289,3 +289,36 @@ describe("imports and the connection pool", () => {
     expect(await deps.db.importBatch.findMany({ where: { projectId: p.id }, select: { status: true, imported: true } })).toEqual([{ status: "committed", imported: 1 }]);
   });
 });
+
+describe("text that cannot be stored, in an import", () => {
+  let deps: TestDeps;
+  beforeAll(() => {
+    deps = createTestDeps();
+  });
+  afterAll(() => deps.db.$disconnect());
+
+  it("reports rows with NUL characters, lone surrogates or bad UTF-8 by line and imports the rest; the report itself is stored", async () => {
+    const p = await deps.db.project.create({ data: { name: `nul-${randomUUID()}`, k: 2 } });
+    const bytes = Buffer.concat([
+      Buffer.from(`{"prompt":"fine","responses":["a","b"]}\n`),
+      Buffer.from(`{"prompt":"x","responses":["a\\u0000","b"]}\n`),
+      Buffer.from(`{"prompt": \u0000, "responses":["a","b"]}\n`),
+      Buffer.from(`{"prompt":"y","responses":["\\udc00","b"]}\n`),
+      Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d, 0x0a]),
+      Buffer.from(`{"prompt":"also fine","responses":["a","b"]}\n`),
+    ]);
+    async function* body() {
+      yield new Uint8Array(bytes);
+    }
+    const s = await importJsonl(deps.db, { projectId: p.id, layout: "tasks", chunks: body(), strict: false, filename: null, createdById: null });
+    expect(s).toMatchObject({ committed: true, imported: 2 });
+    expect(s.errors).toEqual([
+      { line: 2, error: "responses.0: contains a NUL character (U+0000), which cannot be stored" },
+      { line: 3, error: expect.stringMatching(/^invalid JSON: .*\\u0000/) },
+      { line: 4, error: "responses.0: contains a lone UTF-16 surrogate (U+DC00), which is not valid Unicode" },
+      { line: 5, error: "the line is not valid UTF-8 (save the file as UTF-8)" },
+    ]);
+    const batch = await deps.db.importBatch.findUniqueOrThrow({ where: { id: s.batchId }, select: { errors: true } });
+    expect(batch.errors).toEqual(s.errors);
+  });
+});

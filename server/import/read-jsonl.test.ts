@@ -119,3 +119,28 @@ describe("detectLayout", () => {
     expect(detectLayout({ prompt: "q", chosen: 1, rejected: "b" })).toBeNull();
   });
 });
+
+describe("text that cannot be stored", () => {
+  it("reports NUL characters, lone surrogates and invalid UTF-8 by line and field, and keeps the other rows", async () => {
+    const good = `{"prompt":"fine","responses":["a","b"]}\n`;
+    const results = await collect([
+      good,
+      `{"prompt":"escaped \\u0000 nul","responses":["a","b"]}\n`,
+      `{"prompt": \u0000, "responses":["a","b"]}\n`,
+      `{"prompt":"x","responses":["a","\\ud800 alone"]}\n`,
+      `{"prompt":"x","responses":["a","b"],"meta":{"k\\u0000ey":1}}\n`,
+      new Uint8Array([...Buffer.from(`{"prompt":"caf`), 0xe9, ...Buffer.from(`","responses":["a","b"]}\n`)]),
+      good,
+    ]);
+    const errors = results.filter((r) => !r.ok);
+    expect(results.filter((r) => r.ok).map((r) => r.line)).toEqual([1, 7]);
+    expect(errors).toEqual([
+      { line: 2, ok: false, error: "prompt: contains a NUL character (U+0000), which cannot be stored" },
+      { line: 3, ok: false, error: expect.stringMatching(/^invalid JSON: .*\\u0000/) },
+      { line: 4, ok: false, error: "responses.1: contains a lone UTF-16 surrogate (U+D800), which is not valid Unicode" },
+      { line: 5, ok: false, error: "meta (a key): contains a NUL character (U+0000), which cannot be stored" },
+      { line: 6, ok: false, error: "the line is not valid UTF-8 (save the file as UTF-8)" },
+    ]);
+    for (const e of errors) expect(e.ok ? "" : e.error).not.toMatch(/\u0000/);
+  });
+});

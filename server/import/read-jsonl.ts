@@ -1,3 +1,4 @@
+import { describeUnstorable, escapeUnstorable, findUnstorable } from "../text/storable";
 import type { ImportRecord } from "./import-record";
 import { ImportRowError } from "./import-row-error";
 import { parseHhRow } from "./parse-hh-row";
@@ -58,7 +59,7 @@ async function* toBytes(chunks: AsyncIterable<Uint8Array | string>): AsyncGenera
   if (carry !== "") yield encoder.encode(carry);
 }
 
-type RawLine = { line: number; text: string } | { line: number; text: null };
+type RawLine = { line: number; text: string } | { line: number; text: null; error: string };
 
 function concat(pieces: Uint8Array[], length: number): Uint8Array {
   if (pieces.length === 1 && pieces[0] !== undefined) return pieces[0];
@@ -71,13 +72,20 @@ function concat(pieces: Uint8Array[], length: number): Uint8Array {
   return bytes;
 }
 
+function decode(line: number, bytes: Uint8Array): RawLine {
+  try {
+    return { line, text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+  } catch {
+    return { line, text: null, error: "the line is not valid UTF-8 (save the file as UTF-8)" };
+  }
+}
+
 /**
  * Splits on the newline byte, which never occurs inside a multi-byte UTF-8 sequence, so each
  * line is decoded once and whole (no character can be cut) and its length is known in bytes.
  * A line that outgrows the limit is dropped as it arrives and reported with text null.
  */
 async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncGenerator<RawLine> {
-  const decoder = new TextDecoder("utf-8");
   let pieces: Uint8Array[] = [];
   let pendingBytes = 0;
   let tooLong = false;
@@ -88,7 +96,7 @@ async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes: numb
     let bytes = concat(pieces, pendingBytes);
     if (bytes.at(-1) === 0x0d) bytes = bytes.subarray(0, -1);
     const result: RawLine =
-      tooLong || bytes.length > maxLineBytes ? { line, text: null } : { line, text: decoder.decode(bytes) };
+      tooLong || bytes.length > maxLineBytes ? { line, text: null, error: `line is longer than ${maxLineBytes} bytes` } : decode(line, bytes);
     pieces = [];
     pendingBytes = 0;
     tooLong = false;
@@ -131,9 +139,10 @@ export async function* parseJsonl(
 ): AsyncGenerator<ParsedLine> {
   const maxLineBytes = opts.maxLineBytes ?? defaultMaxLineBytes;
   const parseRow = rowParsers[layout];
-  for await (const { line, text } of splitLines(toBytes(chunks), maxLineBytes)) {
+  for await (const raw of splitLines(toBytes(chunks), maxLineBytes)) {
+    const { line, text } = raw;
     if (text === null) {
-      yield { line, ok: false, error: `line is longer than ${maxLineBytes} bytes` };
+      yield { line, ok: false, error: "error" in raw ? raw.error : "unreadable line" };
       continue;
     }
     if (text.trim() === "") continue;
@@ -141,7 +150,14 @@ export async function* parseJsonl(
     try {
       value = JSON.parse(text);
     } catch (error) {
-      yield { line, ok: false, error: `invalid JSON: ${(error as Error).message}` };
+      // The parser's message quotes the line; what it quotes must be storable in the error report.
+      yield { line, ok: false, error: `invalid JSON: ${escapeUnstorable((error as Error).message)}` };
+      continue;
+    }
+    // The platform's one rule for text (server/text/storable.ts): refused, naming the field.
+    const unstorable = findUnstorable(value);
+    if (unstorable) {
+      yield { line, ok: false, error: describeUnstorable(unstorable) };
       continue;
     }
     let record: ImportRecord;
@@ -150,7 +166,7 @@ export async function* parseJsonl(
     } catch (error) {
       // Anything else is a bug in a parser and should not pass for a bad row.
       if (!(error instanceof ImportRowError)) throw error;
-      yield { line, ok: false, error: error.message };
+      yield { line, ok: false, error: escapeUnstorable(error.message) };
       continue;
     }
     yield { line, ok: true, record };

@@ -13,7 +13,7 @@ function handler(req: Request) {
     // Procedure results are per user and small: never cached, and not gzipped by the server, whose
     // per-response compressor cost a tenth of the CPU of the next-task/submit loop
     // (see docs/benchmarks.md). A proxy in front may still compress.
-    responseMeta: () => ({ headers: new Headers({ "cache-control": "no-store, no-transform" }) }),
+    responseMeta: ({ ctx }) => ({ headers: new Headers({ "cache-control": "no-store, no-transform", ...(ctx ? { "x-request-id": ctx.requestId } : {}) }) }),
   });
 }
 

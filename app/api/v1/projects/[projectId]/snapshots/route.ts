@@ -2,6 +2,7 @@ import { errorResponse, withApiKey } from "../../../../../../server/api-keys/htt
 import { consumeSnapshotQuota } from "../../../../../../server/api-keys/service";
 import { getEnv } from "../../../../../../server/env";
 import { describeZodError } from "../../../../../../server/errors";
+import { assertStorable } from "../../../../../../server/text/storable";
 import { ZExportRequest } from "../../../../../../server/export/filter";
 import { createSnapshot, listSnapshots } from "../../../../../../server/export/snapshots";
 
@@ -16,6 +17,7 @@ export async function POST(req: Request, { params }: { params: Promise<{ project
   return withApiKey(req, projectId, async ({ db, key }) => {
     const body: unknown = await req.json().catch(() => undefined);
     if (body === undefined) return errorResponse(400, "BAD_REQUEST", "The body must be a JSON object such as {\"format\": \"pairs\"}");
+    assertStorable(body, "body");
     const parsed = ZExportRequest.safeParse(body);
     if (!parsed.success) return errorResponse(400, "BAD_REQUEST", describeZodError(parsed.error));
     await consumeSnapshotQuota(db, key.keyId, getEnv().API_KEY_SNAPSHOTS_PER_HOUR);

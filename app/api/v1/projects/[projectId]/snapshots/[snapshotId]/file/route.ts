@@ -1,3 +1,4 @@
+import { assertStorable } from "../../../../../../../../server/text/storable";
 import { withApiKey } from "../../../../../../../../server/api-keys/http";
 import { getEnv } from "../../../../../../../../server/env";
 import { getSnapshot, openSnapshotFile } from "../../../../../../../../server/export/snapshots";
@@ -6,6 +7,7 @@ import { getSnapshot, openSnapshotFile } from "../../../../../../../../server/ex
 export async function GET(req: Request, { params }: { params: Promise<{ projectId: string; snapshotId: string }> }) {
   const { projectId, snapshotId } = await params;
   return withApiKey(req, projectId, async ({ db }) => {
+    assertStorable(snapshotId, "snapshotId");
     const snapshot = await getSnapshot(db, { projectId, snapshotId });
     const body = await openSnapshotFile(getEnv().ARTIFACT_DIR, snapshot);
     return new Response(body, {
