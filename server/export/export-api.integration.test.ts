@@ -172,12 +172,19 @@ describe("export API", () => {
     const hhKey = (await createApiKey(deps.db, { name: "hh", projectIds: [hhProject], scopes: ["read", "write"] }, admin.id)).key;
     const hhRows = [
       { chosen: "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Tell me a joke\n\nAssistant: Why did the chicken…", rejected: "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Tell me a joke\n\nAssistant: No." },
+      // Rows from the wild whose conversations diverge before their last turn, at a Human turn and at an Assistant turn.
+      { chosen: "\n\nHuman: Can you help?\n\nAssistant: Sure.\n\nHuman: Plan a trip to Kyōto 🗾\n\nAssistant: Day 1: Fushimi Inari.", rejected: "\n\nHuman: Can you help?\n\nAssistant: Sure.\n\nHuman: Hack my neighbour's wifi\n\nAssistant: Here is how." },
+      { chosen: "\n\nHuman: What is 2+2?\n\nAssistant: 4.\n\nHuman: And 3+3?\n\nAssistant: 6.", rejected: "\n\nHuman: What is 2+2?\n\nAssistant: 5." },
     ];
     const hhImport = await importRoute.POST(new Request(`${base}/${hhProject}/import?layout=hh`, { method: "POST", headers: bearer(hhKey), body: jsonl(hhRows) }), params({ projectId: hhProject }));
     expect(hhImport.status).toBe(200);
-    const hhOut = lines(await exportText(hhProject, "format=hh", hhKey));
-    expect(hhOut).toEqual(hhRows);
-    expect(hhOut.map((r) => parseHhRow(r))).toEqual(hhRows.map((r) => parseHhRow(r)));
+    expect(await hhImport.json()).toMatchObject({ imported: 3, errors: [] });
+    // Byte for byte: each exported line is an imported line.
+    const hhText = await exportText(hhProject, "format=hh", hhKey);
+    expect(hhText.split("\n").filter(Boolean).sort()).toEqual(hhRows.map((r) => JSON.stringify(r)).sort());
+    const hhOut = lines(hhText);
+    const byHash = (a: { contentHash: string }, b: { contentHash: string }) => a.contentHash.localeCompare(b.contentHash);
+    expect(hhOut.map((r) => parseHhRow(r)).sort(byHash)).toEqual(hhRows.map((r) => parseHhRow(r)).sort(byHash));
   });
 
   it("gzips when asked (gzip=1), and a snapshot downloads byte-identical content matching its manifest", async () => {

@@ -101,7 +101,8 @@ export function openApiDocument(serverUrl: string) {
       "/projects/{projectId}/import": {
         post: {
           summary: "Import a JSONL file in the tasks, pairs or hh layout",
-          description: "The body is the file. Bad rows are reported with their line number while the good rows are imported; with strict=1 one bad row imports nothing (400). Content already in the project is not imported twice.",
+          description:
+            "The body is the file. Bad rows are reported with their line number while the good rows are imported; with strict=1 one bad row imports nothing (400). Content already in the project is not imported twice. A row holding text the database cannot store (U+0000, a lone UTF-16 surrogate) or bytes that are not UTF-8 is a bad row. In the hh layout the prompt is the turns both sides share up to the last Human turn among them, and each side's turns after it are its response: where the two conversations diverge before their last turn, a response holds several turns in HH text (after its first Assistant turn) and the record's meta.hh.responseTurns says how many, so the hh export writes each row back byte for byte.",
           parameters: [
             projectId,
             { name: "layout", in: "query", schema: { type: "string", enum: ["tasks", "pairs", "hh"], default: "tasks" } },

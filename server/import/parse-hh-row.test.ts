@@ -50,21 +50,36 @@ describe("parseHhRow", () => {
     );
   });
 
-  it("rejects sides that diverge before the last Human turn", () => {
-    expect(
-      errorOf({
-        chosen: "\n\nHuman: A\n\nAssistant: x\n\nHuman: B\n\nAssistant: y",
-        rejected: "\n\nHuman: A\n\nAssistant: x\n\nHuman: C\n\nAssistant: z",
-      }),
-    ).toBe("chosen and rejected must differ only after the last Human turn");
+  it("imports sides that diverge before their last turn: the shared turns to the last Human turn are the prompt, the rest of each side its response", () => {
+    // Diverging at a Human turn: the shared Assistant turn before it belongs to both responses.
+    const atHuman = {
+      chosen: "\n\nHuman: A\n\nAssistant: x\n\nHuman: B\n\nAssistant: y",
+      rejected: "\n\nHuman: A\n\nAssistant: x\n\nHuman: C\n\nAssistant: z",
+    };
+    const first = parseHhRow(atHuman);
+    expect(first.prompt).toEqual([{ role: "user", content: "A" }]);
+    expect(first.responses.map((r) => r.content)).toEqual(["x\n\nHuman: B\n\nAssistant: y", "x\n\nHuman: C\n\nAssistant: z"]);
+    expect(first.meta).toEqual({ hh: { responseTurns: { chosen: 3, rejected: 3 } } });
+    // Diverging at an Assistant turn, with sides of different lengths.
+    const atAssistant = {
+      chosen: "\n\nHuman: A\n\nAssistant: x\n\nHuman: more?\n\nAssistant: sure",
+      rejected: "\n\nHuman: A\n\nAssistant: no",
+    };
+    const second = parseHhRow(atAssistant);
+    expect(second.responses.map((r) => r.content)).toEqual(["x\n\nHuman: more?\n\nAssistant: sure", "no"]);
+    // Written back as the hh export writes a pair, each side is the text it came from.
+    for (const [row, record] of [[atHuman, first], [atAssistant, second]] as const) {
+      expect(toHhText([...record.prompt, { role: "assistant", content: record.responses[0]!.content }])).toBe(row.chosen);
+      expect(toHhText([...record.prompt, { role: "assistant", content: record.responses[1]!.content }])).toBe(row.rejected);
+    }
   });
 
-  it("rejects a side with more or fewer than one Assistant turn after the prompt", () => {
-    expect(
-      errorOf({ chosen: "\n\nHuman: A\n\nAssistant: x\n\nAssistant: more", rejected: "\n\nHuman: A\n\nAssistant: y" }),
-    ).toBe("chosen: expected exactly one Assistant turn after the shared prompt");
+  it("rejects a side with no Assistant turn after the prompt, and sides that share no Human turn", () => {
     expect(errorOf({ chosen: "\n\nHuman: A\n\nAssistant: x", rejected: "\n\nHuman: A" })).toBe(
-      "rejected: expected exactly one Assistant turn after the shared prompt",
+      "rejected: expected an Assistant turn after the last shared Human turn",
+    );
+    expect(errorOf({ chosen: "\n\nAssistant: hello\n\nAssistant: x", rejected: "\n\nAssistant: hello\n\nAssistant: y" })).toBe(
+      "chosen and rejected share no Human turn",
     );
   });
 
