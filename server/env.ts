@@ -23,6 +23,10 @@ export const ZRequestLimitsEnv = z.object({
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** tRPC calls per minute without a session, per client address (TRUSTED_PROXY_HOPS) or, with no trusted address, all together, per web process. */
   ANONYMOUS_CALLS_PER_MINUTE: z.coerce.number().int().positive().default(120),
+  /** The largest tRPC request body, in MB (the console's text import sends up to 5 MB of text). */
+  TRPC_MAX_BODY_MB: z.coerce.number().positive().default(16),
+  /** The largest JSON body of an /api/v1 request, in KB. */
+  API_MAX_JSON_KB: z.coerce.number().positive().default(64),
 });
 
 export const ZDataLimitsEnv = z.object({

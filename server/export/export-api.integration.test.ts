@@ -108,6 +108,33 @@ describe("export API", () => {
     expect(((await orphaned.json()) as { error: { message: string } }).error.message).toMatch(/owner is deactivated/);
   });
 
+  it("answers a JSON body past API_MAX_JSON_KB and an upload declaring more than IMPORT_MAX_MB with 413, writing nothing", async () => {
+    const owner = await createUser(deps, "admin");
+    const projectId = (await deps.db.project.create({ data: { name: `limits-${randomUUID()}`, k: 2 } })).id;
+    const writer = await createApiKey(deps.db, { name: "limits", projectIds: [projectId], scopes: ["read", "write"] }, owner.id);
+    const huge = JSON.stringify({ format: "pairs", tags: ["x".repeat(100 * 1024)] });
+    const snapshot = await snapshotsRoute.POST(new Request(`${base}/${projectId}/snapshots`, { method: "POST", headers: bearer(writer.key), body: huge }), params({ projectId }));
+    expect(snapshot.status).toBe(413);
+    expect(((await snapshot.json()) as { error: { message: string } }).error.message).toBe("The body is larger than 64 KB (API_MAX_JSON_KB)");
+    expect(await deps.db.snapshot.count({ where: { projectId } })).toBe(0);
+    // 2 GB declared: refused from the header, before the body is read (this one never sends it).
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new TextEncoder().encode(`${JSON.stringify({ prompt: `q ${pulled}`, responses: ["a", "b"] })}\n`));
+      },
+    });
+    const upload = await importRoute.POST(
+      new Request(`${base}/${projectId}/import?layout=tasks`, { method: "POST", headers: { ...bearer(writer.key), "content-length": String(2 * 1024 ** 3) }, body, duplex: "half" } as RequestInit),
+      params({ projectId }),
+    );
+    expect(upload.status).toBe(413);
+    expect(((await upload.json()) as { error: { message: string } }).error.message).toMatch(/larger than 1024 MB \(IMPORT_MAX_MB\)/);
+    expect(pulled).toBeLessThan(5);
+    expect(await deps.db.importBatch.count({ where: { projectId } })).toBe(0);
+  });
+
   it("snapshots stop at the project's quota (507) and at each key's hourly rate (429), writing nothing", async () => {
     const owner = await createUser(deps, "admin");
     const projectId = (await deps.db.project.create({ data: { name: `quota-${randomUUID()}`, k: 2 } })).id;

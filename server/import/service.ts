@@ -314,12 +314,15 @@ export function importLimits(env: NodeJS.ProcessEnv = process.env) {
   return { maxBytes: limits.IMPORT_MAX_MB * 1024 * 1024, maxConcurrent: limits.IMPORT_MAX_CONCURRENT };
 }
 
+export const tooLargeUpload = (maxBytes: number) =>
+  new AppError("PAYLOAD_TOO_LARGE", `The upload is larger than ${Math.round(maxBytes / 1024 / 1024)} MB (IMPORT_MAX_MB); split it into several files. Nothing was imported`);
+
 /** The upload's chunks, refused once they pass `maxBytes` (the transaction then rolls back). */
 async function* capped(chunks: AsyncIterable<Uint8Array | string>, maxBytes: number): AsyncGenerator<Uint8Array | string> {
   let bytes = 0;
   for await (const chunk of chunks) {
     bytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
-    if (bytes > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `The upload is larger than ${Math.round(maxBytes / 1024 / 1024)} MB (IMPORT_MAX_MB); split it into several files. Nothing was imported`);
+    if (bytes > maxBytes) throw tooLargeUpload(maxBytes);
     yield chunk;
   }
 }

@@ -1,7 +1,8 @@
 import { errorResponse, withApiKey } from "../../../../../../server/api-keys/http";
 import { consumeSnapshotQuota } from "../../../../../../server/api-keys/service";
-import { getEnv } from "../../../../../../server/env";
-import { describeZodError } from "../../../../../../server/errors";
+import { getEnv, ZRequestLimitsEnv } from "../../../../../../server/env";
+import { AppError, describeZodError } from "../../../../../../server/errors";
+import { readJsonWithin } from "../../../../../../server/http/body-limit";
 import { assertStorable } from "../../../../../../server/text/storable";
 import { ZExportRequest } from "../../../../../../server/export/filter";
 import { createSnapshot, listSnapshots } from "../../../../../../server/export/snapshots";
@@ -15,7 +16,8 @@ export async function GET(req: Request, { params }: { params: Promise<{ projectI
 export async function POST(req: Request, { params }: { params: Promise<{ projectId: string }> }) {
   const { projectId } = await params;
   return withApiKey(req, projectId, async ({ db, key }) => {
-    const body: unknown = await req.json().catch(() => undefined);
+    const maxKb = ZRequestLimitsEnv.parse(process.env).API_MAX_JSON_KB;
+    const body = await readJsonWithin(req, maxKb * 1024, () => new AppError("PAYLOAD_TOO_LARGE", `The body is larger than ${maxKb} KB (API_MAX_JSON_KB)`));
     if (body === undefined) return errorResponse(400, "BAD_REQUEST", "The body must be a JSON object such as {\"format\": \"pairs\"}");
     assertStorable(body, "body");
     const parsed = ZExportRequest.safeParse(body);
