@@ -5,6 +5,7 @@ import { z } from "zod";
 import { createDb } from "../server/db";
 import { ZJobHeartbeatEnv, ZStorageEnv } from "../server/env";
 import { describeZodError } from "../server/errors";
+import { isDatabaseUnavailable } from "../server/db-unavailable";
 import { enqueue, markAttemptFailed, markRunning, markSucceeded, passOn, recordHeartbeat, requeueStaleJobs, resendLostMessages, type JobProgress } from "../server/jobs/service";
 import { logger as rootLogger } from "../server/logger";
 import { createBoss } from "../server/queue";
@@ -14,6 +15,7 @@ import { registerWorker, touchWorker } from "../server/workers/service";
 import { detectCapabilities } from "./detect-capabilities";
 import { PermanentJobError, type JobDefinition } from "./jobs/job-definition";
 import { isJobKind, jobRegistry } from "./jobs/registry";
+import { whileDatabaseUnavailable } from "./while-database-unavailable";
 
 const ZQueuedData = z.object({ jobId: z.uuid() });
 
@@ -105,7 +107,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const lost = new AbortController();
     const signal = AbortSignal.any([stopping.signal, lost.signal]);
     const beat = async (update?: JobProgress) => {
-      if (!(await recordHeartbeat(db, claim, update))) lost.abort();
+      try {
+        if (!(await recordHeartbeat(db, claim, update))) lost.abort();
+      } catch (err) {
+        // A beat missed while the database restarts is not the job's failure; the next one catches up.
+        if (!isDatabaseUnavailable(err)) throw err;
+        jobLog.warn("heartbeat missed: database unavailable");
+      }
     };
     const timer = setInterval(() => {
       beat().catch((err: unknown) => jobLog.warn({ err }, "heartbeat failed"));
@@ -130,7 +138,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           return enqueue({ db, boss, paths }, kind, followUpPayload as never, { createdById: row.createdById ?? undefined });
         },
       });
-      if (!(await markSucceeded(db, claim, result))) jobLog.warn("job finished but is no longer this worker's; result not recorded");
+      // The job ran to its end: its result waits out a database restart rather than being lost.
+      const recorded = await whileDatabaseUnavailable(() => markSucceeded(db, claim, result), { log: jobLog, giveUpAfterMs: heartbeatTimeoutSeconds * 1000, what: "record the result" });
+      if (!recorded) jobLog.warn("job finished but is no longer this worker's; result not recorded");
       else jobLog.info("job succeeded");
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -141,7 +151,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       }
       const permanent = err instanceof PermanentJobError;
       const willRetry = !permanent && claim.attempt < row.maxAttempts && bossJob.retryCount < bossJob.retryLimit;
-      await markAttemptFailed(db, claim, message, willRetry);
+      await whileDatabaseUnavailable(() => markAttemptFailed(db, claim, message, willRetry), { log: jobLog, giveUpAfterMs: heartbeatTimeoutSeconds * 1000, what: "record the failure" });
       jobLog.error({ err, willRetry }, "job failed");
       // Thrown back to the queue only when it should deliver the job again.
       if (willRetry) throw err;
