@@ -19,9 +19,9 @@ help:
 	@echo "            migrate, seed the demo, serve http://localhost:3000 and run one worker"
 	@echo "make test   lint, typecheck, unit, integration, Python and browser tests"
 
-# `npm install` rather than `npm ci`: the registry this project installs from lacks some other
-# platforms' optional binaries (e.g. @next/swc-darwin-*), which `npm ci` treats as a lockfile
-# mismatch. With the lockfile present, `npm install` installs exactly the locked versions.
+# `npm install` with the lockfile installs exactly the locked versions. The lockfile lists every
+# platform's optional binaries (@next/swc-*, @tailwindcss/oxide-*, …) as npm itself writes them, so
+# installing leaves it as it is and `git status` stays clean after `make dev` and `make test`.
 node_modules/.install-stamp: package.json package-lock.json
 	npm install --no-audit --no-fund
 	@touch $@
