@@ -17,21 +17,21 @@ test("an annotator labels a project only once an admin has made them a member", 
   const adminPage = await (await browser.newContext({ baseURL })).newPage();
   await signInThroughApi(adminPage, baseURL!, admin.email, admin.password);
   await adminPage.goto(`/admin/projects/${project.projectId}`);
-  const members = adminPage.getByRole("region", { name: "Members" }).or(adminPage.locator("section", { has: adminPage.getByRole("heading", { name: "Members" }) }));
+  const members = adminPage.locator("section", { has: adminPage.getByRole("heading", { name: "Members", exact: true }) });
   await expect(members.getByRole("status")).toContainText("nobody can label this project");
   await members.getByLabel("Add a person").selectOption({ label: `E2E annotator (${annotator.email}, annotator)` });
   await members.getByRole("button", { name: "Add", exact: true }).click();
-  await expect(members.getByRole("cell", { name: annotator.email })).toBeVisible();
+  await expect(members.getByRole("cell", { name: annotator.email, exact: true })).toBeVisible();
   await expect(members.getByRole("status")).toHaveCount(0);
 
   await page.goto("/queue");
   await page.getByRole("link", { name: new RegExp(project.name) }).first().click();
   await expect(page).toHaveURL(new RegExp(`/label/${project.projectId}$`));
-  await expect(page.getByText("good answer")).toBeVisible();
+  await expect(page.getByRole("article").getByText("good answer")).toBeVisible();
 
   // Removed again: the lease goes back to the pool and the project leaves the queue.
   await members.getByRole("button", { name: `Remove ${annotator.email}` }).click();
-  await expect(members.getByRole("cell", { name: annotator.email })).toHaveCount(0);
+  await expect(members.getByRole("cell", { name: annotator.email, exact: true })).toHaveCount(0);
   expect(await db.assignment.count({ where: { annotatorId: annotator.id, state: "leased" } })).toBe(0);
   await page.goto("/queue");
   await expect(page.getByText("You are not a member of any active project yet")).toBeVisible();
