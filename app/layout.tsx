@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { getOptionalUser } from "../server/users/current-user";
 import { roleAllows } from "../server/users/roles";
+import { InboxLink } from "./components/inbox-link";
 import { SignOutButton } from "./components/sign-out-button";
 import { TRPCReactProvider } from "./trpc/client";
 import "./globals.css";
@@ -23,6 +24,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
                 RLHF Studio
               </Link>
               {user && <Link href="/queue">Labelling</Link>}
+              {user && <InboxLink />}
               {user && roleAllows(user.role, "reviewer") && (
                 <>
                   <Link href="/admin/projects">Projects</Link>

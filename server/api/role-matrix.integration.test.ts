@@ -61,6 +61,9 @@ const declared: Record<string, Access> = {
   "annotation.skip": "annotator",
   "annotation.report": "annotator",
   "annotation.demonstrate": "annotator",
+  "inbox.list": "annotator",
+  "inbox.unread": "annotator",
+  "inbox.markRead": "annotator",
   "imports.fromText": "admin",
   "imports.list": "admin",
   "review.list": "reviewer",
@@ -163,6 +166,9 @@ const noMembershipNeeded: Record<string, string> = {
   "annotation.skip": "only the caller's own assignments",
   "annotation.report": "only the caller's own assignments",
   "annotation.demonstrate": "only the caller's own assignments",
+  "inbox.list": "only the caller's own reviewed work",
+  "inbox.unread": "only the caller's own reviewed work",
+  "inbox.markRead": "only the caller's own reviewed work",
 };
 
 describe("project membership matrix", () => {

@@ -3,6 +3,7 @@ import { auditRouter } from "../audit/router";
 import { evaluationRouter } from "../evaluation/router";
 import { healthRouter } from "../health/router";
 import { importsRouter } from "../import/router";
+import { inboxRouter } from "../inbox/router";
 import { jobsRouter } from "../jobs/router";
 import { loopRouter } from "../loop/router";
 import { modelsRouter } from "../models/router";
@@ -26,6 +27,7 @@ export const appRouter = createTRPCRouter({
   evaluation: evaluationRouter,
   loop: loopRouter,
   annotation: annotationRouter,
+  inbox: inboxRouter,
   imports: importsRouter,
   review: reviewRouter,
   exports: exportsRouter,

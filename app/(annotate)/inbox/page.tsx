@@ -1,0 +1,15 @@
+import type { Metadata } from "next";
+import { requireUser } from "../../../server/users/current-user";
+import { ReviewInbox } from "./review-inbox";
+
+export const metadata: Metadata = { title: "Reviews of your work · RLHF Studio" };
+
+export default async function InboxPage() {
+  await requireUser("/inbox");
+  return (
+    <div className="space-y-6">
+      <h1>Reviews of your work</h1>
+      <ReviewInbox />
+    </div>
+  );
+}

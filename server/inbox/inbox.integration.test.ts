@@ -1,0 +1,89 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { importJsonl } from "../import/service";
+import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
+
+async function* lines(rows: unknown[]) {
+  yield rows.map((r) => JSON.stringify(r)).join("\n");
+}
+
+describe("the annotator's review inbox", () => {
+  let deps: TestDeps;
+  beforeAll(() => {
+    deps = createTestDeps();
+  });
+  afterAll(() => deps.db.$disconnect());
+
+  it("lists accepted, rejected (with the reason) and corrected work (with the note and what changed), unread until seen", async () => {
+    const project = await deps.db.project.create({ data: { name: `inbox-${randomUUID()}`, k: 3, overlap: 1 } });
+    await importJsonl(deps.db, {
+      projectId: project.id,
+      layout: "tasks",
+      chunks: lines([0, 1, 2].map((i) => ({ prompt: `Question ${i}?`, responses: [`x${i}`, `y${i}`, `z${i}`] }))),
+      strict: true,
+      filename: null,
+      createdById: null,
+    });
+    const [annotator, reviewer, other] = await Promise.all([createUser(deps, "annotator"), createUser(deps, "reviewer"), createUser(deps, "annotator")]);
+    await deps.db.projectMember.createMany({ data: [annotator, reviewer, other].map((u) => ({ projectId: project.id, userId: u.id })) });
+    const a = await callerFor(deps, await signIn(deps, annotator.email, annotator.password));
+    const r = await callerFor(deps, await signIn(deps, reviewer.email, reviewer.password));
+    const o = await callerFor(deps, await signIn(deps, other.email, other.password));
+
+    const labelled: { annotationId: string; shown: string[] }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const view = (await a.annotation.next({ projectId: project.id }))!;
+      const shown = view.responses.map((x) => x.id);
+      const { result } = await a.annotation.submit({
+        assignmentId: view.assignmentId,
+        idempotencyKey: randomUUID(),
+        labels: { ranking: { groups: shown.map((id) => [id]), strengths: ["clear", "clear"] }, promptPolicy: "allowed", harmCategory: null, rubric: {}, flags: {}, rationale: null },
+        timeSpentMs: 1000,
+      });
+      labelled.push({ annotationId: result.annotationId, shown });
+    }
+    expect(await a.inbox.unread()).toEqual({ count: 0 });
+
+    const [accepted, rejected, corrected] = labelled as [(typeof labelled)[0], (typeof labelled)[0], (typeof labelled)[0]];
+    await r.review.accept({ annotationId: accepted.annotationId });
+    await r.review.reject({ annotationId: rejected.annotationId, reason: "You ranked the rude answer first." });
+    const [p, q, s] = corrected.shown as [string, string, string];
+    await r.review.correct({
+      annotationId: corrected.annotationId,
+      labels: { ranking: { groups: [[s], [p, q]], strengths: ["clear"] }, promptPolicy: "sensitive", harmCategory: "privacy", rubric: { [p]: "D", [q]: "D", [s]: "D" }, flags: {}, rationale: null },
+      note: "C answers the question; A and B are as good as each other.",
+    });
+
+    expect(await a.inbox.unread()).toEqual({ count: 3 });
+    expect(await o.inbox.unread()).toEqual({ count: 0 });
+    const inbox = await a.inbox.list({ page: 0, pageSize: 20 });
+    expect(inbox).toMatchObject({ total: 3, unread: 3 });
+    const byId = new Map(inbox.items.map((i) => [i.annotationId, i]));
+    expect(byId.get(accepted.annotationId)).toMatchObject({ state: "accepted", note: null, unread: true, changes: [] });
+    expect(byId.get(rejected.annotationId)).toMatchObject({ state: "rejected", note: "You ranked the rude answer first.", changes: [] });
+    expect(byId.get(corrected.annotationId)).toMatchObject({
+      state: "corrected",
+      note: "C answers the question; A and B are as good as each other.",
+      project: { id: project.id, name: project.name },
+      changes: [
+        { field: "ranking", before: "A > B > C", after: "C > A = B" },
+        { field: "policy", before: "allowed", after: "sensitive" },
+        { field: "harm category", before: "—", after: "privacy" },
+        { field: "rubric", before: "—", after: "A: D, B: D, C: D" },
+      ],
+    });
+    expect(byId.get(corrected.annotationId)!.responses.map((x) => x.letter)).toEqual(["A", "B", "C"]);
+
+    // Marking is the annotator's own: someone else's call marks nothing of theirs.
+    expect(await o.inbox.markRead({ annotationIds: [accepted.annotationId] })).toEqual({ marked: 0 });
+    expect(await a.inbox.markRead({ annotationIds: [accepted.annotationId] })).toEqual({ marked: 1 });
+    expect(await a.inbox.unread()).toEqual({ count: 2 });
+    await a.inbox.markRead({ all: true });
+    expect(await a.inbox.unread()).toEqual({ count: 0 });
+    // A later review of a seen item is unread again.
+    await r.review.accept({ annotationId: corrected.annotationId }).catch(() => undefined);
+    await r.review.reject({ annotationId: corrected.annotationId, reason: "On second look, no." });
+    expect(await a.inbox.unread()).toEqual({ count: 1 });
+    await expect(a.inbox.markRead({} as never)).rejects.toThrow("Name the reviews (annotationIds) or say all: true");
+  });
+});
