@@ -9,7 +9,7 @@ import { createApiKey, revokeApiKey } from "../api-keys/service";
 import { parseHhRow } from "../import/parse-hh-row";
 import { importJsonl } from "../import/service";
 import { parsePairsRow } from "../import/parse-pairs-row";
-import { createTestDeps, createUser, type TestDeps } from "../test/harness";
+import { createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
 import { ZExportRequest } from "./filter";
 import { createSnapshot } from "./snapshots";
 
@@ -24,6 +24,9 @@ const exportRoute = await import("../../app/api/v1/projects/[projectId]/export/r
 const importRoute = await import("../../app/api/v1/projects/[projectId]/import/route");
 const snapshotsRoute = await import("../../app/api/v1/projects/[projectId]/snapshots/route");
 const snapshotFileRoute = await import("../../app/api/v1/projects/[projectId]/snapshots/[snapshotId]/file/route");
+const consoleExportRoute = await import("../../app/api/projects/[projectId]/export/route");
+const consoleSnapshotFileRoute = await import("../../app/api/projects/[projectId]/snapshots/[snapshotId]/file/route");
+const consoleManifestRoute = await import("../../app/api/projects/[projectId]/snapshots/[snapshotId]/manifest/route");
 
 const base = "http://localhost/api/v1/projects";
 const params = <T extends Record<string, string>>(p: T) => ({ params: Promise.resolve(p) });
@@ -250,5 +253,47 @@ describe("export API", () => {
   it("keeps the key's last use", async () => {
     const row = await deps.db.apiKey.findUniqueOrThrow({ where: { id: keyId } });
     expect(row.lastUsedAt).not.toBeNull();
+  });
+});
+
+describe("export downloads from the console", () => {
+  let deps: TestDeps;
+  beforeAll(() => {
+    deps = createTestDeps();
+  });
+  afterAll(() => deps.db.$disconnect());
+
+  it("an admin downloads the same stream as the API and a snapshot with its manifest; others are refused", async () => {
+    const admin = await createUser(deps, "admin");
+    const projectId = (await deps.db.project.create({ data: { name: `console-export-${randomUUID()}`, k: 2 } })).id;
+    const rows = [0, 1, 2].map((i) => ({ prompt: `question ${i}`, chosen: `good ${i}`, rejected: `bad ${i}` }));
+    await importJsonl(deps.db, { projectId, layout: "pairs", chunks: (async function* () { yield jsonl(rows); })(), strict: true, filename: null, createdById: admin.id });
+    const { key } = await createApiKey(deps.db, { name: "compare", projectIds: [projectId] }, admin.id);
+    const cookie = await signIn(deps, admin.email, admin.password);
+    const consoleUrl = `http://localhost/api/projects/${projectId}/export?format=pairs`;
+
+    const download = await consoleExportRoute.GET(new Request(consoleUrl, { headers: { cookie } }), params({ projectId }));
+    expect(download.status).toBe(200);
+    expect(download.headers.get("content-disposition")).toBe(`attachment; filename="${projectId}-pairs.jsonl"`);
+    expect(await download.text()).toBe(await exportText(projectId, "format=pairs", key));
+    const zipped = await consoleExportRoute.GET(new Request(`${consoleUrl}&gzip=1`, { headers: { cookie } }), params({ projectId }));
+    expect(lines(gunzipSync(Buffer.from(await zipped.arrayBuffer())).toString("utf8"))).toHaveLength(3);
+    const bad = await consoleExportRoute.GET(new Request(`http://localhost/api/projects/${projectId}/export?format=csv`, { headers: { cookie } }), params({ projectId }));
+    expect(bad.status).toBe(400);
+
+    const reviewer = await createUser(deps, "reviewer");
+    const refusals = [
+      await consoleExportRoute.GET(new Request(consoleUrl), params({ projectId })),
+      await consoleExportRoute.GET(new Request(consoleUrl, { headers: { cookie: await signIn(deps, reviewer.email, reviewer.password) } }), params({ projectId })),
+    ];
+    expect(refusals.map((r) => r.status)).toEqual([401, 403]);
+
+    const snapshot = await createSnapshot(deps.db, { projectId, request: ZExportRequest.parse({ format: "pairs" }), artifactDir: process.env.ARTIFACT_DIR!, createdById: admin.id });
+    const file = await consoleSnapshotFileRoute.GET(new Request(`http://localhost/api/projects/${projectId}/snapshots/${snapshot.id}/file`, { headers: { cookie } }), params({ projectId, snapshotId: snapshot.id }));
+    expect(file.status).toBe(200);
+    expect(createHash("sha256").update(Buffer.from(await file.arrayBuffer())).digest("hex")).toBe(snapshot.sha256);
+    const manifest = await consoleManifestRoute.GET(new Request(`http://localhost/api/projects/${projectId}/snapshots/${snapshot.id}/manifest`, { headers: { cookie } }), params({ projectId, snapshotId: snapshot.id }));
+    expect(manifest.headers.get("content-disposition")).toBe(`attachment; filename="snapshot-${snapshot.id}.manifest.json"`);
+    expect(await manifest.json()).toMatchObject({ id: snapshot.id, sha256: snapshot.sha256, rowCount: 3, format: "pairs" });
   });
 });

@@ -42,9 +42,13 @@ function toRequest(f: Filter) {
   };
 }
 
+/** The request as the export's query string (both the API's and the console's download take it). */
+function queryOf(request: ReturnType<typeof toRequest>) {
+  return new URLSearchParams(Object.entries(request).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : String(v)]));
+}
+
 function curlCommand(origin: string, projectId: string, request: ReturnType<typeof toRequest>) {
-  const query = new URLSearchParams(Object.entries(request).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : String(v)]));
-  return `curl -H "Authorization: Bearer $RLHF_API_KEY" "${origin}/api/v1/projects/${projectId}/export?${query}" > ${projectId}-${request.format}.jsonl`;
+  return `curl -H "Authorization: Bearer $RLHF_API_KEY" "${origin}/api/v1/projects/${projectId}/export?${queryOf(request)}" > ${projectId}-${request.format}.jsonl`;
 }
 
 function Checks({ name, values, selected, onChange }: { name: string; values: readonly string[]; selected: string[]; onChange: (v: string[]) => void }) {
@@ -153,6 +157,16 @@ export function ExportPanel() {
         <p className="text-sm" data-testid="export-row-count" aria-live="polite">
           {count.isFetching ? "Counting…" : count.data ? `${count.data.rows.toLocaleString()} records` : ""}
         </p>
+        {projectId && (
+          <>
+            <a className="btn btn-primary" href={`/api/projects/${projectId}/export?${queryOf(request)}`} download data-testid="export-download">
+              Download .jsonl
+            </a>
+            <a className="btn" href={`/api/projects/${projectId}/export?${queryOf(request)}&gzip=1`} download>
+              Download .jsonl.gz
+            </a>
+          </>
+        )}
         <button
           type="button"
           className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white disabled:opacity-50"
@@ -193,6 +207,7 @@ export function ExportPanel() {
                 <th className="pr-3">Rows</th>
                 <th className="pr-3">sha256</th>
                 <th className="pr-3">By</th>
+                <th className="pr-3">Download</th>
               </tr>
             </thead>
             <tbody>
@@ -206,6 +221,14 @@ export function ExportPanel() {
                     {s.sha256.slice(0, 12)}…
                   </td>
                   <td className="pr-3">{s.createdBy ?? ""}</td>
+                  <td className="space-x-2 pr-3 whitespace-nowrap">
+                    <a className="underline" href={`/api/projects/${projectId}/snapshots/${s.id}/file`} download>
+                      file
+                    </a>
+                    <a className="underline" href={`/api/projects/${projectId}/snapshots/${s.id}/manifest`} download>
+                      manifest
+                    </a>
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -215,7 +238,7 @@ export function ExportPanel() {
         <p className="text-sm text-slate-500">No snapshots of this project yet.</p>
       )}
       <p className="text-xs text-slate-500">
-        Download a snapshot with <code>GET /api/v1/projects/{"{projectId}"}/snapshots/{"{snapshotId}"}/file</code>; the API is described in{" "}
+        Scripts fetch the same files with an API key: <code>GET /api/v1/projects/{"{projectId}"}/snapshots/{"{snapshotId}"}/file</code>; the API is described in{" "}
         <a className="underline" href="/api/v1/openapi.json">
           openapi.json
         </a>
