@@ -19,6 +19,7 @@ export const projectSettingsSelect = {
   leaseMinutes: true,
   harmTaxonomy: true,
   rewardTable: true,
+  rewardTableVersion: true,
   archivedAt: true,
   createdAt: true,
   updatedAt: true,
@@ -74,10 +75,17 @@ export async function updateProject(db: Db, { projectId, changes }: TUpdateProje
   const mode = changes.mode ?? before.mode;
   const k = mode === "pairwise" ? 2 : (changes.k ?? before.k);
   const guidelinesChanged = changes.guidelines !== undefined && changes.guidelines !== before.guidelines;
+  const rewardTableChanged = changes.rewardTable !== undefined && JSON.stringify(changes.rewardTable) !== JSON.stringify(before.rewardTable);
   return db.$transaction(async (tx) => {
     const project = await tx.project.update({
       where: { id: projectId },
-      data: { ...changes, k, mode, ...(guidelinesChanged ? { guidelinesVersion: { increment: 1 } } : {}) },
+      data: {
+        ...changes,
+        k,
+        mode,
+        ...(guidelinesChanged ? { guidelinesVersion: { increment: 1 } } : {}),
+        ...(rewardTableChanged ? { rewardTableVersion: { increment: 1 } } : {}),
+      },
       select: projectSettingsSelect,
     });
     const changed = Object.keys(changes).filter((key) => JSON.stringify(before[key as keyof typeof before]) !== JSON.stringify(project[key as keyof typeof project]));

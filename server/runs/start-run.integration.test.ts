@@ -69,6 +69,28 @@ describe("runs.start for every trainer kind", () => {
       { kind: "evaluate", payload: { rewardModelId: ids.reward, pairsSnapshotId: ids.pairs } },
     ].map((input) => ZStartRunInput.parse(input));
 
+  it("a safety run pins the project's reward table and its version; an edit bumps the version and is audited", async () => {
+    const project = await caller.projects.get({ projectId: ids.project });
+    const table = project.rewardTable as Record<string, Record<string, number>>;
+    const edited = { ...table, sensitive: { ...table.sensitive!, D: 0.75 } };
+    const updated = await caller.projects.update({ projectId: ids.project, changes: { rewardTable: edited as never } });
+    expect(updated.rewardTableVersion).toBe(project.rewardTableVersion + 1);
+    const audit = await deps.db.auditLog.findFirstOrThrow({ where: { target: `project:${ids.project}`, action: "project.update" }, orderBy: { id: "desc" } });
+    expect(audit.before).toMatchObject({ rewardTable: { sensitive: { D: table.sensitive!.D } } });
+    expect(audit.after).toMatchObject({ rewardTable: { sensitive: { D: 0.75 } } });
+    // Saving the same table again is no new version.
+    expect((await caller.projects.update({ projectId: ids.project, changes: { rewardTable: edited as never } })).rewardTableVersion).toBe(updated.rewardTableVersion);
+
+    const pinned = await startRun({ db: deps.db, boss, paths }, ZStartRunInput.parse({ kind: "train_safety", payload: { snapshotId: ids.pairs, baseModelId: ids.encoder } }), { createdById: admin.id });
+    const row = await deps.db.job.findUniqueOrThrow({ where: { id: pinned.id }, select: { payload: true } });
+    expect(row.payload).toMatchObject({ rewardTableVersion: updated.rewardTableVersion, config: { reward_table: edited } });
+    const own = { allowed: { A: -1, B: -1, C: -1, D: 1 }, sensitive: { A: 0, B: 0, C: -1, D: 1 }, disallowed: { A: 1, B: 0, C: -1, D: 0 } };
+    const named = await startRun({ db: deps.db, boss, paths }, ZStartRunInput.parse({ kind: "train_safety", payload: { snapshotId: ids.pairs, baseModelId: ids.encoder, config: { reward_table: own } } }), { createdById: admin.id });
+    const namedRow = await deps.db.job.findUniqueOrThrow({ where: { id: named.id }, select: { payload: true } });
+    expect(namedRow.payload).toMatchObject({ config: { reward_table: own } });
+    expect((namedRow.payload as { rewardTableVersion?: number }).rewardTableVersion).toBeUndefined();
+  });
+
   it("queues a job for each kind with a valid payload, its inputs pinned", async () => {
     for (const input of valid()) {
       const job = await startRun({ db: deps.db, boss, paths }, input, { createdById: admin.id });

@@ -16,13 +16,23 @@ export const trainSafetyJob = defineTrainerJob({
     baseModelId: z.uuid("baseModelId must be a model version's id").optional(),
     name: z.string().trim().min(1).max(200).optional(),
     config: ZSafetyOverrides.default({}),
+    /** The version of the project's reward table pinned into `config.reward_table` when the run was queued. */
+    rewardTableVersion: z.int().min(1).optional(),
   }),
   resolve: async (payload, deps) => {
     const snapshot = await resolveSnapshot(deps, payload.snapshotId, { formats: readsFormats.safety, role: "the safety model's training data" });
     const base = await resolveModel(deps, payload.baseModelId, { kinds: ["base", "safety"], role: "the safety model's backbone", default: minilmEncoder });
     // The split is pinned at enqueue; on the worker the payload already names it.
-    const config = await withHeldOutSplit(deps.db, snapshot.projectId, payload.config);
-    return { payload: { ...payload, baseModelId: base.id, config }, inputs: { snapshot, base } };
+    let config = await withHeldOutSplit(deps.db, snapshot.projectId, payload.config);
+    // The project's reward table (and its version) unless the run names a table: the model carries
+    // the table it was trained with into every PPO run that uses it.
+    let rewardTableVersion = payload.rewardTableVersion;
+    if (config.reward_table === undefined) {
+      const project = await deps.db.project.findUniqueOrThrow({ where: { id: snapshot.projectId }, select: { rewardTable: true, rewardTableVersion: true } });
+      config = { ...config, reward_table: project.rewardTable as Record<string, Record<string, number>> };
+      rewardTableVersion = project.rewardTableVersion;
+    }
+    return { payload: { ...payload, baseModelId: base.id, config, rewardTableVersion }, inputs: { snapshot, base } };
   },
   config: ({ payload, inputs, outputDir }) => safetyConfig({ snapshotFile: inputs.snapshot.file, snapshotFormat: inputs.snapshot.format, modelDir: inputs.base.dir, outputDir }, payload.config),
   model: (run) => ({ kind: "safety", parentId: run.inputs.base.id, snapshot: run.inputs.snapshot }),

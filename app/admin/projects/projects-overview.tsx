@@ -79,7 +79,7 @@ function NewProjectForm({ onCancel }: { onCancel: () => void }) {
         }}
       >
         <ProjectSettingsFields idPrefix="new-project" initial={newProjectDefaults} disabled={create.isPending} />
-        <p className="text-xs text-slate-500">The safety reward table starts from the default; edit it later if the project needs another.</p>
+        <p className="text-xs text-slate-500">The safety reward table starts from the default; edit it on the project’s page (Safety reward table) if the project needs another.</p>
         <ErrorText message={create.error?.message} />
         <div className="flex justify-end gap-2">
           <button type="button" className="btn" onClick={onCancel}>

@@ -13,6 +13,7 @@ import { DashboardCards } from "./dashboard-cards";
 import { LabelsPerHourChart, PolicyMixChart, RubricByModelChart } from "./dashboard-charts";
 import { DisagreementQueue } from "./disagreement-queue";
 import { MembersPanel } from "./members-panel";
+import { RewardTablePanel } from "./reward-table-panel";
 import { ProjectSettingsPanel } from "./project-settings-panel";
 
 // Dashboards are left open on a screen: keep the numbers moving without a reload.
@@ -124,6 +125,7 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
         <>
           {!importFirst && <ImportPanel projectId={projectId} />}
           <MembersPanel projectId={projectId} />
+          <RewardTablePanel project={p} />
           <ProjectSettingsPanel project={p} hasTasks={hasTasks} />
         </>
       )}

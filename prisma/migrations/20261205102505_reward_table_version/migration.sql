@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "project" ADD COLUMN     "rewardTableVersion" INTEGER NOT NULL DEFAULT 1;
