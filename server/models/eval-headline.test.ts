@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evalHeadline } from "./eval-headline";
+import { evalCaveats, evalHeadline } from "./eval-headline";
 
 describe("eval headline", () => {
   it("puts accuracy and reward before other numbers and skips the step and non-numbers", () => {
@@ -29,5 +29,20 @@ describe("eval headline", () => {
   it("has no headline for a model without eval", () => {
     expect(evalHeadline(null)).toEqual([]);
     expect(evalHeadline([1, 2])).toEqual([]);
+  });
+});
+
+describe("evalCaveats", () => {
+  it("says when the held-out set is too small and when the accuracy is at chance", () => {
+    expect(evalCaveats({ accuracy: 0.5, pairs: 6 })).toEqual([
+      "Only 6 held-out pairs: too few for the accuracy to mean much; label more before trusting it.",
+      "At chance: 50 % on 6 pairs is within its 95 % interval (19 %–81 %) of a coin flip's 50 %.",
+    ]);
+    expect(evalCaveats({ accuracy: 0.58, pairs: 200 })).toEqual([]);
+    expect(evalCaveats({ accuracy: 0.55, pairs: 200 })[0]).toMatch(/^At chance: 55 % on 200 pairs/);
+    expect(evalCaveats({ accuracy: 0.9, summary: { eval_pairs: 30 } })).toEqual(["Only 30 held-out pairs: too few for the accuracy to mean much; label more before trusting it."]);
+    expect(evalCaveats({ accuracy: 1, pairs: 0 })).toEqual(["No held-out pairs: the accuracy measures nothing."]);
+    expect(evalCaveats({ loss: 0.3 })).toEqual([]);
+    expect(evalCaveats({ accuracy: 0.7 })).toEqual([]);
   });
 });

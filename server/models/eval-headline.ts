@@ -32,3 +32,39 @@ function headlineOf(evalJson: Record<string, unknown>, max: number): EvalHeadlin
     .sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name))
     .slice(0, max);
 }
+
+/** Held-out pairs below this are too few for a pair accuracy to say much (±14 points at 50 pairs). */
+export const fewPairs = 50;
+
+function pairCount(evalJson: Record<string, unknown>): number | null {
+  const summary = isObject(evalJson.summary) ? evalJson.summary : {};
+  for (const v of [evalJson.pairs, evalJson.eval_pairs, summary.eval_pairs]) if (typeof v === "number" && Number.isFinite(v)) return v;
+  return null;
+}
+
+/** Wilson's 95 % interval of k successes in n (the same as the evaluation pages use). */
+function wilson95(p: number, n: number): [number, number] {
+  const z = 1.959963984540054;
+  const denom = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / denom;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+const percent = (x: number) => `${Math.round(x * 100)} %`;
+
+/**
+ * What a reader of a reward model's held-out accuracy must know, in words: that the held-out set is
+ * too small to mean much, and that the accuracy is not distinguishable from a coin flip.
+ */
+export function evalCaveats(evalJson: unknown): string[] {
+  if (!isObject(evalJson) || typeof evalJson.accuracy !== "number") return [];
+  const pairs = pairCount(evalJson);
+  if (pairs === null) return [];
+  if (pairs === 0) return ["No held-out pairs: the accuracy measures nothing."];
+  const caveats: string[] = [];
+  if (pairs < fewPairs) caveats.push(`Only ${pairs} held-out pair${pairs === 1 ? "" : "s"}: too few for the accuracy to mean much; label more before trusting it.`);
+  const [lo, hi] = wilson95(evalJson.accuracy, pairs);
+  if (lo <= 0.5 && hi >= 0.5) caveats.push(`At chance: ${percent(evalJson.accuracy)} on ${pairs} pairs is within its 95 % interval (${percent(lo)}–${percent(hi)}) of a coin flip's 50 %.`);
+  return caveats;
+}

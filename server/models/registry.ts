@@ -1,7 +1,7 @@
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { ModelKind, Prisma } from "../generated/prisma/client";
-import { evalHeadline } from "./eval-headline";
+import { evalCaveats, evalHeadline } from "./eval-headline";
 import { modelVersionSelect } from "./service";
 
 /** Kinds that generate text, so a project may sample new candidates from them. */
@@ -31,7 +31,7 @@ export type RegistryFilter = {
 export async function listRegistry(db: Db, { kind, limit = 100, checkpoints = true, pruned = false }: RegistryFilter = {}) {
   const where: Prisma.ModelVersionWhereInput = { kind, ...(checkpoints ? {} : { checkpointStep: null }), ...(pruned ? {} : { prunedAt: null }) };
   const rows = await db.modelVersion.findMany({ where, orderBy: [{ createdAt: "desc" }, { checkpointStep: { sort: "desc", nulls: "first" } }], take: limit, select: registrySelect });
-  return rows.map((r) => ({ ...r, headline: evalHeadline(r.eval) }));
+  return rows.map((r) => ({ ...r, headline: evalHeadline(r.eval), caveats: evalCaveats(r.eval) }));
 }
 
 const lineageNodeSelect = {
@@ -68,7 +68,7 @@ export async function getModelVersionDetailOrThrow(db: Db, id: string) {
     parents.push(p);
     next = p.parentId;
   }
-  return { ...row, headline: evalHeadline(row.eval), parents };
+  return { ...row, headline: evalHeadline(row.eval), caveats: evalCaveats(row.eval), parents };
 }
 
 /** Makes a policy (or SFT model) the project's current policy, with an audit row, in one transaction. */

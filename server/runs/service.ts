@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
-import { evalHeadline } from "../models/eval-headline";
+import { evalCaveats, evalHeadline } from "../models/eval-headline";
 import { storagePathsFromEnv } from "../storage";
 import { listCheckpointFolders } from "./checkpoint-folders";
 import { runKinds } from "./run-kinds";
@@ -144,6 +144,6 @@ export async function getRunOrThrow(db: Db, jobId: string, { artifactDir = stora
   const { models, ...rest } = job;
   // A checkpoint that is a model version is listed with the outputs; the rest are resume state only.
   const registered = new Set(models.map((m) => m.checkpointStep));
-  const outputs = models.map(({ eval: evalJson, ...m }) => ({ ...m, headline: evalHeadline(evalJson) }));
+  const outputs = models.map(({ eval: evalJson, ...m }) => ({ ...m, headline: evalHeadline(evalJson), caveats: evalCaveats(evalJson) }));
   return { ...rest, inputs: inputs!, outputs, checkpoints: checkpoints.filter((c) => !registered.has(c.step)), metricNames: names.map((n) => n.name) };
 }

@@ -5,6 +5,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { evalCaveats } from "../../server/models/eval-headline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZExportRequest } from "../../server/export/filter";
 import { createSnapshot } from "../../server/export/snapshots";
@@ -120,6 +121,8 @@ describe("train_reward", () => {
     expect(model).toMatchObject({ kind: "reward", builtin: false, snapshotId, projectId, parentId: minilmEncoder.id, path: `runs/${job.id}/model` });
     expect(job.result).toMatchObject({ modelVersionId: model.id });
     expect(model.eval).toMatchObject({ accuracy: expect.any(Number), summary: { interrupted: false, format: "rankings" } });
+    // A handful of held-out pairs: the console says the accuracy means little.
+    expect(evalCaveats(model.eval)[0]).toMatch(/^Only \d+ held-out pairs?: too few for the accuracy to mean much/);
     expect(model.config).toMatchObject({ epochs: 2, format: "rankings", output_dir: path.join(paths.artifactDir, "runs", job.id) });
     const files = await readdir(path.join(paths.artifactDir, model.path));
     expect(files).toEqual(expect.arrayContaining(["config.json", "reward_config.json", "head.safetensors"]));

@@ -1,12 +1,27 @@
 import { decimal } from "../../components/format";
 
-export function Headline({ items }: { items: { name: string; value: number }[] }) {
+export function Headline({ items, caveats = [] }: { items: { name: string; value: number }[]; caveats?: string[] }) {
   if (items.length === 0) return <span className="text-slate-400">–</span>;
   return (
     <span className="space-x-2">
       {items.map((h) => (
         <span key={h.name} className="whitespace-nowrap">
           {h.name} <span className="font-mono">{decimal(h.value, 3)}</span>
+        </span>
+      ))}
+      <EvalCaveats caveats={caveats} />
+    </span>
+  );
+}
+
+/** What the numbers next to it do not say by themselves: too few held-out pairs, at chance. */
+export function EvalCaveats({ caveats }: { caveats: string[] }) {
+  if (caveats.length === 0) return null;
+  return (
+    <span className="block space-y-0.5 text-xs text-amber-800" data-testid="eval-caveats">
+      {caveats.map((c) => (
+        <span key={c} className="block">
+          ⚠ {c}
         </span>
       ))}
     </span>

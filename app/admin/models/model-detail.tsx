@@ -75,7 +75,7 @@ export function ModelDetail({ modelVersionId }: { modelVersionId: string }) {
       </div>
       <div>
         <h3 className="mb-1 font-medium">Training eval</h3>
-        <Headline items={m.headline} />
+        <Headline items={m.headline} caveats={m.caveats} />
         {m.eval !== null && (
           <details className="mt-1">
             <summary className="cursor-pointer text-slate-500">All results</summary>

@@ -61,7 +61,7 @@ export function ModelsTable() {
                 <td className="py-2 text-xs">{m.snapshot ? `${shortId(m.snapshot.id)} · ${m.snapshot.format} (${m.snapshot.rowCount} rows)` : "–"}</td>
                 <td className="py-2 text-xs">{m.parent ? `${m.parent.name} (${m.parent.kind})` : "–"}</td>
                 <td className="py-2 text-xs">
-                  <Headline items={m.headline} />
+                  <Headline items={m.headline} caveats={m.caveats} />
                 </td>
               </tr>
               {open === m.id && (

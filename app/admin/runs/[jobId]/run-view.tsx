@@ -192,7 +192,7 @@ export function RunView({ jobId }: { jobId: string }) {
                     {m.prunedAt && <span className="ml-1 text-amber-800">(pruned)</span>}
                   </td>
                   <td className="text-xs">
-                    <Headline items={m.headline} />
+                    <Headline items={m.headline} caveats={m.caveats} />
                   </td>
                   <td className="font-mono text-xs">{m.path}</td>
                 </tr>

@@ -5,7 +5,8 @@ import Link from "next/link";
 import { useState } from "react";
 import type { LoopPreset, LoopStep } from "../../../../../server/loop/loop.schema";
 import type { LoopJob, LoopStatus } from "../../../../../server/loop/status";
-import { evalHeadline } from "../../../../../server/models/eval-headline";
+import { evalCaveats, evalHeadline } from "../../../../../server/models/eval-headline";
+import { EvalCaveats } from "../../../models/model-badges";
 import { DifferenceText, EstimateText, formatValue } from "../../../../components/estimate";
 import { decimal } from "../../../../components/format";
 import { ErrorText } from "../../../../components/panel";
@@ -58,6 +59,7 @@ function TrainedModel({ label, model }: { label: string; model: { name: string; 
         {model.name}
       </span>
       {numbers.length > 0 && <span className="text-slate-600"> ({numbers.map((h) => `${h.name.replaceAll("_", " ")} ${decimal(h.value)}`).join(", ")})</span>}
+      <EvalCaveats caveats={evalCaveats(model.eval)} />
     </p>
   );
 }
