@@ -35,3 +35,12 @@ test("a tRPC request may batch at most 20 calls", async ({ request }) => {
   expect(refused.status()).toBe(413);
   expect(await refused.text()).toContain("A request may batch at most 20 calls; this one has 1000.");
 });
+
+test("an API path with malformed percent-encoding answers JSON, not an HTML page", async ({ request }) => {
+  for (const path of ["/api/v1/projects/%E0%A4%A/export?format=pairs", "/api/v1/projects/%zz/snapshots", "/api/trpc/health.check%"]) {
+    const res = await request.get(path);
+    expect(res.status(), path).toBe(400);
+    expect(res.headers()["content-type"], path).toContain("application/json");
+    expect(((await res.json()) as { error: { message: string } }).error.message, path).toMatch(/malformed percent-encoding/);
+  }
+});

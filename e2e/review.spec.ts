@@ -179,7 +179,7 @@ test("an annotator cannot open the review console; a reviewer cannot open the ad
     const res = await page.goto(path);
     expect(res?.status()).toBe(403);
   }
-  await expect(page.getByRole("link", { name: "Review" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Review", exact: true })).toHaveCount(0);
 
   const reviewer = await makeUser("reviewer");
   await page.context().clearCookies();

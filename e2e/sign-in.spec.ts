@@ -44,6 +44,10 @@ test("an admin invites a user, who signs in; a deactivated user cannot", async (
   await page.getByRole("button", { name: "Invite user" }).click();
   const password = (await page.getByTestId("invite-result").locator("code").textContent())!;
   expect(password.length).toBeGreaterThanOrEqual(12);
+  // The same email again: the error shows, and the earlier password is no longer on screen.
+  await page.getByRole("button", { name: "Invite user" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: `A user with email ${email} already exists` })).toBeVisible();
+  await expect(page.getByTestId("invite-result")).toHaveCount(0);
 
   const other = await browser.newContext({ baseURL });
   const otherPage = await other.newPage();
@@ -57,8 +61,13 @@ test("an admin invites a user, who signs in; a deactivated user cannot", async (
   await expect(otherPage).toHaveURL(/\/queue$/);
   await expect(otherPage.getByTestId("current-user")).toContainText(`${email} · reviewer`);
 
-  await page.getByRole("row", { name: new RegExp(email) }).getByRole("button", { name: "Deactivate" }).click();
+  await page.getByLabel(`Role of ${email}`).selectOption("annotator");
+  await expect(page.getByTestId("users-notice")).toHaveText(`${email} is now an annotator.`);
+  await page.getByRole("row", { name: new RegExp(email) }).getByRole("button", { name: "Deactivate…" }).click();
+  const dialog = page.getByRole("dialog", { name: `Deactivate ${email}?` });
+  await dialog.getByRole("button", { name: "Deactivate", exact: true }).click();
   await expect(page.getByRole("row", { name: new RegExp(email) })).toContainText("deactivated");
+  await expect(page.getByTestId("users-notice")).toContainText(`${email} is deactivated`);
   await otherPage.reload();
   await expect(otherPage).toHaveURL(/\/sign-in/);
   await signInThroughForm(otherPage, email, "my-own-password-42");

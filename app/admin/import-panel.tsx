@@ -39,6 +39,8 @@ export function ImportPanel({ projectId: fixedProjectId }: { projectId?: string 
     const form = new FormData(e.currentTarget);
     const file = form.get("file");
     if (!(file instanceof File) || file.size === 0) {
+      // The previous import's result must not read as this one's.
+      setSummary(null);
       setError("Choose a non-empty .jsonl file");
       return;
     }

@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { ModalDialog } from "../components/modal-dialog";
 import { ErrorText, Panel } from "../components/panel";
 import { useTRPC } from "../trpc/client";
 
@@ -28,17 +29,50 @@ export function UsersPanel() {
   const me = useQuery(trpc.me.get.queryOptions());
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
   const [created, setCreated] = useState<{ email: string; password: string | null } | null>(null);
+  // The generated password is shown once, and only until the next action of this panel.
+  const [notice, setNotice] = useState<string | null>(null);
+  const [confirmDeactivate, setConfirmDeactivate] = useState<{ id: string; email: string } | null>(null);
+  const clearMessages = () => {
+    setCreated(null);
+    setNotice(null);
+  };
   const invite = useMutation(
     trpc.users.invite.mutationOptions({
+      onMutate: clearMessages,
       onSuccess: (res) => {
         setCreated({ email: res.user.email, password: res.generatedPassword });
         void invalidate();
       },
     }),
   );
-  const deactivate = useMutation(trpc.users.deactivate.mutationOptions({ onSuccess: invalidate }));
-  const reactivate = useMutation(trpc.users.reactivate.mutationOptions({ onSuccess: invalidate }));
-  const setRole = useMutation(trpc.users.setRole.mutationOptions({ onSuccess: invalidate }));
+  const deactivate = useMutation(
+    trpc.users.deactivate.mutationOptions({
+      onMutate: clearMessages,
+      onSuccess: (_res, input) => {
+        setNotice(`${users.data?.find((u) => u.id === input.userId)?.email ?? "The user"} is deactivated: signed out, and their leased tasks went back to the pool.`);
+        setConfirmDeactivate(null);
+        void invalidate();
+      },
+    }),
+  );
+  const reactivate = useMutation(
+    trpc.users.reactivate.mutationOptions({
+      onMutate: clearMessages,
+      onSuccess: (_res, input) => {
+        setNotice(`${users.data?.find((u) => u.id === input.userId)?.email ?? "The user"} can sign in again.`);
+        void invalidate();
+      },
+    }),
+  );
+  const setRole = useMutation(
+    trpc.users.setRole.mutationOptions({
+      onMutate: clearMessages,
+      onSuccess: (_res, input) => {
+        setNotice(`${users.data?.find((u) => u.id === input.userId)?.email ?? "The user"} is now ${/^[aeiou]/.test(input.role) ? "an" : "a"} ${input.role}.`);
+        void invalidate();
+      },
+    }),
+  );
 
   return (
     <Panel title="Users">
@@ -104,6 +138,11 @@ export function UsersPanel() {
         )}
       </form>
       <ErrorText message={invite.error?.message ?? deactivate.error?.message ?? reactivate.error?.message ?? setRole.error?.message} />
+      {notice && (
+        <p role="status" className="rounded bg-green-50 px-3 py-2 text-sm text-green-800" data-testid="users-notice">
+          {notice}
+        </p>
+      )}
       {created && (
         <p className="rounded bg-green-50 px-3 py-2 text-sm text-green-800" data-testid="invite-result">
           Created {created.email}.{" "}
@@ -148,8 +187,8 @@ export function UsersPanel() {
                 {u.id === me.data?.id ? (
                   <span className="text-slate-400">you</span>
                 ) : u.active ? (
-                  <button type="button" className="text-red-700 underline" onClick={() => deactivate.mutate({ userId: u.id })}>
-                    Deactivate
+                  <button type="button" className="text-red-700 underline" onClick={() => setConfirmDeactivate({ id: u.id, email: u.email })}>
+                    Deactivate…
                   </button>
                 ) : (
                   <button type="button" className="text-blue-700 underline" onClick={() => reactivate.mutate({ userId: u.id })}>
@@ -162,6 +201,17 @@ export function UsersPanel() {
         </tbody>
       </table>
       {users.isLoading && <p className="text-sm text-slate-500">Loading users…</p>}
+      <ModalDialog open={confirmDeactivate !== null} onClose={() => setConfirmDeactivate(null)} title={`Deactivate ${confirmDeactivate?.email ?? ""}?`}>
+        <p className="text-sm text-slate-600">They are signed out at once and cannot sign in; their leased tasks go back to the pool and their API keys stop working. Their labels stay. You can reactivate them later.</p>
+        <div className="flex justify-end gap-2">
+          <button type="button" className="btn" onClick={() => setConfirmDeactivate(null)}>
+            Cancel
+          </button>
+          <button type="button" className="btn-danger" disabled={deactivate.isPending} onClick={() => confirmDeactivate && deactivate.mutate({ userId: confirmDeactivate.id })}>
+            {deactivate.isPending ? "Deactivating…" : "Deactivate"}
+          </button>
+        </div>
+      </ModalDialog>
       <ErrorText message={users.error?.message} />
     </Panel>
   );

@@ -40,7 +40,8 @@ function parseQuery(params: URLSearchParams): Query {
     projectId: opt("projectId"),
     annotatorId: opt("annotatorId"),
     taskId: opt("taskId"),
-    state: (reviewStates as readonly string[]).includes(state ?? "") ? (state as ReviewState) : undefined,
+    // What is left to review, unless the URL asks for another state or for all of them ("any").
+    state: state === "any" ? undefined : (reviewStates as readonly string[]).includes(state ?? "") ? (state as ReviewState) : "pending",
     flagged: params.get("flagged") === "1",
     sort: params.get("sort") === "timeSpentMs" ? "timeSpentMs" : defaults.sort,
     dir: params.get("dir") === "asc" ? "asc" : defaults.dir,
@@ -54,7 +55,7 @@ function queryString(q: Query): string {
   if (q.projectId) params.set("projectId", q.projectId);
   if (q.annotatorId) params.set("annotatorId", q.annotatorId);
   if (q.taskId) params.set("taskId", q.taskId);
-  if (q.state) params.set("state", q.state);
+  if (q.state !== "pending") params.set("state", q.state ?? "any");
   if (q.flagged) params.set("flagged", "1");
   if (q.sort !== defaults.sort) params.set("sort", q.sort);
   if (q.dir !== defaults.dir) params.set("dir", q.dir);

@@ -5,6 +5,7 @@ import { ModelKind } from "../generated/prisma/enums";
 import { getBoss } from "../queue";
 import { ZModelVersionIdInput, ZPromoteModelInput } from "./promote-model.schema";
 import { getModelVersionDetailOrThrow, listRegistry, promoteModelVersion } from "./registry";
+import { relativeToStorage } from "../storage";
 
 export const modelsRouter = createTRPCRouter({
   list: adminProcedure
@@ -20,8 +21,8 @@ export const modelsRouter = createTRPCRouter({
         })
         .optional(),
     )
-    .query(({ ctx, input }) => listRegistry(ctx.db, input ?? {})),
-  get: adminProcedure.input(ZModelVersionIdInput).query(({ ctx, input }) => getModelVersionDetailOrThrow(ctx.db, input.modelVersionId)),
+    .query(({ ctx, input }) => listRegistry(ctx.db, input ?? {}).then(relativeToStorage)),
+  get: adminProcedure.input(ZModelVersionIdInput).query(({ ctx, input }) => getModelVersionDetailOrThrow(ctx.db, input.modelVersionId).then(relativeToStorage)),
   promote: adminProcedure.input(ZPromoteModelInput).mutation(async ({ ctx, input }) => {
     const promoted = await promoteModelVersion(ctx.db, input, ctx.user.id);
     // The new current policy is evaluated against the one it replaces.

@@ -201,7 +201,7 @@ function ReviewBody({ item, viewer, queueHref, nextId }: { item: ReviewItem; vie
             {item.project.name}
           </Link>{" "}
           · by <span className="font-medium">{item.annotatorName ?? "(imported)"}</span> · {dateTime(item.createdAt)} · time spent {duration(item.timeSpentMs)} · task{" "}
-          <Link href={`/review?taskId=${item.taskId}`} className="font-mono text-blue-700 hover:underline" title="All annotations of this task">
+          <Link href={`/review?taskId=${item.taskId}&state=any`} className="font-mono text-blue-700 hover:underline" title="All annotations of this task">
             {item.taskId.slice(0, 8)}
           </Link>
         </p>

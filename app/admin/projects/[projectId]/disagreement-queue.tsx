@@ -25,7 +25,7 @@ export function DisagreementQueue({ items, multiplyLabelled }: { items: Quality[
           <ul className="divide-y divide-slate-100">
             {shown.map((d) => (
               <li key={d.taskId} className="flex flex-wrap items-center gap-x-4 gap-y-1 py-2 text-sm" data-testid="disagreement">
-                <Link href={`/review?taskId=${d.taskId}`} className="font-mono text-blue-700 hover:underline" aria-label={`Review task ${shortId(d.taskId)}`}>
+                <Link href={`/review?taskId=${d.taskId}&state=any`} className="font-mono text-blue-700 hover:underline" aria-label={`Review task ${shortId(d.taskId)}`}>
                   task {shortId(d.taskId)}
                 </Link>
                 <span className="flex items-center gap-2" title="Pairwise preference agreement among this task's annotators">
