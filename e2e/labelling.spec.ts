@@ -289,7 +289,17 @@ test("an annotator skips a task, reports a prompt and writes a better answer", a
   await expect(editor).toHaveValue(`${word} B`);
   await editor.fill(`${word} B, but with a source.`);
   await page.getByRole("button", { name: "Save answer" }).click();
-  await expect(page.getByText("Saved. Edits after saving")).toBeVisible();
+  await expect(page.getByText("Saved. Edit it to change it; saving again replaces it.")).toBeVisible();
+  // Back later (the browser's draft gone, as after signing in elsewhere): the saved answer opens, and
+  // saving an edit replaces it rather than adding a second one.
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.getByRole("button", { name: "Write a better answer" }).click();
+  await expect(page.getByText("Your saved answer; edit it and save again to replace it.")).toBeVisible();
+  await expect(editor).toHaveValue(`${word} B, but with a source.`);
+  await editor.fill(`${word} B, but with a source and a date.`);
+  await page.getByRole("button", { name: "Save answer" }).click();
+  await expect(page.getByText("Saved. Edit it to change it; saving again replaces it.")).toBeVisible();
 
   const assignments = await db.assignment.findMany({ where: { annotatorId: annotator.id }, select: { state: true, skipReason: true } });
   expect(assignments.map((a) => a.skipReason).sort()).toEqual(["Language I can't judge", "reported: pii", null].sort());
@@ -297,5 +307,6 @@ test("an annotator skips a task, reports a prompt and writes a better answer", a
   expect(report).toEqual({ reason: "pii", note: "Contains a phone number" });
   const ids = await responseIdsByContent(db, projectId);
   const demo = await db.demonstration.findFirstOrThrow({ where: { authorId: annotator.id }, select: { content: true, basedOnResponseId: true } });
-  expect(demo).toEqual({ content: `${word} B, but with a source.`, basedOnResponseId: ids.get(`${word} B`) });
+  expect(demo).toEqual({ content: `${word} B, but with a source and a date.`, basedOnResponseId: ids.get(`${word} B`) });
+  expect(await db.demonstration.count({ where: { authorId: annotator.id } })).toBe(1);
 });

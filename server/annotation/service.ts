@@ -111,6 +111,8 @@ type AssignmentViewRow = {
   promptId: string;
   messages: { role: string; content: string }[];
   responses: { id: string; content: string }[];
+  /** The better answer already saved for this assignment, if any. */
+  demonstration: { id: string; content: string; basedOnResponseId: string | null } | null;
 };
 
 /** What the annotator sees: never other people's labels, never whether the item is gold. */
@@ -121,7 +123,8 @@ export async function getAssignmentView(db: Db, { assignmentId, annotatorId }: {
       json_build_object('id', p.id, 'name', p.name, 'mode', p.mode, 'tiesAllowed', p."tiesAllowed", 'guidelines', p.guidelines,
         'guidelinesVersion', p."guidelinesVersion", 'harmTaxonomy', p."harmTaxonomy", 'rewardTable', p."rewardTable") AS project,
       pr.id AS "promptId", pr.messages,
-      (SELECT json_agg(json_build_object('id', r.id, 'content', r.content)) FROM response r WHERE r."taskId" = t.id) AS responses
+      (SELECT json_agg(json_build_object('id', r.id, 'content', r.content)) FROM response r WHERE r."taskId" = t.id) AS responses,
+      (SELECT json_build_object('id', d.id, 'content', d.content, 'basedOnResponseId', d."basedOnResponseId") FROM demonstration d WHERE d."assignmentId" = a.id) AS demonstration
     FROM assignment a JOIN task t ON t.id = a."taskId" JOIN project p ON p.id = t."projectId" JOIN prompt pr ON pr.id = t."promptId"
     WHERE a.id = ${assignmentId}`;
   if (!a || a.annotatorId !== annotatorId) throw new AppError("NOT_FOUND", `No assignment ${assignmentId} for you`);
@@ -135,6 +138,7 @@ export async function getAssignmentView(db: Db, { assignmentId, annotatorId }: {
     prompt: { id: a.promptId, messages: a.messages },
     // Letters follow the shown order, so "A" is always the first response on screen.
     responses: a.shownOrder.map((id, i) => ({ id, label: String.fromCharCode(65 + i), content: byId.get(id)?.content ?? "" })),
+    demonstration: a.demonstration,
   };
 }
 

@@ -33,7 +33,12 @@ export function DemonstrationEditor({
   return (
     <ModalDialog open={open} onClose={onClose} title="Write a better answer" wide>
       <p className="text-sm text-slate-600">
-        {basedOnLabel ? `Starts from response ${basedOnLabel}, your current best. ` : ""}Write the answer you wish the assistant had given; it becomes a
+        {demonstration?.savedId
+          ? "Your saved answer; edit it and save again to replace it. "
+          : basedOnLabel
+            ? `Starts from response ${basedOnLabel}, your current best. `
+            : "Nothing is ranked yet, so it starts empty (rank first to start from your best response). "}
+        Write the answer you wish the assistant had given; it becomes a
         demonstration for supervised fine-tuning. It is saved separately from your ranking.
       </p>
       <div className="flex gap-1 text-sm" role="tablist" aria-label="Editor view">
@@ -60,7 +65,7 @@ export function DemonstrationEditor({
       )}
       <ErrorText message={error} />
       <div className="flex items-center justify-end gap-2">
-        {demonstration?.savedId && <span className="mr-auto text-sm text-green-700">Saved. Edits after saving are saved as a new answer.</span>}
+        {demonstration?.savedId && <span className="mr-auto text-sm text-green-700">Saved. Edit it to change it; saving again replaces it.</span>}
         <button type="button" onClick={onClose} className="btn">
           Close
         </button>

@@ -244,9 +244,18 @@ export function TaskScreen({
     return responses.find((r) => r.id === topId) ?? responses[0];
   })();
 
+  // Something is ranked (or a verdict given): only then is there a "best" response to start from.
+  const anyRanked = pairwise ? draft.verdict === "a_better" || draft.verdict === "b_better" : draft.groups.length > 0;
   const openDemo = () => {
     if (!draft.demonstration) {
-      setDraft((d) => ({ ...d, demonstration: { content: best?.content ?? "", basedOnResponseId: best?.id ?? null, idempotencyKey: newKey(), savedId: null } }));
+      // The answer saved earlier (another visit, another sign-in) is edited, not started again.
+      const saved = task.demonstration;
+      const start = saved
+        ? { content: saved.content, basedOnResponseId: saved.basedOnResponseId, savedId: saved.id }
+        : anyRanked
+          ? { content: best?.content ?? "", basedOnResponseId: best?.id ?? null, savedId: null }
+          : { content: "", basedOnResponseId: null, savedId: null };
+      setDraft((d) => ({ ...d, demonstration: { ...start, idempotencyKey: newKey() } }));
     }
     demonstrate.reset();
     setDialog("demo");
