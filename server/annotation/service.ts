@@ -3,7 +3,7 @@ import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 import { leaseExpiry, poolOrder, shuffled, type Rng } from "./assignment-policy";
-import { derivePairs, rankingFromVerdict, type PairwiseVerdict } from "./ranking";
+import { derivePairs, rankingFromVerdict, type PairwiseVerdict, type Strength } from "./ranking";
 import { validateSubmission, type SubmissionLabels } from "./submission";
 
 type Tx = Prisma.TransactionClient;
@@ -103,6 +103,7 @@ type AssignmentViewRow = {
     name: string;
     mode: "rank" | "pairwise";
     tiesAllowed: boolean;
+    defaultStrength: Strength | null;
     guidelines: string;
     guidelinesVersion: number;
     harmTaxonomy: string[];
@@ -120,7 +121,7 @@ export async function getAssignmentView(db: Db, { assignmentId, annotatorId }: {
   // One statement for the whole screen.
   const [a] = await db.$queryRaw<AssignmentViewRow[]>`
     SELECT a.id, a."annotatorId", a.state, a."leaseExpiresAt", a."createdAt", a."shownOrder",
-      json_build_object('id', p.id, 'name', p.name, 'mode', p.mode, 'tiesAllowed', p."tiesAllowed", 'guidelines', p.guidelines,
+      json_build_object('id', p.id, 'name', p.name, 'mode', p.mode, 'tiesAllowed', p."tiesAllowed", 'defaultStrength', p."defaultStrength", 'guidelines', p.guidelines,
         'guidelinesVersion', p."guidelinesVersion", 'harmTaxonomy', p."harmTaxonomy", 'rewardTable', p."rewardTable") AS project,
       pr.id AS "promptId", pr.messages,
       (SELECT json_agg(json_build_object('id', r.id, 'content', r.content)) FROM response r WHERE r."taskId" = t.id) AS responses,

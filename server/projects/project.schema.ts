@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { strengths } from "../annotation/ranking";
 import { maxResponsesPerTask, ZRanking } from "../annotation/submission.schema";
 import { promptPolicies, rubricGrades } from "../annotation/submission";
 
@@ -14,6 +15,8 @@ const settings = {
   k: z.number().int().min(2, "K must be at least 2").max(maxResponsesPerTask, `K is at most ${maxResponsesPerTask}`),
   mode: z.enum(["rank", "pairwise"]),
   tiesAllowed: z.boolean(),
+  /** For teams that do not collect strengths: the strength of every boundary left unset. Null: annotators choose each. */
+  defaultStrength: z.enum(strengths, { error: `defaultStrength is one of ${strengths.join(", ")}, or null` }).nullable(),
   overlap: z.number().int().min(1, "Overlap must be at least 1").max(50),
   goldRate: z.number().min(0).max(1, "The gold rate is a fraction between 0 and 1"),
   goldThreshold: z.number().min(0).max(1),

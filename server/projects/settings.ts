@@ -13,6 +13,7 @@ export const projectSettingsSelect = {
   k: true,
   mode: true,
   tiesAllowed: true,
+  defaultStrength: true,
   overlap: true,
   goldRate: true,
   goldThreshold: true,

@@ -11,6 +11,7 @@ export type ProjectSettingsValues = {
   k: number;
   mode: "rank" | "pairwise";
   tiesAllowed: boolean;
+  defaultStrength: string | null;
   overlap: number;
   goldRate: number;
   goldThreshold: number;
@@ -26,6 +27,7 @@ export const newProjectDefaults: ProjectSettingsValues = {
   k: 4,
   mode: "rank",
   tiesAllowed: true,
+  defaultStrength: null,
   overlap: 1,
   goldRate: 0,
   goldThreshold: 0.7,
@@ -50,6 +52,7 @@ export function readProjectSettings(form: FormData): Settings {
     k: numberOrUndefined(form.get("k")),
     mode: (form.get("mode") ?? undefined) as Settings["mode"],
     tiesAllowed: form.get("tiesAllowed") === "on",
+    defaultStrength: form.get("defaultStrength") === null ? undefined : ((String(form.get("defaultStrength")) || null) as Settings["defaultStrength"]),
     overlap: numberOrUndefined(form.get("overlap")),
     goldRate: numberOrUndefined(form.get("goldRate")),
     goldThreshold: numberOrUndefined(form.get("goldThreshold")),
@@ -139,6 +142,16 @@ export function ProjectSettingsFields({
           <input type="checkbox" name="tiesAllowed" defaultChecked={initial.tiesAllowed} className="accent-indigo-600" /> Ties allowed
         </label>
       </div>
+      <Field id={id("defaultStrength")} label="Preference strength" hint="Teams that do not collect strengths give every rank boundary one.">
+        <select id={id("defaultStrength")} name="defaultStrength" defaultValue={initial.defaultStrength ?? ""} className={input}>
+          <option value="">annotators choose each</option>
+          {(["negligible", "slight", "clear", "strong"] as const).map((s) => (
+            <option key={s} value={s}>
+              always {s} unless chosen
+            </option>
+          ))}
+        </select>
+      </Field>
       <Field id={id("goldRate")} label="Gold rate (0–1)" hint="Share of tasks served from the gold pool.">
         <input id={id("goldRate")} name="goldRate" type="number" step="0.01" defaultValue={initial.goldRate} className={input} />
       </Field>

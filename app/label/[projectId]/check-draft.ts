@@ -30,7 +30,7 @@ export function buildLabels(draft: Draft, task: AssignmentView): SubmitLabels {
     rationale: draft.rationale.trim() ? draft.rationale.trim() : null,
   };
   if (task.project.mode === "pairwise") return { ...common, verdict: draft.verdict ?? undefined };
-  const strengths = strengthsFor(draft.groups, draft.strengths).map((s) => s ?? "clear");
+  const strengths = strengthsFor(draft.groups, draft.strengths).map((s) => s ?? task.project.defaultStrength ?? "clear");
   return { ...common, ranking: { groups: draft.groups, strengths } };
 }
 
@@ -43,9 +43,12 @@ export function draftProblems(draft: Draft, task: AssignmentView): string[] {
     const placed = new Set(draft.groups.flat());
     const unranked = task.responses.filter((r) => !placed.has(r.id)).map((r) => r.label);
     if (unranked.length) problems.push(`Rank response${unranked.length > 1 ? "s" : ""} ${letterList(unranked)}`);
-    strengthsFor(draft.groups, draft.strengths).forEach((s, i) => {
-      if (!s) problems.push(`Choose how strongly rank ${i + 1} beats rank ${i + 2}`);
-    });
+    // A project with a default strength does not ask for one at every boundary.
+    if (!task.project.defaultStrength) {
+      strengthsFor(draft.groups, draft.strengths).forEach((s, i) => {
+        if (!s) problems.push(`Choose how strongly rank ${i + 1} beats rank ${i + 2}`);
+      });
+    }
   }
   if (!draft.promptPolicy) problems.push("Choose the prompt policy");
   else if (draft.promptPolicy !== "allowed") {

@@ -42,7 +42,9 @@ export function SubmitPanel({
           onClick={onSubmit}
           disabled={busy}
           aria-describedby="submit-problems"
-          className={`btn-primary flex-1 justify-center py-2 ${ready ? "" : "opacity-80"}`}
+          aria-disabled={!ready}
+          title={ready ? undefined : "Not ready: see the list below"}
+          className={`btn-primary flex-1 justify-center py-2 ${ready ? "" : "opacity-50"}`}
         >
           {status.kind === "sending" ? "Submitting…" : status.kind === "retrying" ? "Waiting to retry…" : "Submit"}
           {!busy && <kbd className="kbd kbd-dark ml-2">Enter</kbd>}
@@ -70,15 +72,18 @@ export function SubmitPanel({
         {ready ? (
           <p className="text-xs text-green-700">Ready to submit.</p>
         ) : (
-          <ul
-            role={showProblems ? "alert" : undefined}
-            data-testid="submit-problems"
-            className={`list-inside list-disc space-y-0.5 text-xs ${showProblems ? "rounded-md bg-red-50 px-3 py-2 text-red-700" : "text-slate-500"}`}
-          >
-            {problems.map((p) => (
-              <li key={p}>{p}</li>
-            ))}
-          </ul>
+          <>
+            <p className={`text-xs font-medium ${showProblems ? "text-red-700" : "text-slate-600"}`}>Before you can submit:</p>
+            <ul
+              role={showProblems ? "alert" : undefined}
+              data-testid="submit-problems"
+              className={`list-inside list-disc space-y-0.5 text-xs ${showProblems ? "rounded-md bg-red-50 px-3 py-2 text-red-700" : "text-slate-500"}`}
+            >
+              {problems.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          </>
         )}
       </div>
     </section>
