@@ -7,16 +7,17 @@ test("an annotator reads the reviews of their work: rejected with the reason, co
   const [project, annotator, reviewer] = await Promise.all([seedProject(db, { k: 2, rows }), makeUser("annotator"), makeUser("reviewer")]);
   await joinProject(db, project.projectId, annotator, reviewer);
   await rankAll(db, project.projectId, annotator.id);
-  const [first, second] = await db.annotation.findMany({ where: { annotatorId: annotator.id }, orderBy: { createdAt: "asc" }, select: { id: true, shownOrder: true } });
+  const [first, second] = await db.annotation.findMany({ where: { annotatorId: annotator.id }, orderBy: { createdAt: "asc" }, select: { id: true, shownOrder: true, ranking: true } });
 
   const reviewerPage = await (await browser.newContext({ baseURL })).newPage();
   await signInThroughApi(reviewerPage, baseURL!, reviewer.email, reviewer.password);
   await callTrpc(reviewerPage.request, "review.reject", { annotationId: first!.id, reason: "The good answer is the first one." });
-  const [a, b] = second!.shownOrder as [string, string];
+  // The reviewer swaps the annotator's order (whatever order the responses were shown in).
+  const [[better], [worse]] = second!.ranking as [[string], [string]];
   await callTrpc(reviewerPage.request, "review.correct", {
     annotationId: second!.id,
-    labels: { ranking: { groups: [[b], [a]], strengths: ["slight"] }, promptPolicy: "allowed", harmCategory: null, rubric: {}, flags: {}, rationale: null },
-    note: "B answers; A does not.",
+    labels: { ranking: { groups: [[worse], [better]], strengths: ["slight"] }, promptPolicy: "allowed", harmCategory: null, rubric: {}, flags: {}, rationale: null },
+    note: "The other one answers.",
   });
 
   await signInThroughApi(page, baseURL!, annotator.email, annotator.password);
@@ -27,9 +28,12 @@ test("an annotator reads the reviews of their work: rejected with the reason, co
   const items = page.getByTestId("inbox-item");
   await expect(items).toHaveCount(2);
   const corrected = items.filter({ hasText: "corrected" });
-  await expect(corrected).toContainText("Reviewer's note: B answers; A does not.");
-  await expect(corrected.getByTestId("inbox-change")).toHaveText([/ranking\s*A > B\s*B > A/]);
+  await expect(corrected).toContainText("Reviewer's note: The other one answers.");
+  const letter = (id: string) => String.fromCharCode(65 + second!.shownOrder.indexOf(id));
+  await expect(corrected.getByTestId("inbox-change")).toHaveText([new RegExp(`ranking\\s*${letter(better!)} > ${letter(worse!)}\\s*${letter(worse!)} > ${letter(better!)}`)]);
   await expect(items.filter({ hasText: "rejected" })).toContainText("Why it was rejected: The good answer is the first one.");
+  await expect(page.getByTestId("my-acceptance")).toContainText("0% of 2 reviewed");
+  await expect(page.getByTestId("my-acceptance")).toContainText("1 corrected, 1 rejected");
   // Seen: the badge is gone, here and on the next page.
   await expect(page.getByTestId("inbox-unread")).toHaveCount(0);
   await page.goto("/queue");

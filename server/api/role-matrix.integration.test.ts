@@ -63,6 +63,7 @@ const declared: Record<string, Access> = {
   "annotation.demonstrate": "annotator",
   "inbox.list": "annotator",
   "inbox.unread": "annotator",
+  "inbox.quality": "annotator",
   "inbox.markRead": "annotator",
   "imports.fromText": "admin",
   "imports.list": "admin",
@@ -168,6 +169,7 @@ const noMembershipNeeded: Record<string, string> = {
   "annotation.demonstrate": "only the caller's own assignments",
   "inbox.list": "only the caller's own reviewed work",
   "inbox.unread": "only the caller's own reviewed work",
+  "inbox.quality": "only the caller's own work",
   "inbox.markRead": "only the caller's own reviewed work",
 };
 

@@ -80,6 +80,15 @@ describe("the annotator's review inbox", () => {
     expect(await a.inbox.unread()).toEqual({ count: 2 });
     await a.inbox.markRead({ all: true });
     expect(await a.inbox.unread()).toEqual({ count: 0 });
+    // The annotator's own quality: acceptance of their reviewed work (with its interval), week by week.
+    const [mine] = await a.inbox.quality();
+    expect(mine).toMatchObject({ project: { id: project.id }, labelled: 3, reviewed: 3, corrected: 1, rejected: 1, goldThreshold: 0.7, goldAccuracy: null, goldItems: 0 });
+    expect(mine!.acceptance).toMatchObject({ value: 1 / 3, n: 3 });
+    expect(mine!.acceptance!.lo).toBeLessThan(1 / 3);
+    expect(mine!.acceptance!.hi).toBeGreaterThan(1 / 3);
+    expect(mine!.weeks).toHaveLength(1);
+    expect(mine!.weeks[0]).toMatchObject({ reviewed: 3, accepted: 1 });
+    expect(await o.inbox.quality()).toEqual([]);
     // A later review of a seen item is unread again.
     await r.review.accept({ annotationId: corrected.annotationId }).catch(() => undefined);
     await r.review.reject({ annotationId: corrected.annotationId, reason: "On second look, no." });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { annotatorProcedure, createTRPCRouter } from "../api/trpc";
+import { myQuality } from "./my-quality";
 import { listReviews, markReviewsRead, unreadReviews } from "./service";
 
 export const inboxRouter = createTRPCRouter({
@@ -7,6 +8,8 @@ export const inboxRouter = createTRPCRouter({
   list: annotatorProcedure
     .input(z.object({ page: z.number().int().min(0).max(100_000).default(0), pageSize: z.number().int().min(1).max(100).default(20) }).default({ page: 0, pageSize: 20 }))
     .query(({ ctx, input }) => listReviews(ctx.db, ctx.user.id, input)),
+  /** The caller's own quality per project: acceptance week by week, gold accuracy, agreement with peers. */
+  quality: annotatorProcedure.query(({ ctx }) => myQuality(ctx.db, ctx.user.id)),
   unread: annotatorProcedure.query(async ({ ctx }) => ({ count: await unreadReviews(ctx.db, ctx.user.id) })),
   /** Marks the given reviews (or all) of the caller's as seen. */
   markRead: annotatorProcedure
