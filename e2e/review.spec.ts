@@ -129,7 +129,8 @@ test("a reviewer corrects a ranking from the review queue; pairs, audit log and 
   const idOf = (model: string) => responses.find((x) => x.model === model && (target.ranking as string[][]).flat().includes(x.id))!.id;
   const v1 = r.locator(`[data-testid="rank-item"][data-response-id="${idOf("demo-policy-v1")}"]`);
   await expect(v1).toHaveAttribute("data-rank", "2");
-  await v1.focus();
+  // A click on the card makes it the one the arrow keys move.
+  await v1.click();
   await r.keyboard.press("ArrowUp");
   await expect(v1).toHaveAttribute("data-rank", "1");
   await r.getByRole("button", { name: "Save correction" }).click();

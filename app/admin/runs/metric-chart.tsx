@@ -1,6 +1,7 @@
 "use client";
 
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
+import { compactTick } from "./compact-tick";
 import { chartRows, type Point } from "./metric-series";
 
 const axisTick = { fontSize: 11, fill: "#64748b" };
@@ -20,10 +21,10 @@ export function MetricChart({ name, runs }: { name: string; runs: ChartRun[] }) 
           {points} {points === 1 ? "point" : "points"}
         </span>
       </figcaption>
-      <LineChart responsive data={data} style={{ width: "100%", height: 180 }} margin={{ top: 4, right: 12, bottom: 0, left: -12 }}>
+      <LineChart responsive data={data} style={{ width: "100%", height: 180 }} margin={{ top: 4, right: 12, bottom: 0, left: 0 }}>
         <CartesianGrid stroke={grid} vertical={false} />
         <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} allowDecimals={false} tick={axisTick} tickLine={false} axisLine={{ stroke: grid }} />
-        <YAxis tick={axisTick} tickLine={false} axisLine={false} domain={["auto", "auto"]} tickFormatter={(v: number) => Number(v.toPrecision(3)).toString()} />
+        <YAxis tick={axisTick} tickLine={false} axisLine={false} domain={["auto", "auto"]} width={56} tickFormatter={compactTick} />
         <Tooltip labelFormatter={(s) => `step ${String(s)}`} formatter={(v) => (typeof v === "number" ? Number(v.toPrecision(4)) : v)} />
         {runs.length > 1 && <Legend wrapperStyle={{ fontSize: 11 }} />}
         {runs.map((r) => (

@@ -98,6 +98,8 @@ function SortableRankItem({
           aria-roledescription="rankable response"
           aria-label={`Response ${response.label}, ${state}`}
           onFocus={onActivate}
+          // The drag listeners keep a click from focusing the card; the keys then act on nothing.
+          onClick={(e) => e.currentTarget.focus()}
           className="flex min-w-0 flex-1 cursor-grab touch-none items-center gap-2 rounded-l-md px-2 py-1.5 outline-none focus-visible:bg-indigo-50 active:cursor-grabbing"
         >
           <span aria-hidden className="select-none text-slate-400">
