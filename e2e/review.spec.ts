@@ -65,8 +65,10 @@ test("a reviewer corrects a ranking from the review queue; pairs, audit log and 
   await page.getByLabel("Name", { exact: true }).fill(name);
   await page.getByLabel("Overlap (annotators per task)").fill("0");
   await page.getByRole("button", { name: "Create project" }).click();
-  // A bad value comes back as the server's message, on the page.
-  await expect(page.getByRole("alert").filter({ hasText: "Overlap must be at least 1" })).toBeVisible();
+  // A simple rule is checked in the browser, and the message stands beside its field.
+  await expect(page.getByTestId("new-project-overlap-error")).toHaveText("The overlap must be a whole number between 1 and 50.");
+  await expect(page.getByRole("alert").filter({ hasText: "Some fields need attention" })).toBeVisible();
+  await expect(page.getByText("Invalid input")).toHaveCount(0);
   await page.getByLabel("Overlap (annotators per task)").fill("2");
   await page.getByRole("button", { name: "Create project" }).click();
   await expect(page).toHaveURL(/\/admin\/projects\/[0-9a-f-]{36}$/);

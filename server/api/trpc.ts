@@ -50,6 +50,17 @@ function toClientError(err: unknown): unknown {
 
 export type ProcedureMeta = { access: Access };
 
+/** Each invalid input field's first message, by its full path ("changes.name"), for forms to show beside the field. */
+function fieldErrorsOf(cause: unknown): Record<string, string> | null {
+  if (!(cause instanceof ZodError)) return null;
+  const out: Record<string, string> = {};
+  for (const issue of cause.issues) {
+    const key = issue.path.map(String).join(".");
+    if (key && !(key in out)) out[key] = issue.message;
+  }
+  return out;
+}
+
 /** tRPC puts the stack into error data outside production; no client gets it. */
 function withoutStack<T extends { stack?: unknown }>(data: T): Omit<T, "stack"> {
   const rest = { ...data };
@@ -72,7 +83,7 @@ const t = initTRPC
         ...shape,
         // Input errors read as sentences, not as the JSON of the zod issues.
         message: unexpected ? unexpectedErrorMessage(requestId) : error.cause instanceof ZodError ? `Invalid input: ${describeZodError(error.cause)}` : shape.message,
-        data: { ...withoutStack(shape.data), zodError, requestId },
+        data: { ...withoutStack(shape.data), zodError, fieldErrors: fieldErrorsOf(error.cause), requestId },
       };
     },
   });

@@ -8,7 +8,7 @@ import { useState } from "react";
 import { columnHelperFor, DataTable, tableFeatureSet } from "../../components/data-table";
 import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
-import { newProjectDefaults, ProjectSettingsFields, readProjectSettings } from "./project-settings-fields";
+import { checkProjectSettings, newProjectDefaults, ProjectSettingsFields, readProjectSettings, serverFieldErrors, type FieldErrors } from "./project-settings-fields";
 import type { ProjectRow } from "./types";
 
 const col = columnHelperFor<ProjectRow>();
@@ -67,6 +67,9 @@ function NewProjectForm({ onCancel }: { onCancel: () => void }) {
       },
     }),
   );
+  const [checked, setChecked] = useState<FieldErrors>({});
+  const errors = { ...serverFieldErrors(create.error?.data), ...checked };
+  const hasFieldErrors = Object.keys(errors).length > 0;
   return (
     <Panel title="New project">
       <form
@@ -75,12 +78,16 @@ function NewProjectForm({ onCancel }: { onCancel: () => void }) {
         className="space-y-4"
         onSubmit={(e) => {
           e.preventDefault();
-          create.mutate(readProjectSettings(new FormData(e.currentTarget)));
+          const settings = readProjectSettings(new FormData(e.currentTarget));
+          const found = checkProjectSettings(settings);
+          setChecked(found);
+          create.reset();
+          if (Object.keys(found).length === 0) create.mutate(settings);
         }}
       >
-        <ProjectSettingsFields idPrefix="new-project" initial={newProjectDefaults} disabled={create.isPending} />
+        <ProjectSettingsFields idPrefix="new-project" initial={newProjectDefaults} disabled={create.isPending} errors={errors} />
         <p className="text-xs text-slate-500">The safety reward table starts from the default; edit it on the project’s page (Safety reward table) if the project needs another.</p>
-        <ErrorText message={create.error?.message} />
+        <ErrorText message={hasFieldErrors ? "Some fields need attention: see the messages beside them." : create.error?.message} />
         <div className="flex justify-end gap-2">
           <button type="button" className="btn" onClick={onCancel}>
             Cancel

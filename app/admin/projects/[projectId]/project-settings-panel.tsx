@@ -5,7 +5,7 @@ import { useState } from "react";
 import { ModalDialog } from "../../../components/modal-dialog";
 import { ErrorText, Panel } from "../../../components/panel";
 import { useTRPC } from "../../../trpc/client";
-import { ProjectSettingsFields, readProjectSettings } from "../project-settings-fields";
+import { checkProjectSettings, ProjectSettingsFields, readProjectSettings, serverFieldErrors, type FieldErrors } from "../project-settings-fields";
 import type { ProjectSettings } from "../types";
 
 /** Admin-only: edit the settings, archive or unarchive. */
@@ -33,8 +33,10 @@ export function ProjectSettingsPanel({ project, hasTasks }: { project: ProjectSe
   );
   const unarchive = useMutation(trpc.projects.unarchive.mutationOptions({ onSuccess: refresh }));
   const archived = project.archivedAt !== null;
+  const [checked, setChecked] = useState<FieldErrors>({});
+  const errors = { ...serverFieldErrors(update.error?.data), ...checked };
   // The update input nests the settings under `changes`; the form has no such level.
-  const updateError = update.error?.message.replaceAll("changes.", "");
+  const updateError = Object.keys(errors).length > 0 ? "Some fields need attention: see the messages beside them." : update.error?.message.replaceAll("changes.", "");
 
   return (
     <Panel
@@ -60,7 +62,11 @@ export function ProjectSettingsPanel({ project, hasTasks }: { project: ProjectSe
         onSubmit={(e) => {
           e.preventDefault();
           setSaved(false);
-          update.mutate({ projectId: project.id, changes: readProjectSettings(new FormData(e.currentTarget)) });
+          const changes = readProjectSettings(new FormData(e.currentTarget));
+          const found = checkProjectSettings(changes);
+          setChecked(found);
+          update.reset();
+          if (Object.keys(found).length === 0) update.mutate({ projectId: project.id, changes });
         }}
       >
         <ProjectSettingsFields
@@ -68,6 +74,7 @@ export function ProjectSettingsPanel({ project, hasTasks }: { project: ProjectSe
           initial={project}
           shapeLocked={hasTasks}
           disabled={update.isPending}
+          errors={errors}
         />
         <ErrorText message={updateError ?? unarchive.error?.message} />
         <div className="flex items-center justify-end gap-3">
