@@ -12,7 +12,7 @@ export CHROMIUM_PATH ?= /usr/bin/chromium
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install models docs-training chromium dev test lint typecheck test-unit test-integration test-python test-e2e build clean
+.PHONY: help install models docs-training chromium dev test test-steps lint typecheck test-unit test-integration test-python test-e2e build clean
 
 help:
 	@echo "make dev    install what is missing, start PostgreSQL (embedded unless DATABASE_URL is set),"
@@ -80,7 +80,16 @@ build: install
 test-e2e: install chromium build
 	npm run test:e2e
 
-test: lint typecheck test-unit test-integration test-python test-e2e
+# The quick-start commands must leave the tree as they found it: `git status` before and after the
+# run (installs included) must agree, or the run fails and shows what changed.
+test:
+	@mkdir -p .data && (git status --porcelain 2>/dev/null || true) > .data/tree-before-test
+	@$(MAKE) --no-print-directory test-steps
+	@(git status --porcelain 2>/dev/null || true) | diff -u .data/tree-before-test - > /dev/null || { \
+	  echo "make test changed the tree (git status before → after):"; \
+	  (git status --porcelain 2>/dev/null || true) | diff -u .data/tree-before-test -; exit 1; }
+
+test-steps: lint typecheck test-unit test-integration test-python test-e2e
 
 clean:
 	rm -rf .next .data/test-* .data/e2e-* test-results playwright-report

@@ -115,6 +115,8 @@ export function UsersPanel() {
             id="invite-password"
             name="password"
             type="password"
+            minLength={12}
+            title="At least 12 characters, or leave empty to generate one"
             placeholder="generated if empty"
             className="rounded border border-slate-300 px-2 py-1"
           />

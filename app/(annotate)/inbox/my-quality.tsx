@@ -21,7 +21,7 @@ export function MyQuality() {
               <dt className="text-slate-500">Accepted as labelled</dt>
               <dd data-testid="my-acceptance">
                 {q.acceptance
-                  ? `${percent(q.acceptance.value)} of ${q.reviewed} reviewed (95 % interval ${percent(q.acceptance.lo)}–${percent(q.acceptance.hi)}); ${q.corrected} corrected, ${q.rejected} rejected`
+                  ? `${percent(q.acceptance.value)} of ${q.reviewed} reviewed (95% interval ${percent(q.acceptance.lo)}–${percent(q.acceptance.hi)}); ${q.corrected} corrected, ${q.rejected} rejected`
                   : "nothing reviewed yet"}
               </dd>
               <dt className="text-slate-500">Gold accuracy</dt>
