@@ -14,7 +14,27 @@ export function ErrorText({ message }: { message: string | null | undefined }) {
   if (!message) return null;
   return (
     <p role="alert" className="rounded bg-red-50 px-3 py-2 text-sm text-red-700">
-      {message}
+      {readableError(message)}
     </p>
   );
+}
+
+/**
+ * The server's input errors read as sentences: "Invalid input: name: Name the set" becomes "Name the
+ * set." A message that is not a sentence of its own keeps the name of its field.
+ */
+export function readableError(message: string): string {
+  const prefix = "Invalid input: ";
+  if (!message.startsWith(prefix)) return message;
+  return message
+    .slice(prefix.length)
+    .split("; ")
+    .map((part) => {
+      const m = /^([\w.[\]-]+): (.*)$/s.exec(part);
+      if (!m) return part;
+      const [, path, text] = m as unknown as [string, string, string];
+      const sentence = /^[A-Z]/.test(text) ? text : `${path.replace(/^changes\./, "").split(".").filter((p) => !/^\d+$/.test(p)).pop()}: ${text}`;
+      return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
+    })
+    .join(" ");
 }
