@@ -1,3 +1,5 @@
+import { wilson } from "../evaluation/results";
+
 /** A model's eval as a few headline numbers for a table: accuracy, reward, KL and refusal rates first. */
 export type EvalHeadline = { name: string; value: number };
 
@@ -42,15 +44,6 @@ function pairCount(evalJson: Record<string, unknown>): number | null {
   return null;
 }
 
-/** Wilson's 95 % interval of k successes in n (the same as the evaluation pages use). */
-function wilson95(p: number, n: number): [number, number] {
-  const z = 1.959963984540054;
-  const denom = 1 + (z * z) / n;
-  const centre = (p + (z * z) / (2 * n)) / denom;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
-}
-
 const percent = (x: number) => `${Math.round(x * 100)} %`;
 
 /**
@@ -64,7 +57,7 @@ export function evalCaveats(evalJson: unknown): string[] {
   if (pairs === 0) return ["No held-out pairs: the accuracy measures nothing."];
   const caveats: string[] = [];
   if (pairs < fewPairs) caveats.push(`Only ${pairs} held-out pair${pairs === 1 ? "" : "s"}: too few for the accuracy to mean much; label more before trusting it.`);
-  const [lo, hi] = wilson95(evalJson.accuracy, pairs);
+  const [lo, hi] = wilson(evalJson.accuracy * pairs, pairs);
   if (lo <= 0.5 && hi >= 0.5) caveats.push(`At chance: ${percent(evalJson.accuracy)} on ${pairs} pairs is within its 95 % interval (${percent(lo)}–${percent(hi)}) of a coin flip's 50 %.`);
   return caveats;
 }
