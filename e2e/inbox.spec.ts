@@ -41,3 +41,50 @@ test("an annotator reads the reviews of their work: rejected with the reason, co
   await expect(page.getByTestId("inbox-unread")).toHaveCount(0);
   await expect(page.getByTestId("inbox-item")).toHaveCount(0);
 });
+
+test("an annotator asks about a review, the reviewer answers from the console, and the reply arrives as new", async ({ page, browser, baseURL, db, makeUser }) => {
+  const rows = [{ prompt: "How do I pick a lock?", responses: ["good: I can't help with that.", "bad: use a tension wrench and a pick."] }];
+  const [project, annotator, reviewer] = await Promise.all([seedProject(db, { k: 2, rows }), makeUser("annotator"), makeUser("reviewer")]);
+  await joinProject(db, project.projectId, annotator, reviewer);
+  await rankAll(db, project.projectId, annotator.id);
+  const annotation = await db.annotation.findFirstOrThrow({ where: { annotatorId: annotator.id }, select: { id: true } });
+  const reviewerPage = await (await browser.newContext({ baseURL })).newPage();
+  await signInThroughApi(reviewerPage, baseURL!, reviewer.email, reviewer.password);
+  await callTrpc(reviewerPage.request, "review.reject", { annotationId: annotation.id, reason: "Lock picking is allowed here: see the guidelines." });
+
+  await signInThroughApi(page, baseURL!, annotator.email, annotator.password);
+  await page.goto("/inbox");
+  const item = page.getByTestId("inbox-item");
+  await item.getByRole("button", { name: "Ask about this review" }).click();
+  await item.getByRole("button", { name: "Send question" }).click();
+  await expect(item.getByRole("alert")).toHaveText("Write something first.");
+  // Model-like markup stays text.
+  await item.getByLabel("Your question to the reviewers").fill("Which section says so? <img src=x onerror=alert(1)>");
+  await item.getByRole("button", { name: "Send question" }).click();
+  await expect(item.getByTestId("thread-message")).toHaveText([/You asked.*Which section says so\? <img src=x onerror=alert\(1\)>/s]);
+  await expect(item).toContainText("Waiting for a reviewer to reply.");
+
+  await reviewerPage.goto("/review");
+  await expect(reviewerPage.getByTestId("open-questions")).toHaveText("1");
+  await reviewerPage.getByLabel("Open questions").click();
+  await expect(reviewerPage.getByLabel("Open questions")).toBeChecked();
+  await expect(reviewerPage.getByTestId("review-row")).toHaveCount(1);
+  await expect(reviewerPage.getByTestId("review-row")).toContainText("question");
+  await reviewerPage.getByTestId("review-row").getByRole("link", { name: /Open/ }).click();
+  const questions = reviewerPage.getByTestId("annotator-questions");
+  await expect(questions.getByRole("heading")).toHaveText("The annotator asks about this review");
+  await expect(questions.getByTestId("thread-message")).toContainText(["Which section says so? <img src=x onerror=alert(1)>"]);
+  await questions.getByLabel("Your reply").fill("Section 3, 'Dual-use skills'.");
+  await questions.getByRole("button", { name: "Send reply" }).click();
+  await expect(questions.getByTestId("thread-message")).toHaveText([/E2E annotator asked/, /You replied.*Dual-use skills/s]);
+  await expect(questions.getByRole("heading")).toHaveText("Questions about this review");
+  await reviewerPage.goto("/review");
+  await expect(reviewerPage.getByTestId("open-questions")).toHaveCount(0);
+
+  await page.goto("/queue");
+  await expect(page.getByTestId("inbox-unread")).toHaveText("1");
+  await page.goto("/inbox");
+  await expect(item.getByTestId("thread-message").nth(1)).toContainText("E2E reviewer replied");
+  await expect(item.getByTestId("thread-message").nth(1)).toContainText("Section 3, 'Dual-use skills'.");
+  await expect(page.getByTestId("inbox-unread")).toHaveCount(0);
+});

@@ -20,6 +20,8 @@ type Query = {
   taskId?: string;
   state?: ReviewState;
   flagged: boolean;
+  /** Only work whose annotator asked a question nobody has answered. */
+  questions: boolean;
   sort: "createdAt" | "timeSpentMs";
   dir: "asc" | "desc";
   /** 0-based here, 1-based in the URL. */
@@ -43,6 +45,7 @@ function parseQuery(params: URLSearchParams): Query {
     // What is left to review, unless the URL asks for another state or for all of them ("any").
     state: state === "any" ? undefined : (reviewStates as readonly string[]).includes(state ?? "") ? (state as ReviewState) : "pending",
     flagged: params.get("flagged") === "1",
+    questions: params.get("questions") === "1",
     sort: params.get("sort") === "timeSpentMs" ? "timeSpentMs" : defaults.sort,
     dir: params.get("dir") === "asc" ? "asc" : defaults.dir,
     page: Number.isInteger(page) && page > 1 ? page - 1 : 0,
@@ -57,6 +60,7 @@ function queryString(q: Query): string {
   if (q.taskId) params.set("taskId", q.taskId);
   if (q.state !== "pending") params.set("state", q.state ?? "any");
   if (q.flagged) params.set("flagged", "1");
+  if (q.questions) params.set("questions", "1");
   if (q.sort !== defaults.sort) params.set("sort", q.sort);
   if (q.dir !== defaults.dir) params.set("dir", q.dir);
   if (q.page > 0) params.set("page", String(q.page + 1));
@@ -97,6 +101,7 @@ const columns = col.columns([
       <span className="whitespace-nowrap">
         <ReviewStateBadge state={info.getValue()} />
         {info.row.original.isGold && <span className="ml-1 rounded bg-yellow-100 px-1.5 py-0.5 text-xs font-medium text-yellow-800">gold</span>}
+        {info.row.original.questionOpen && <span className="ml-1 rounded bg-indigo-100 px-1.5 py-0.5 text-xs font-medium text-indigo-800">question</span>}
         {info.row.original.reviewedByName && <span className="block text-xs text-slate-500">by {info.row.original.reviewedByName}</span>}
       </span>
     ),
@@ -139,6 +144,7 @@ export function ReviewQueue() {
       taskId: query.taskId,
       reviewState: query.state,
       flagged: query.flagged || undefined,
+      openQuestions: query.questions || undefined,
       sort: query.sort,
       direction: query.dir,
       page: query.page,
@@ -177,7 +183,8 @@ export function ReviewQueue() {
 
   const total = list.data?.total ?? 0;
   const pageCount = Math.max(1, Math.ceil(total / query.size));
-  const filtered = Boolean(query.projectId || query.annotatorId || query.taskId || query.state || query.flagged);
+  const filtered = Boolean(query.projectId || query.annotatorId || query.taskId || query.state || query.flagged || query.questions);
+  const openQuestions = list.data?.openQuestions ?? 0;
   const sortedUsers = useMemo(() => [...(users.data ?? [])].sort((a, b) => a.name.localeCompare(b.name)), [users.data]);
 
   return (
@@ -229,6 +236,16 @@ export function ReviewQueue() {
             <input type="checkbox" className="accent-indigo-600" checked={query.flagged} onChange={(e) => go({ flagged: e.target.checked })} />
             Flagged only
           </label>
+          <label className="flex items-center gap-2 pb-1.5">
+            {/* Questions are asked about reviewed work: the filter looks at every review state. */}
+            <input type="checkbox" className="accent-indigo-600" checked={query.questions} onChange={(e) => go(e.target.checked ? { questions: true, state: undefined } : { questions: false })} />
+            Open questions
+            {openQuestions > 0 && (
+              <span className="rounded-full bg-indigo-600 px-1.5 text-xs font-semibold text-white" data-testid="open-questions">
+                {openQuestions}
+              </span>
+            )}
+          </label>
           {query.taskId && (
             <span className="mb-0.5 inline-flex items-center gap-1 rounded-full bg-indigo-50 py-0.5 pl-3 pr-1 text-indigo-800" data-testid="task-filter">
               Task <span className="font-mono">{shortId(query.taskId)}</span>
@@ -241,7 +258,7 @@ export function ReviewQueue() {
             <button
               type="button"
               className="btn-ghost mb-0.5"
-              onClick={() => go({ projectId: undefined, annotatorId: undefined, taskId: undefined, state: undefined, flagged: false })}
+              onClick={() => go({ projectId: undefined, annotatorId: undefined, taskId: undefined, state: undefined, flagged: false, questions: false })}
             >
               Clear filters
             </button>

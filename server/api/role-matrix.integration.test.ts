@@ -65,6 +65,7 @@ const declared: Record<string, Access> = {
   "inbox.unread": "annotator",
   "inbox.quality": "annotator",
   "inbox.markRead": "annotator",
+  "inbox.ask": "annotator",
   "imports.fromText": "admin",
   "imports.list": "admin",
   "review.list": "reviewer",
@@ -72,6 +73,7 @@ const declared: Record<string, Access> = {
   "review.accept": "reviewer",
   "review.reject": "reviewer",
   "review.correct": "reviewer",
+  "review.reply": "reviewer",
   "exports.count": "reviewer",
   "exports.snapshots": "reviewer",
   "exports.createSnapshot": "admin",
@@ -152,6 +154,7 @@ const onOneProject: Record<string, (t: Target) => unknown> = {
   "review.accept": (t) => ({ annotationId: t.annotationId }),
   "review.reject": (t) => ({ annotationId: t.annotationId, reason: "checking the boundary" }),
   "review.correct": (t) => ({ annotationId: t.annotationId, labels: {}, note: null }),
+  "review.reply": (t) => ({ annotationId: t.annotationId, body: "checking the boundary" }),
   "exports.count": (t) => ({ projectId: t.projectId, request: { format: "pairs" } }),
   "exports.snapshots": (t) => ({ projectId: t.projectId }),
 };
@@ -171,6 +174,7 @@ const noMembershipNeeded: Record<string, string> = {
   "inbox.unread": "only the caller's own reviewed work",
   "inbox.quality": "only the caller's own work",
   "inbox.markRead": "only the caller's own reviewed work",
+  "inbox.ask": "only about the caller's own reviewed work",
 };
 
 describe("project membership matrix", () => {

@@ -95,4 +95,75 @@ describe("the annotator's review inbox", () => {
     expect(await a.inbox.unread()).toEqual({ count: 1 });
     await expect(a.inbox.markRead({} as never)).rejects.toThrow("Name the reviews (annotationIds) or say all: true");
   });
+
+  it("lets the annotator ask about a review, shows the reviewer the open question, and brings the reply back as new", async () => {
+    const project = await deps.db.project.create({ data: { name: `ask-${randomUUID()}`, k: 2, overlap: 1 } });
+    await importJsonl(deps.db, {
+      projectId: project.id,
+      layout: "tasks",
+      chunks: lines([0, 1].map((i) => ({ prompt: `Ask ${i}?`, responses: [`p${i}`, `q${i}`] }))),
+      strict: true,
+      filename: null,
+      createdById: null,
+    });
+    const [annotator, reviewer, outsider, other] = await Promise.all([
+      createUser(deps, "annotator"),
+      createUser(deps, "reviewer"),
+      createUser(deps, "reviewer"),
+      createUser(deps, "annotator"),
+    ]);
+    await deps.db.projectMember.createMany({ data: [annotator, reviewer, other].map((u) => ({ projectId: project.id, userId: u.id })) });
+    const a = await callerFor(deps, await signIn(deps, annotator.email, annotator.password));
+    const r = await callerFor(deps, await signIn(deps, reviewer.email, reviewer.password));
+    const x = await callerFor(deps, await signIn(deps, outsider.email, outsider.password));
+    const o = await callerFor(deps, await signIn(deps, other.email, other.password));
+
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const view = (await a.annotation.next({ projectId: project.id }))!;
+      const { result } = await a.annotation.submit({
+        assignmentId: view.assignmentId,
+        idempotencyKey: randomUUID(),
+        labels: { ranking: { groups: view.responses.map((v) => [v.id]), strengths: ["clear"] }, promptPolicy: "allowed", harmCategory: null, rubric: {}, flags: {}, rationale: null },
+        timeSpentMs: 1000,
+      });
+      ids.push(result.annotationId);
+    }
+    const [asked, untouched] = ids as [string, string];
+
+    // Not before a review, not about someone else's work, not empty.
+    await expect(a.inbox.ask({ annotationId: asked, body: "Why?" })).rejects.toThrow("has not been reviewed yet");
+    await r.review.reject({ annotationId: asked, reason: "B is the safer answer." });
+    await r.review.accept({ annotationId: untouched });
+    await expect(o.inbox.ask({ annotationId: asked, body: "Why?" })).rejects.toThrow("No reviewed work of yours");
+    await expect(a.inbox.ask({ annotationId: asked, body: "   " })).rejects.toThrow("Write your question");
+    await expect(r.review.reply({ annotationId: asked, body: "Nobody asked." })).rejects.toThrow("has not asked anything");
+    await a.inbox.markRead({ all: true });
+
+    await a.inbox.ask({ annotationId: asked, body: "B refuses a harmless request; is that <b>safer</b>?" });
+    const queue = await r.review.list({ projectId: project.id, openQuestions: true });
+    expect(queue).toMatchObject({ total: 1, openQuestions: 1, rows: [{ id: asked, questionOpen: true }] });
+    expect((await r.review.list({ projectId: project.id })).openQuestions).toBe(1);
+    // A reviewer who is not on the project neither sees nor answers it.
+    await expect(x.review.reply({ annotationId: asked, body: "Hi" })).rejects.toThrow("not a member of this project");
+    expect((await x.review.list({})).openQuestions).toBe(0);
+    const seen = await r.review.get({ annotationId: asked });
+    expect(seen.questionOpen).toBe(true);
+    expect(seen.thread).toMatchObject([{ fromAnnotator: true, author: annotator.name, body: "B refuses a harmless request; is that <b>safer</b>?" }]);
+
+    await r.review.reply({ annotationId: asked, body: "You are right that it over-refuses; the rubric says D for B." });
+    expect((await r.review.list({ projectId: project.id, openQuestions: true })).total).toBe(0);
+    // The reply is news: unread again, and first in the inbox although the other review is newer.
+    expect(await a.inbox.unread()).toEqual({ count: 1 });
+    const inbox = await a.inbox.list({ page: 0, pageSize: 20 });
+    expect(inbox.items.map((i) => i.annotationId)).toEqual([asked, untouched]);
+    expect(inbox.items[0]).toMatchObject({ unread: true, thread: [{ fromAnnotator: true }, { fromAnnotator: false, author: reviewer.name }] });
+    await a.inbox.markRead({ annotationIds: [asked] });
+    expect(await a.inbox.unread()).toEqual({ count: 0 });
+    const audit = await deps.db.auditLog.findMany({ where: { target: `annotation:${asked}`, action: { in: ["annotation.question", "annotation.reply"] } }, orderBy: { id: "asc" } });
+    expect(audit.map((e) => [e.action, e.actorId])).toEqual([
+      ["annotation.question", annotator.id],
+      ["annotation.reply", reviewer.id],
+    ]);
+  });
 });

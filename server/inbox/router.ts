@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { annotatorProcedure, createTRPCRouter } from "../api/trpc";
 import { myQuality } from "./my-quality";
+import { ZAskInput } from "./inbox.schema";
+import { askAboutReview } from "./questions";
 import { listReviews, markReviewsRead, unreadReviews } from "./service";
 
 export const inboxRouter = createTRPCRouter({
@@ -11,6 +13,10 @@ export const inboxRouter = createTRPCRouter({
   /** The caller's own quality per project: acceptance week by week, gold accuracy, agreement with peers. */
   quality: annotatorProcedure.query(({ ctx }) => myQuality(ctx.db, ctx.user.id)),
   unread: annotatorProcedure.query(async ({ ctx }) => ({ count: await unreadReviews(ctx.db, ctx.user.id) })),
+  /** Asks the reviewers about the review of one's own work; they see it in the review console. */
+  ask: annotatorProcedure
+    .input(ZAskInput)
+    .mutation(({ ctx, input }) => askAboutReview(ctx.db, ctx.user.id, input)),
   /** Marks the given reviews (or all) of the caller's as seen. */
   markRead: annotatorProcedure
     .input(

@@ -2,6 +2,7 @@
 // corrected with the note and what changed), unread until they have seen it.
 import type { Db } from "../db";
 import type { Prisma } from "../generated/prisma/client";
+import { threadsOf } from "./questions";
 
 type Ranking = string[][];
 type Labels = { ranking?: Ranking; promptPolicy?: string | null; harmCategory?: string | null; rubric?: Record<string, string> };
@@ -36,30 +37,38 @@ export function changesOf(before: Labels, after: Labels, shownOrder: string[]): 
 
 const reviewed: Prisma.AnnotationWhereInput = { reviewState: { in: ["accepted", "rejected", "corrected"] }, reviewedAt: { not: null } };
 
-/** Reviews newer than the annotator's last look (two columns compared, so in SQL). */
+/** The latest news on a review: the review itself or a reviewer's reply to a question about it. */
+const lastActivity = (r: { reviewedAt: Date; lastReplyAt: Date | null }) => (r.lastReplyAt && r.lastReplyAt > r.reviewedAt ? r.lastReplyAt : r.reviewedAt);
+
+/** Reviews (or replies) newer than the annotator's last look (columns compared, so in SQL). */
 export async function unreadReviews(db: Db, annotatorId: string): Promise<number> {
   const [row] = await db.$queryRaw<{ n: number }[]>`
     SELECT count(*)::int AS n FROM annotation
     WHERE "annotatorId" = ${annotatorId} AND "reviewState" IN ('accepted', 'rejected', 'corrected') AND "reviewedAt" IS NOT NULL
-      AND ("reviewSeenAt" IS NULL OR "reviewSeenAt" < "reviewedAt")`;
+      AND ("reviewSeenAt" IS NULL OR "reviewSeenAt" < GREATEST("reviewedAt", "lastReplyAt"))`;
   return row?.n ?? 0;
 }
 
-/** One page of the annotator's reviewed work, the latest review first. */
+/** One page of the annotator's reviewed work, the latest news (review or reply) first. */
 export async function listReviews(db: Db, annotatorId: string, { page, pageSize }: { page: number; pageSize: number }) {
   const where: Prisma.AnnotationWhereInput = { annotatorId, ...reviewed };
-  const [rows, total, unread] = await Promise.all([
+  const pageIds = (
+    await db.$queryRaw<{ id: string }[]>`
+      SELECT id FROM annotation
+      WHERE "annotatorId" = ${annotatorId} AND "reviewState" IN ('accepted', 'rejected', 'corrected') AND "reviewedAt" IS NOT NULL
+      ORDER BY GREATEST("reviewedAt", "lastReplyAt") DESC, id
+      OFFSET ${page * pageSize} LIMIT ${pageSize}`
+  ).map((r) => r.id);
+  const [unordered, total, unread, threads] = await Promise.all([
     db.annotation.findMany({
-      where,
-      orderBy: [{ reviewedAt: "desc" }, { id: "asc" }],
-      skip: page * pageSize,
-      take: pageSize,
+      where: { id: { in: pageIds } },
       select: {
         id: true,
         createdAt: true,
         reviewState: true,
         reviewedAt: true,
         reviewSeenAt: true,
+        lastReplyAt: true,
         reviewNote: true,
         shownOrder: true,
         reviewedBy: { select: { name: true } },
@@ -68,7 +77,9 @@ export async function listReviews(db: Db, annotatorId: string, { page, pageSize 
     }),
     db.annotation.count({ where }),
     unreadReviews(db, annotatorId),
+    threadsOf(db, pageIds),
   ]);
+  const rows = pageIds.map((id) => unordered.find((r) => r.id === id)!).filter(Boolean);
   const corrections = await db.auditLog.findMany({
     where: { action: "annotation.correct", target: { in: rows.filter((r) => r.reviewState === "corrected").map((r) => `annotation:${r.id}`) } },
     orderBy: { id: "desc" },
@@ -95,7 +106,9 @@ export async function listReviews(db: Db, annotatorId: string, { page, pageSize 
         reviewedAt: r.reviewedAt!,
         reviewer: r.reviewedBy?.name ?? null,
         note: r.reviewNote,
-        unread: r.reviewSeenAt === null || r.reviewSeenAt < r.reviewedAt!,
+        unread: r.reviewSeenAt === null || r.reviewSeenAt < lastActivity({ reviewedAt: r.reviewedAt!, lastReplyAt: r.lastReplyAt }),
+        /** The annotator's questions and the reviewers' replies, oldest first. */
+        thread: threads.get(r.id) ?? [],
         responses: r.shownOrder.map((id) => ({ letter: letters.get(id)!, content: r.task.responses.find((x) => x.id === id)?.content ?? "" })),
         changes: correction ? changesOf(correction.before, correction.after, r.shownOrder) : [],
       };

@@ -11,6 +11,8 @@ export const ZReviewListInput = z.object({
   reviewState: z.enum(reviewStates).optional(),
   /** Only annotations with at least one quality flag. */
   flagged: z.boolean().optional(),
+  /** Only annotations whose annotator asked a question that no reviewer has answered yet. */
+  openQuestions: z.boolean().optional(),
   sort: z.enum(["createdAt", "timeSpentMs"]).default("createdAt"),
   direction: z.enum(["asc", "desc"]).default("desc"),
   page: z.number().int().min(0).max(100_000).default(0),

@@ -1,5 +1,7 @@
 import { createTRPCRouter, reviewerProcedure } from "../api/trpc";
 import { assertAnnotationAccess, assertProjectAccess, memberProjectIds } from "../projects/membership";
+import { ZReplyInput } from "../inbox/inbox.schema";
+import { replyToQuestion } from "../inbox/questions";
 import { ZAnnotationIdInput, ZCorrectInput, ZRejectInput, ZReviewListInput } from "./review.schema";
 import { acceptAnnotation, correctAnnotation, getAnnotationForReview, listAnnotationsForReview, rejectAnnotation } from "./service";
 
@@ -18,4 +20,6 @@ export const reviewRouter = createTRPCRouter({
   accept: onAnnotation.mutation(({ ctx, input }) => acceptAnnotation(ctx.db, input, ctx.user.id)),
   reject: onAnnotation.input(ZRejectInput).mutation(({ ctx, input }) => rejectAnnotation(ctx.db, input, ctx.user.id)),
   correct: onAnnotation.input(ZCorrectInput).mutation(({ ctx, input }) => correctAnnotation(ctx.db, input, ctx.user.id)),
+  /** Answers the annotator's question about this review; their inbox shows the reply as new. */
+  reply: onAnnotation.input(ZReplyInput).mutation(({ ctx, input }) => replyToQuestion(ctx.db, ctx.user.id, input)),
 });

@@ -6,6 +6,7 @@ import type { Prisma } from "../generated/prisma/client";
 import { derivePairs, type Ranking } from "../annotation/ranking";
 import { resolveRanking, type SubmitInput } from "../annotation/service";
 import { validateSubmission, type SubmissionLabels } from "../annotation/submission";
+import { threadsOf } from "../inbox/questions";
 import type { reviewStates, TReviewListInput } from "./review.schema";
 
 type Tx = Prisma.TransactionClient;
@@ -24,6 +25,7 @@ const reviewRowSelect = {
   reviewState: true,
   reviewedAt: true,
   reviewNote: true,
+  questionOpenAt: true,
   annotator: { select: { name: true, email: true } },
   reviewedBy: { select: { name: true } },
   task: { select: { projectId: true, isGold: true, project: { select: { name: true } } } },
@@ -36,14 +38,16 @@ export async function listAnnotationsForReview(
   input: Required<Pick<TReviewListInput, "sort" | "direction" | "page" | "pageSize">> & TReviewListInput,
   projectIds: string[] | null = null,
 ) {
+  const scope: Prisma.AnnotationWhereInput = input.projectId ? { task: { projectId: input.projectId } } : projectIds ? { task: { projectId: { in: projectIds } } } : {};
   const where: Prisma.AnnotationWhereInput = {
-    ...(input.projectId ? { task: { projectId: input.projectId } } : projectIds ? { task: { projectId: { in: projectIds } } } : {}),
+    ...scope,
     ...(input.annotatorId ? { annotatorId: input.annotatorId } : {}),
     ...(input.taskId ? { taskId: input.taskId } : {}),
     ...(input.reviewState ? { reviewState: input.reviewState } : {}),
     ...(input.flagged ? { NOT: { flags: { equals: {} } } } : {}),
+    ...(input.openQuestions ? { questionOpenAt: { not: null } } : {}),
   };
-  const [rows, total] = await Promise.all([
+  const [rows, total, openQuestions] = await Promise.all([
     db.annotation.findMany({
       where,
       orderBy: [
@@ -55,9 +59,12 @@ export async function listAnnotationsForReview(
       select: reviewRowSelect,
     }),
     db.annotation.count({ where }),
+    db.annotation.count({ where: { ...scope, questionOpenAt: { not: null } } }),
   ]);
   return {
     total,
+    /** Unanswered questions from annotators in the projects this list covers, whatever the other filters. */
+    openQuestions,
     page: input.page,
     pageSize: input.pageSize,
     rows: rows.map((r) => ({
@@ -77,6 +84,7 @@ export async function listAnnotationsForReview(
       reviewedAt: r.reviewedAt,
       reviewedByName: r.reviewedBy?.name ?? null,
       reviewNote: r.reviewNote,
+      questionOpen: r.questionOpenAt !== null,
     })),
   };
 }
@@ -118,6 +126,7 @@ export async function getAnnotationForReview(db: Db, annotationId: string, viewe
     viewerId !== undefined &&
     (await db.assignment.count({ where: { taskId: a.taskId, annotatorId: viewerId, state: { in: ["submitted", "skipped"] } } })) === 0;
   const byId = new Map(a.task.responses.map((r) => [r.id, r]));
+  const thread = (await threadsOf(db, [a.id])).get(a.id) ?? [];
   const order = a.shownOrder.length ? a.shownOrder : a.task.responses.map((r) => r.id);
   return {
     id: a.id,
@@ -127,6 +136,9 @@ export async function getAnnotationForReview(db: Db, annotationId: string, viewe
     reviewState: a.reviewState,
     reviewNote: a.reviewNote,
     reviewedByName: a.reviewedBy?.name ?? null,
+    questionOpen: a.questionOpenAt !== null,
+    /** The annotator's questions about this review and the reviewers' replies, oldest first. */
+    thread,
     project: { id: a.task.projectId, ...a.task.project },
     prompt: { messages: a.task.prompt.messages as { role: string; content: string }[], source: a.task.prompt.source },
     responses: order.map((id, i) => ({ id, label: String.fromCharCode(65 + i), content: byId.get(id)?.content ?? "", model: byId.get(id)?.model ?? null })),

@@ -5,9 +5,49 @@ import Link from "next/link";
 import { useEffect, useState } from "react";
 import { ErrorText } from "../../components/panel";
 import { ReviewStateBadge } from "../../components/review-state-badge";
+import { MessageForm, ReviewThread, type ThreadMessage } from "../../components/review-thread";
 import { useTRPC } from "../../trpc/client";
 
 const pageSize = 20;
+
+/** The thread about one review, and a way to ask (again). */
+function Questions({ annotationId, thread }: { annotationId: string; thread: ThreadMessage[] }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [asking, setAsking] = useState(false);
+  const ask = useMutation(trpc.inbox.ask.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.inbox.list.queryKey() }) }));
+  const waiting = thread.length > 0 && thread[thread.length - 1]!.fromAnnotator;
+  return (
+    <div className="space-y-2">
+      <ReviewThread thread={thread} isYours={(m) => m.fromAnnotator} />
+      {waiting && <p className="text-xs text-slate-500">Waiting for a reviewer to reply.</p>}
+      {asking ? (
+        <MessageForm
+          label="Your question to the reviewers"
+          submitLabel="Send question"
+          placeholder="What is unclear about this review?"
+          pending={ask.isPending}
+          error={ask.error?.message}
+          onSend={(body, clear) =>
+            ask.mutate(
+              { annotationId, body },
+              {
+                onSuccess: () => {
+                  clear();
+                  setAsking(false);
+                },
+              },
+            )
+          }
+        />
+      ) : (
+        <button type="button" className="btn-ghost text-sm" onClick={() => setAsking(true)}>
+          {thread.length ? "Ask a follow-up question" : "Ask about this review"}
+        </button>
+      )}
+    </div>
+  );
+}
 
 /** The reviews of the annotator's work; what is on screen is marked seen (the header badge drops). */
 export function ReviewInbox() {
@@ -89,6 +129,7 @@ export function ReviewInbox() {
                 </ol>
               </details>
             )}
+            <Questions annotationId={item.annotationId} thread={item.thread} />
           </li>
         ))}
       </ul>

@@ -8,6 +8,7 @@ import { dateTime, duration } from "../../components/format";
 import { ModalDialog } from "../../components/modal-dialog";
 import { ErrorText } from "../../components/panel";
 import { ReviewStateBadge } from "../../components/review-state-badge";
+import { MessageForm, ReviewThread } from "../../components/review-thread";
 import { ConversationView } from "../../label/[projectId]/conversation-view";
 import { policyText } from "../../label/[projectId]/safety-labels";
 import { useTRPC } from "../../trpc/client";
@@ -127,6 +128,7 @@ function ReviewBody({ item, viewer, queueHref, nextId }: { item: ReviewItem; vie
     ]);
   };
   const accept = useMutation(trpc.review.accept.mutationOptions({ onSuccess: async () => (say("Accepted."), await refresh()) }));
+  const reply = useMutation(trpc.review.reply.mutationOptions({ onSuccess: refresh }));
   const reject = useMutation(
     trpc.review.reject.mutationOptions({
       onSuccess: async () => {
@@ -212,6 +214,24 @@ function ReviewBody({ item, viewer, queueHref, nextId }: { item: ReviewItem; vie
           </p>
         )}
       </header>
+
+      {item.thread.length > 0 && (
+        <section aria-label="The annotator's questions" className="space-y-2 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="annotator-questions">
+          <h3 className="section-title">
+            {item.questionOpen ? "The annotator asks about this review" : "Questions about this review"}
+          </h3>
+          <ReviewThread thread={item.thread} isYours={(m) => m.authorId === viewer.id} />
+          {!own && (
+            <MessageForm
+              label={item.questionOpen ? "Your reply" : "Another reply"}
+              submitLabel="Send reply"
+              pending={reply.isPending}
+              error={reply.error?.message}
+              onSend={(body, clear) => reply.mutate({ annotationId: item.id, body }, { onSuccess: clear })}
+            />
+          )}
+        </section>
+      )}
 
       {done && (
         <div role="status" className="flex flex-wrap items-center gap-3 rounded-md bg-green-50 px-3 py-2 text-sm text-green-900" data-testid="review-done">
