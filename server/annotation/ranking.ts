@@ -14,11 +14,15 @@ export const strengthMargin: Record<Strength, number> = {
  *  strengths[i] is the preference between groups[i] and groups[i+1]; length = groups.length - 1. */
 export type Ranking = { groups: string[][]; strengths: Strength[] };
 
+/** A step's strength; "imported" for a step that came from a preference file without one. */
+export type PairStrength = Strength | "imported";
+
 export type DerivedPair = {
   chosenId: string;
   rejectedId: string;
   margin: number;
-  strength: Strength;
+  /** The strongest step between the two groups; "imported" when any step between them is. */
+  strength: PairStrength;
   chosenRank: number;
   rejectedRank: number;
 };
@@ -27,40 +31,60 @@ export function isStrength(value: unknown): value is Strength {
   return typeof value === "string" && (strengths as readonly string[]).includes(value);
 }
 
-function strengthAt(ranking: Ranking, i: number): Strength {
-  const s = ranking.strengths[i];
+function stepAt(steps: readonly PairStrength[], groups: number, i: number): PairStrength {
+  const s = steps[i];
   if (s === undefined) {
-    throw new Error(`ranking has ${ranking.groups.length} groups but no strength between groups ${i + 1} and ${i + 2}`);
+    throw new Error(`ranking has ${groups} groups but no strength between groups ${i + 1} and ${i + 2}`);
   }
   return s;
 }
 
 /**
- * Every ordered pair of ids in different groups, better first. Ties give no pair: a
- * Bradley–Terry loss has nothing to learn from "equal". A gap across several groups adds the
- * steps' margins (capped at 1, the largest margin the table allows) so a distant pair never
- * gets a smaller margin than a nearer one.
+ * The one definition of the preference pairs of a ranking, used on submit, on correction, in every
+ * export format and (through the `pairs` of rankings records) by the trainer.
+ *
+ * Every ordered pair of ids in different groups, better first, in a fixed order. Ties give no pair:
+ * a Bradley–Terry loss has nothing to learn from "equal". A gap across several groups adds the
+ * steps' margins (capped at 1, the largest margin the table allows) so a distant pair never gets a
+ * smaller margin than a nearer one. A step from a preference file ("imported") counts as 1, unless
+ * the file gave the pair its own margin: `storedMargins["chosen>rejected"]` wins when present.
  */
-export function derivePairs(ranking: Ranking): DerivedPair[] {
+export function derivePairs(
+  ranking: { groups: string[][]; strengths: readonly PairStrength[] },
+  storedMargins: Readonly<Record<string, number>> = {},
+): DerivedPair[] {
   const { groups } = ranking;
   const pairs: DerivedPair[] = [];
   for (let i = 0; i < groups.length; i++) {
     let sum = 0;
     let strongest = -1;
+    let imported = false;
     for (let j = i + 1; j < groups.length; j++) {
-      const step = strengthAt(ranking, j - 1);
-      sum += strengthMargin[step];
-      strongest = Math.max(strongest, strengths.indexOf(step));
-      const margin = Math.min(1, sum);
-      const strength = strengths[strongest] as Strength;
+      const step = stepAt(ranking.strengths, groups.length, j - 1);
+      if (!isStrength(step)) {
+        imported = true;
+        sum = 1;
+      } else {
+        sum += strengthMargin[step];
+        strongest = Math.max(strongest, strengths.indexOf(step));
+      }
+      const strength: PairStrength = imported ? "imported" : (strengths[strongest] as Strength);
       for (const chosenId of groups[i] ?? []) {
         for (const rejectedId of groups[j] ?? []) {
+          const margin = storedMargins[`${chosenId}>${rejectedId}`] ?? Math.min(1, sum);
           pairs.push({ chosenId, rejectedId, margin, strength, chosenRank: i, rejectedRank: j });
         }
       }
     }
   }
   return pairs;
+}
+
+/** A pair as the preference_pair table and the export formats name its fields. */
+export type ChosenRejected = { chosen: string; rejected: string; margin: number; strength: PairStrength; chosenRank: number; rejectedRank: number };
+
+export function chosenRejected(p: DerivedPair): ChosenRejected {
+  return { chosen: p.chosenId, rejected: p.rejectedId, margin: p.margin, strength: p.strength, chosenRank: p.chosenRank, rejectedRank: p.rejectedRank };
 }
 
 /** Response id → group index (0 = best); ids in one tie share a rank. */

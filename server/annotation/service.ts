@@ -3,7 +3,7 @@ import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 import { leaseExpiry, poolOrder, shuffled, type Rng } from "./assignment-policy";
-import { derivePairs, rankingFromVerdict, type PairwiseVerdict, type Strength } from "./ranking";
+import { chosenRejected, derivePairs, rankingFromVerdict, type PairwiseVerdict, type Strength } from "./ranking";
 import { validateSubmission, type SubmissionLabels } from "./submission";
 
 type Tx = Prisma.TransactionClient;
@@ -223,14 +223,7 @@ export async function submitAnnotation(db: Db, input: SubmitInput, clock: Clock 
   if (!check.ok) throw new AppError("BAD_REQUEST", check.errors.join("; "));
 
   const annotationId = randomUUID();
-  const pairs = derivePairs(ranking).map((p) => ({
-    chosen: p.chosenId,
-    rejected: p.rejectedId,
-    margin: p.margin,
-    strength: p.strength,
-    chosenRank: p.chosenRank,
-    rejectedRank: p.rejectedRank,
-  }));
+  const pairs = derivePairs(ranking).map(chosenRejected);
   const [written] = await db.$queryRaw<{ n: number }[]>`
     WITH lease AS (
       UPDATE assignment SET state = 'submitted', "finishedAt" = ${now}

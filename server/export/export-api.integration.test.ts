@@ -229,7 +229,7 @@ describe("export API", () => {
     );
     expect(created.status).toBe(201);
     const manifest = (await created.json()) as { id: string; rowCount: number; sha256: string; bytes: number; schemaVersion: number; format: string; filter: unknown };
-    expect(manifest).toMatchObject({ format: "pairs", rowCount: 2, schemaVersion: 1, filter: { reviewState: ["pending"] } });
+    expect(manifest).toMatchObject({ format: "pairs", rowCount: 2, schemaVersion: 2, filter: { reviewState: ["pending"] } });
     const downloads = [];
     for (let i = 0; i < 2; i++) {
       const res = await snapshotFileRoute.GET(new Request(`${base}/${projectId}/snapshots/${manifest.id}/file`, { headers: bearer(key) }), params({ projectId, snapshotId: manifest.id }));

@@ -73,5 +73,6 @@ export type ExportFormat = (typeof exportFormats)[number];
 export const aggregates = ["raw", "majority", "bradley-terry", "gold-weighted"] as const;
 export type Aggregate = (typeof aggregates)[number];
 
-/** Bumped whenever a format's record shape changes; written into every snapshot manifest. */
-export const exportSchemaVersion = 1;
+/** Bumped whenever a format's record shape changes; written into every snapshot manifest.
+ *  2: rankings records carry their preference pairs (`pairs`). */
+export const exportSchemaVersion = 2;

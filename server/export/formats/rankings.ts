@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { ExportJudgement } from "../types";
 import { fileMeta, messagesOf, provenance, safetyOf, ZMessages, ZMeta } from "./common";
+import { pairsOf } from "./pairs-of";
 
 export const ZRankingsRecord = z.object({
   id: z.string(),
@@ -11,6 +12,9 @@ export const ZRankingsRecord = z.object({
     .min(2),
   /** Preference strength between neighbouring rank groups. */
   strengths: z.array(z.string()),
+  /** The judgement's preference pairs (response ids, better first) with their margins and
+   *  strengths, as the pairs formats write them, so a reader need not derive them again. */
+  pairs: z.array(z.object({ chosen: z.string(), rejected: z.string(), margin: z.number(), strength: z.string() })),
   safety: z.record(z.string(), z.unknown()),
   source: z.enum(["production", "red_team", "model_generated", "imported"]),
   meta: ZMeta,
@@ -28,6 +32,7 @@ export function rankingsRecords(j: ExportJudgement): RankingsRecord[] {
       // One per step between groups. Imported judgements are stored without strengths; their
       // steps are named "imported", as in pairs' meta.export.strength.
       strengths: j.ranking.slice(1).map((_, i) => j.strengths[i] ?? "imported"),
+      pairs: pairsOf(j).map((p) => ({ chosen: p.chosen, rejected: p.rejected, margin: p.margin, strength: p.strength })),
       safety: safetyOf(j, ids),
       source: j.task.source,
       meta: { ...fileMeta(j), export: provenance(j) },

@@ -18,8 +18,18 @@ Message = dict[str, str]
 ROLES = ("system", "user", "assistant", "tool")
 POLICIES = ("allowed", "sensitive", "disallowed")
 RUBRICS = ("A", "B", "C", "D")
-# Llama 2 margin table; DESIGN.md and the platform's pair derivation use the same values.
+# Llama 2 margin table, for snapshots of schema version 1 only: since version 2 every rankings
+# record carries the pairs the platform derived (server/annotation/ranking.ts, derivePairs), and
+# the trainer reads them instead of deriving its own.
 STRENGTH_MARGIN = {"strong": 1.0, "clear": 2 / 3, "slight": 1 / 3, "negligible": 0.0}
+
+
+@dataclass
+class ExportedPair:
+    chosen: str  # response ids
+    rejected: str
+    margin: float
+    strength: str
 
 
 @dataclass
@@ -40,13 +50,19 @@ class RankingRecord:
     harm_category: str | None
     source: str | None = None
     judgement: str | None = None  # the annotation it comes from (meta.export.annotationId)
+    exported_pairs: list[ExportedPair] | None = None  # the record's `pairs` (schema version 2 on)
 
     def pairs(self) -> list[tuple[int, int, float]]:
-        """(better index, worse index, margin) for every non-tied pair of ranked responses.
+        """(better index, worse index, margin) for every non-tied pair of ranked responses: the
+        record's own pairs, in their order; derived for records of schema version 1."""
+        if self.exported_pairs is not None:
+            index = {r.id: i for i, r in enumerate(self.responses)}
+            return [(index[p.chosen], index[p.rejected], p.margin) for p in self.exported_pairs]
+        return self._legacy_pairs()
 
-        A pair across several steps gets the sum of the steps' margins capped at 1, as the
-        platform derives pairs, so a distant pair never has a smaller margin than a nearer one.
-        """
+    def _legacy_pairs(self) -> list[tuple[int, int, float]]:
+        """Schema version 1: a pair across several steps gets the sum of the steps' margins capped
+        at 1, as the platform derives pairs, so a distant pair never has a smaller margin."""
         step_margin = [STRENGTH_MARGIN.get(s, 0.0) for s in self.strengths]
         out = []
         for i, a in enumerate(self.responses):
@@ -59,6 +75,9 @@ class RankingRecord:
     def pair_strength(self, better: int, worse: int) -> str:
         """The labelled strength of a pair: the strongest step between its two ranks, as the
         platform's export names it; "imported" when a step between them has no strength."""
+        if self.exported_pairs is not None:
+            chosen, rejected = self.responses[better].id, self.responses[worse].id
+            return next(p.strength for p in self.exported_pairs if p.chosen == chosen and p.rejected == rejected)
         lo, hi = self.responses[better].rank, self.responses[worse].rank
         steps = self.strengths[lo:hi] if lo is not None and hi is not None else []
         if not steps or any(s not in STRENGTH_MARGIN for s in steps):
@@ -193,6 +212,7 @@ def read_rankings(path: str | Path) -> list[RankingRecord]:
         if not isinstance(strengths, list) or not all(isinstance(s, str) for s in strengths):
             raise line.fail("'strengths' must be a list of strings")
         safety = line.value.get("safety") or {}
+        exported = _exported_pairs(line, parsed)
         records.append(
             RankingRecord(
                 id=str(line.value.get("id", line.number)),
@@ -203,9 +223,34 @@ def read_rankings(path: str | Path) -> list[RankingRecord]:
                 harm_category=safety.get("harmCategory") if isinstance(safety, dict) else None,
                 source=_optional_str(line.value.get("source")),
                 judgement=_optional_str(_export_meta(line).get("annotationId")),
+                exported_pairs=exported,
             )
         )
     return records
+
+
+def _exported_pairs(line: _Line, responses: list[RankedResponse]) -> list[ExportedPair] | None:
+    """A rankings record's `pairs` (schema version 2), checked against its responses and ranks."""
+    raw = line.value.get("pairs")
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise line.fail("'pairs' must be a list of {chosen, rejected, margin, strength}")
+    rank = {r.id: r.rank for r in responses}
+    out = []
+    for p in raw:
+        if not isinstance(p, dict) or not isinstance(p.get("chosen"), str) or not isinstance(p.get("rejected"), str):
+            raise line.fail("each of 'pairs' needs string 'chosen' and 'rejected' response ids")
+        margin = p.get("margin")
+        if not isinstance(margin, (int, float)) or isinstance(margin, bool):
+            raise line.fail("each of 'pairs' needs a number 'margin'")
+        chosen, rejected = rank.get(p["chosen"], -1), rank.get(p["rejected"], -1)
+        if chosen == -1 or rejected == -1:
+            raise line.fail(f"a pair names a response the record does not have ({p['chosen']} > {p['rejected']})")
+        if chosen is None or rejected is None or chosen >= rejected:
+            raise line.fail(f"a pair contradicts the ranks: {p['chosen']} > {p['rejected']}")
+        out.append(ExportedPair(p["chosen"], p["rejected"], float(margin), str(p.get("strength") or "imported")))
+    return out
 
 
 def read_pairs(path: str | Path) -> list[PairRecord]:
