@@ -13,7 +13,7 @@ from trainer.policy import (
     load_policy_tokenizer,
     sequence_logprobs,
 )
-from trainer.reward_model import collate
+from trainer.batching import collate
 from trainer.tiny import make_tiny_causal_lm
 
 WORDS = ["red", "green", "blue", "cat", "dog", "sure", "sorry", "good", "bad"]

@@ -15,7 +15,7 @@ import torch
 
 from safetensors.torch import load_file
 
-from trainer.commands.reward import SUMMARY_FILE
+from trainer.loop import SUMMARY_FILE
 from trainer.reward_model import RewardModel, load_tokenizer, score
 from trainer.tiny import make_tiny_causal_lm
 

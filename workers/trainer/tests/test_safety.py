@@ -15,8 +15,9 @@ import torch
 
 from safetensors.torch import load_file
 
-from trainer.commands.safety import SUMMARY_FILE, class_report, class_weights, read_safety_groups
+from trainer.commands.safety import class_report, class_weights, read_safety_groups
 from trainer.errors import TrainerError
+from trainer.loop import SUMMARY_FILE
 from trainer.reward_model import load_tokenizer
 from trainer.rl_math import DEFAULT_REWARD_TABLE, POLICIES, RUBRICS
 from trainer.safety_model import SafetyModel, check_reward_table, safer

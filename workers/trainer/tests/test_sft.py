@@ -6,7 +6,8 @@ import torch
 from safetensors.torch import load_file
 
 from trainer.__main__ import main
-from trainer.commands.sft import IGNORE, SUMMARY_FILE, encode
+from trainer.commands.sft import IGNORE, encode
+from trainer.loop import SUMMARY_FILE
 from trainer.policy import TrainableState, generate, load_causal_lm, load_policy
 from trainer.tiny import make_tiny_causal_lm, word_tokenizer
 

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
+from .batching import pad_id, tokenize
 from .checkpoint import load_weights, save_weights
 from .data import Message, render
 from .errors import TrainerError
@@ -35,10 +36,8 @@ from .reward_model import (
     init_head,
     load_backbone,
     max_positions,
-    pad_id,
     pooled_hidden,
     run_sorted,
-    tokenize,
 )
 from .rl_math import DEFAULT_REWARD_TABLE, POLICIES, RUBRICS, expected_safety_reward, table_tensor
 
