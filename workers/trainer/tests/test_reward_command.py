@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from safetensors.torch import load_file
 
 from trainer.loop import SUMMARY_FILE
@@ -274,7 +273,8 @@ def in_process(capsys):
     ("content", "message"),
     [
         ("", "has no records"),
-        ('{"prompt": [{"role": "user", "content": "q"}], "responses": [{"content": "a", "rank": 0}, {"content": "b", "rank": 1}]}\n{broken\n', ":2: not valid JSON"),
+        ('{"prompt": [{"role": "user", "content": "q"}], "responses": [{"content": "a", "rank": 0}, {"content": "b", "rank": 1}]}\n{broken\n',
+         ":2: not valid JSON"),
         ('{"prompt": [{"role": "user", "content": "q"}], "responses": [{"content": "a", "rank": 0}]}\n', "at least two responses"),
         ('{"prompt": [{"role": "user", "content": "q"}], "responses": [{"content": "a", "rank": 0}, {"content": "b", "rank": 0}]}\n', "no comparison"),
         ('{"prompt": [{"role": "user", "content": "q"}], "text": "x"}\n', "cannot tell the layout"),

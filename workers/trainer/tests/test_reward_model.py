@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from trainer.errors import TrainerError
 from trainer.batching import encode_batch, last_token_index, length_buckets, tokenize
+from trainer.errors import TrainerError
 from trainer.reward_model import RewardModel, conversation_text, load_tokenizer, score
 from trainer.tiny import make_tiny_causal_lm, make_tiny_encoder
 

@@ -8,9 +8,10 @@ a malformed snapshot never trains half a model. Layouts: `rankings`, `pairs`, `s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .errors import TrainerError
 

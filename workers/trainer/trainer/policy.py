@@ -14,17 +14,18 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from .batching import collate
 from .data import Message, render
 from .errors import TrainerError
-from .batching import collate
 from .reward_model import check_model_folder, hidden_size
 
 # Phrases that mark a refusal (case-insensitive substring match, curly apostrophes read as straight

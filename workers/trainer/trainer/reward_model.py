@@ -16,8 +16,9 @@ import contextlib
 import inspect
 import json
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -167,7 +168,7 @@ class RewardModel(nn.Module):
         self._positions = accepts_position_ids(backbone)
 
     @staticmethod
-    def from_backbone(path: str, dtype: torch.dtype = torch.float32, max_length: int = 512) -> "RewardModel":
+    def from_backbone(path: str, dtype: torch.dtype = torch.float32, max_length: int = 512) -> RewardModel:
         return RewardModel(load_backbone(path, dtype, what="backbone"), max_length=max_length)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -210,7 +211,7 @@ class RewardModel(nn.Module):
         return d
 
     @staticmethod
-    def load(directory: str | Path, dtype: torch.dtype = torch.float32) -> "RewardModel":
+    def load(directory: str | Path, dtype: torch.dtype = torch.float32) -> RewardModel:
         d = Path(directory)
         if not d.is_dir():
             raise TrainerError(f"reward model folder {d} does not exist")
@@ -302,7 +303,8 @@ def forward_sorted(
 
 
 @torch.no_grad()
-def score_ids(model: RewardModel, ids: Sequence[Sequence[int]], pad: int, batch_size: int = 16, device: torch.device | str | None = None, autocast: Callable[[], Any] | None = None) -> torch.Tensor:
+def score_ids(model: RewardModel, ids: Sequence[Sequence[int]], pad: int, batch_size: int = 16, device: torch.device | str | None = None,
+              autocast: Callable[[], Any] | None = None) -> torch.Tensor:
     """Raw scores `[n]` of pre-tokenized rows (model switched to eval mode for the call)."""
     dev = torch.device(device) if device is not None else _device_of(model)
     was_training = model.training
@@ -313,7 +315,8 @@ def score_ids(model: RewardModel, ids: Sequence[Sequence[int]], pad: int, batch_
         model.train(was_training)
 
 
-def score_texts(model: RewardModel, tokenizer: Any, texts: Sequence[str], batch_size: int = 16, max_length: int = 512, device: torch.device | str | None = None) -> torch.Tensor:
+def score_texts(model: RewardModel, tokenizer: Any, texts: Sequence[str], batch_size: int = 16, max_length: int = 512,
+                device: torch.device | str | None = None) -> torch.Tensor:
     """Raw scores of already-rendered texts, `[n]` float32 on the CPU, in input order."""
     ids = tokenize(tokenizer, texts, max_positions(model.backbone, max_length))
     return score_ids(model, ids, pad_id(tokenizer), batch_size, device)

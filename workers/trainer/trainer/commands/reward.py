@@ -13,9 +13,10 @@ also holds its step's weights as a reward model folder in `model/`, centred on a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 

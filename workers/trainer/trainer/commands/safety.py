@@ -19,9 +19,10 @@ step's weights as a safety model folder of the same form in `model/`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -185,10 +186,12 @@ def losses(out: dict[str, torch.Tensor], b: dict[str, Any], weights: dict[str, t
     result = {"policy": zero, "rubric": zero, "cost": zero}
     if b["policy_rows"].numel():
         w = weights["policy"]
-        result["policy"] = F.cross_entropy(out["policy"][b["policy_rows"].to(dev)], b["policy_y"].to(dev), weight=None if w is None else w.to(dev, out["policy"].dtype))
+        result["policy"] = F.cross_entropy(out["policy"][b["policy_rows"].to(dev)], b["policy_y"].to(dev),
+                                           weight=None if w is None else w.to(dev, out["policy"].dtype))
     if b["rubric_rows"].numel():
         w = weights["rubric"]
-        result["rubric"] = F.cross_entropy(out["rubric"][b["rubric_rows"].to(dev)], b["rubric_y"].to(dev), weight=None if w is None else w.to(dev, out["policy"].dtype))
+        result["rubric"] = F.cross_entropy(out["rubric"][b["rubric_rows"].to(dev)], b["rubric_y"].to(dev),
+                                           weight=None if w is None else w.to(dev, out["policy"].dtype))
     if with_cost and b["rubric_rows"].numel():
         c = out["cost"]
         # Safe RLHF sign term: s = +1 for unsafe responses pushes their cost above 0, s = -1 below.
@@ -300,7 +303,8 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         log("safety: no prompt has two responses that differ in safety; no cost model is trained")
 
     seed_everything(cfg.seed)
-    model = SafetyModel(load_backbone(cfg.model, master_dtype(rt.dtype), what="backbone"), cost=with_cost, max_length=cfg.max_length, reward_table=inputs["table"])
+    model = SafetyModel(load_backbone(cfg.model, master_dtype(rt.dtype), what="backbone"), cost=with_cost, max_length=cfg.max_length,
+                        reward_table=inputs["table"])
     max_len = max_positions(model.backbone, cfg.max_length)
     tokenize_groups([*train, *held_out], tokenizer, max_len)
     pad = pad_id(tokenizer)
