@@ -71,8 +71,9 @@ test-unit: install
 test-integration: install
 	npm run test:integration
 
+# ruff first: a lint error fails in seconds, before the minutes of training tests.
 test-python: install
-	cd workers/trainer && ../../$(PY) -m pytest -q
+	cd workers/trainer && ../../$(PY) -m ruff check . && ../../$(PY) -m pytest -q
 
 build: install
 	npm run build

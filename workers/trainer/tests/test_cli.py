@@ -84,6 +84,7 @@ def test_rankings_pairs_follow_the_platform_margins(tmp_path):
 
 
 def test_cli_unknown_key_and_missing_file_are_error_events(tmp_path):
-    code, events = run_cli("reward", "--output-dir", str(tmp_path / "out"), "--data", str(tmp_path / "none.jsonl"), "--model", str(tmp_path), "--learning-rte", "1")
+    code, events = run_cli("reward", "--output-dir", str(tmp_path / "out"), "--data", str(tmp_path / "none.jsonl"), "--model", str(tmp_path),
+                           "--learning-rte", "1")
     assert code == 2 and events[-1]["event"] == "error" and "learning_rte" in events[-1]["message"]
     assert not (tmp_path / "out").exists()

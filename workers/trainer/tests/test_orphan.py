@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from test_reward_command import ENV, TRAINER_DIR, WORDS, rankings, write_jsonl
+
 from trainer.tiny import make_tiny_causal_lm
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="needs prctl(PR_SET_CHILD_SUBREAPER)")

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from trainer.batching import collate
 from trainer.policy import (
     PolicyWithValue,
     Reference,
@@ -13,7 +14,6 @@ from trainer.policy import (
     load_policy_tokenizer,
     sequence_logprobs,
 )
-from trainer.reward_model import collate
 from trainer.tiny import make_tiny_causal_lm
 
 WORDS = ["red", "green", "blue", "cat", "dog", "sure", "sorry", "good", "bad"]

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from safetensors.torch import load_file
 
-from trainer.commands.reward import SUMMARY_FILE
+from trainer.loop import SUMMARY_FILE
 from trainer.reward_model import RewardModel, load_tokenizer, score
 from trainer.tiny import make_tiny_causal_lm
 
@@ -274,7 +273,8 @@ def in_process(capsys):
     ("content", "message"),
     [
         ("", "has no records"),
-        ('{"prompt": [{"role": "user", "content": "q"}], "responses": [{"content": "a", "rank": 0}, {"content": "b", "rank": 1}]}\n{broken\n', ":2: not valid JSON"),
+        ('{"prompt": [{"role": "user", "content": "q"}], "responses": [{"content": "a", "rank": 0}, {"content": "b", "rank": 1}]}\n{broken\n',
+         ":2: not valid JSON"),
         ('{"prompt": [{"role": "user", "content": "q"}], "responses": [{"content": "a", "rank": 0}]}\n', "at least two responses"),
         ('{"prompt": [{"role": "user", "content": "q"}], "responses": [{"content": "a", "rank": 0}, {"content": "b", "rank": 0}]}\n', "no comparison"),
         ('{"prompt": [{"role": "user", "content": "q"}], "text": "x"}\n', "cannot tell the layout"),

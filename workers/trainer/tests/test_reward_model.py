@@ -1,17 +1,9 @@
 import pytest
 import torch
 
+from trainer.batching import encode_batch, last_token_index, length_buckets, tokenize
 from trainer.errors import TrainerError
-from trainer.reward_model import (
-    RewardModel,
-    conversation_text,
-    encode_batch,
-    last_token_index,
-    length_buckets,
-    load_tokenizer,
-    score,
-    tokenize,
-)
+from trainer.reward_model import RewardModel, conversation_text, load_tokenizer, score
 from trainer.tiny import make_tiny_causal_lm, make_tiny_encoder
 
 WORDS = ["hello", "world", "good", "bad", "answer", "question", "long", "short", "very"]

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from safetensors.torch import load_file
 
-from trainer.commands.safety import SUMMARY_FILE, class_report, class_weights, read_safety_groups
+from trainer.commands.safety import class_report, class_weights, read_safety_groups
 from trainer.errors import TrainerError
+from trainer.loop import SUMMARY_FILE
 from trainer.reward_model import load_tokenizer
 from trainer.rl_math import DEFAULT_REWARD_TABLE, POLICIES, RUBRICS
 from trainer.safety_model import SafetyModel, check_reward_table, safer
@@ -162,7 +162,8 @@ def test_classifier_learns_policy_and_rubric_with_per_class_report(runs, layout)
     assert ev["rubric"]["per_class"]["B"]["support"] == 0 and ev["rubric"]["per_class"]["B"]["recall"] is None
     assert ev["cost"]["pair_accuracy"] > 0.9
     names = {e["name"] for e in events if e["event"] == "metric"}
-    assert {"train/loss", "train/policy_loss", "train/rubric_loss", "train/cost_loss", "eval/policy_accuracy", "eval/rubric_accuracy", "eval/cost_accuracy"} <= names
+    assert {"train/loss", "train/policy_loss", "train/rubric_loss", "train/cost_loss",
+            "eval/policy_accuracy", "eval/rubric_accuracy", "eval/cost_accuracy"} <= names
 
 
 def _new_examples(seed=7, n=12):
@@ -286,7 +287,8 @@ def test_bad_table_or_unlabelled_data_is_an_error_event_and_writes_nothing(runs,
     base = ["safety", "--data", str(runs["rankings"]), "--model", str(runs["model"]), "--output-dir", str(tmp_path / "out")]
     missing_cell = {p: dict(row) for p, row in TABLE.items()}
     del missing_cell["allowed"]["D"]
-    unlabelled = write_jsonl(tmp_path / "plain.jsonl", [{"prompt": [{"role": "user", "content": "how"}], "responses": [{"content": "a", "rank": 0}, {"content": "b", "rank": 1}]}])
+    unlabelled = write_jsonl(tmp_path / "plain.jsonl",
+                             [{"prompt": [{"role": "user", "content": "how"}], "responses": [{"content": "a", "rank": 0}, {"content": "b", "rank": 1}]}])
     cases = [
         ([*base, "--reward-table", json.dumps(missing_cell)], "missing cell allowed/D"),
         ([*base, "--reward-table", json.dumps({**TABLE, "forbidden": TABLE["allowed"]})], "unknown policies"),

@@ -6,7 +6,8 @@ import torch
 from safetensors.torch import load_file
 
 from trainer.__main__ import main
-from trainer.commands.sft import IGNORE, SUMMARY_FILE, encode
+from trainer.commands.sft import IGNORE, encode
+from trainer.loop import SUMMARY_FILE
 from trainer.policy import TrainableState, generate, load_causal_lm, load_policy
 from trainer.tiny import make_tiny_causal_lm, word_tokenizer
 
@@ -30,7 +31,7 @@ def assert_same_model_folder(a, b):
 
 
 def _labelled(tok, ids, labels):
-    return tok.convert_ids_to_tokens([i for i, l in zip(ids, labels) if l != IGNORE])
+    return tok.convert_ids_to_tokens([i for i, label in zip(ids, labels) if label != IGNORE])
 
 
 def test_only_assistant_tokens_carry_loss():
@@ -46,7 +47,7 @@ def test_only_assistant_tokens_carry_loss():
     assert len(ids) == len(labels)
     # The answers and the end-of-turn token that closes each of them; no header, no user word.
     assert _labelled(tok, ids, labels) == ["blue", "</s>", "green", "!", "</s>"]
-    assert all(l in (IGNORE, i) for i, l in zip(ids, labels))
+    assert all(label in (IGNORE, i) for i, label in zip(ids, labels))
     # Truncation keeps the alignment: with room for the first answer only, only it is labelled.
     cut = ids.index(tok.convert_tokens_to_ids("blue")) + 2
     ids2, labels2 = encode(tok, messages, cut)

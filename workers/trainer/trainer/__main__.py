@@ -24,7 +24,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 from .checkpoint import PARENT_PID_ENV
 from .commands import COMMANDS
-from .config import load_config
+from .config import load_config, option_fields
 from .context import RunContext
 from .errors import TrainerError
 from .events import EventWriter, survive_a_lost_reader
@@ -34,7 +34,7 @@ from .runtime import make_runtime
 def _help(command: str) -> str:
     module = importlib.import_module(COMMANDS[command])
     lines = [(module.__doc__ or "").strip(), "", "options (defaults):"]
-    for f in dataclasses.fields(module.Config):
+    for f in option_fields(module.Config):
         default = "(required)" if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING else (
             f.default if f.default is not dataclasses.MISSING else f.default_factory()
         )

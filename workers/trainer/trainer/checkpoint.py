@@ -21,8 +21,9 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,7 +44,7 @@ class StopFlag:
     def __init__(self) -> None:
         self.requested = False
 
-    def install(self) -> "StopFlag":
+    def install(self) -> StopFlag:
         def handler(signum: int, _frame: Any) -> None:
             self.requested = True
 

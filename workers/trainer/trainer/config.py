@@ -7,6 +7,7 @@ default), and so is a value of the wrong type.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import types
 import typing
@@ -16,6 +17,19 @@ from typing import Any, TypeVar
 from .errors import TrainerError
 
 C = TypeVar("C")
+
+
+def option_fields(cls: type) -> list[dataclasses.Field]:
+    """A Config's fields in reading order: required ones first, then those the command declares,
+    then those it inherits, nearest base first (a redeclared field stays with the class that
+    introduced it)."""
+    mro = [c for c in cls.__mro__ if dataclasses.is_dataclass(c)]
+    introduced = {name: i for i, c in enumerate(mro) for name in inspect.get_annotations(c)}  # the last, most basic, class wins
+
+    def required(f: dataclasses.Field) -> bool:
+        return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+    return sorted(dataclasses.fields(cls), key=lambda f: (not required(f), introduced[f.name]))
 
 
 def _field_types(cls: type) -> dict[str, Any]:

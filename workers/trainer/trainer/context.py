@@ -27,7 +27,7 @@ class RunContext:
     stop: StopFlag
 
     @staticmethod
-    def create(runtime: Runtime, output_dir: str, keep_checkpoints: int = 2, events: EventWriter | None = None) -> "RunContext":
+    def create(runtime: Runtime, output_dir: str, keep_checkpoints: int = 2, events: EventWriter | None = None) -> RunContext:
         out = Path(output_dir)
         return RunContext(
             events=(events or EventWriter()) if runtime.is_main else _Silent(),

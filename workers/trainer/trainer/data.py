@@ -8,9 +8,10 @@ a malformed snapshot never trains half a model. Layouts: `rankings`, `pairs`, `s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .errors import TrainerError
 
@@ -189,6 +190,29 @@ def _export_meta(line: _Line) -> dict[str, Any]:
 
 def _optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def detect_format(path: str, fmt: str = "auto") -> str:
+    """`rankings` or `pairs`: as configured, else from the first record's keys."""
+    if fmt != "auto":
+        return fmt
+    p = Path(path)
+    if not p.is_file():
+        raise TrainerError(f"snapshot file {p} does not exist")
+    with p.open(encoding="utf-8") as f:
+        for raw in f:
+            if not raw.strip():
+                continue
+            try:
+                first = json.loads(raw)
+            except json.JSONDecodeError:
+                return "pairs"  # the reader names the bad line
+            if isinstance(first, dict) and "responses" in first:
+                return "rankings"
+            if isinstance(first, dict) and "chosen" in first:
+                return "pairs"
+            raise TrainerError(f"{p}:1: cannot tell the layout: a rankings record has 'responses', a pairs record 'chosen'; set --format")
+    raise TrainerError(f"snapshot file {p} has no records")
 
 
 def read_rankings(path: str | Path) -> list[RankingRecord]:

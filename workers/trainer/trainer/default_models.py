@@ -76,7 +76,8 @@ def policy(dest: Path) -> Path:
         # The de-quantised weights must still make a working assistant.
         reloaded = AutoModelForCausalLM.from_pretrained(tmp)
         tok = AutoTokenizer.from_pretrained(tmp)
-        ids = tok.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}], add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        ids = tok.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}], add_generation_prompt=True, return_tensors="pt",
+                                      return_dict=True)
         out = reloaded.generate(**ids, max_new_tokens=12, do_sample=False)
         answer = tok.decode(out[0][ids["input_ids"].shape[1] :], skip_special_tokens=True)
         if "Paris" not in answer:

@@ -18,11 +18,22 @@ import sys
 from pathlib import Path
 
 from .commands import COMMANDS
+from .config import option_fields
 
 START, END = "<!-- commands:start -->", "<!-- commands:end -->"
 
 
 def _field_comments(cls: type) -> dict[str, str]:
+    """The comment beside (or above) each field, from the Config and the classes it inherits; a
+    redeclaration without a comment keeps the inherited one."""
+    comments: dict[str, str] = {}
+    for c in reversed(cls.__mro__):
+        if dataclasses.is_dataclass(c):
+            comments |= {name: text for name, text in _declared_comments(c).items() if text or name not in comments}
+    return comments
+
+
+def _declared_comments(cls: type) -> dict[str, str]:
     source = inspect.getsource(cls)
     lines = source.splitlines()
     comments: dict[str, str] = {}
@@ -54,7 +65,7 @@ def reference() -> str:
         doc = inspect.cleandoc(module.__doc__ or "")
         comments = _field_comments(module.Config)
         rows = []
-        for f in dataclasses.fields(module.Config):
+        for f in option_fields(module.Config):
             meaning = comments.get(f.name, "").replace("|", r"\|")
             rows.append(f"| `--{f.name.replace('_', '-')}` | {_default(f)} | {meaning} |")
         parts.append("\n".join([f"### `{name}`", "", doc, "", "| option | default | meaning |", "|---|---|---|", *rows]))

@@ -20,7 +20,8 @@ Intervals are Wilson's with one response per prompt, else resampled by prompt.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .data import POLICIES, RUBRICS
 from .stats import Estimate, mean, rate

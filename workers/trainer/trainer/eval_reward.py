@@ -12,8 +12,9 @@ bins of sigmoid(r_chosen − r_rejected).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 

@@ -12,8 +12,9 @@ good as the labels allow.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from .data import Message, read_pairs, read_rankings
 from .rl_math import POLICIES, RUBRICS

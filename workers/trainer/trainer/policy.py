@@ -14,17 +14,19 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from .batching import collate
 from .data import Message, render
 from .errors import TrainerError
-from .reward_model import check_model_folder, collate, hidden_size
+from .reward_model import check_model_folder, hidden_size
 
 # Phrases that mark a refusal (case-insensitive substring match, curly apostrophes read as straight
 # ones) for the refusal-rate metrics.
@@ -519,37 +521,6 @@ def _fold(text: str) -> str:
 def is_refusal(text: str, markers: Sequence[str]) -> bool:
     low = _fold(text)
     return any(_fold(m) in low for m in markers if m)
-
-
-# --------------------------------------------------------------------------- training helpers
-
-
-def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
-    """AdamW over the trainable parameters; no weight decay on biases and norms."""
-    decay, no_decay = [], []
-    for p in model.parameters():
-        if p.requires_grad:
-            (decay if p.dim() >= 2 else no_decay).append(p)
-    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW([g for g in groups if g["params"]], lr=lr)
-
-
-def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
-    for g in opt.param_groups:
-        g["lr"] = lr
-
-
-def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
-    """Linear warm-up to `peak`, then cosine decay to 10% of it at `total`."""
-    if warmup > 0 and step < warmup:
-        return peak * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
-def master_dtype(runtime_dtype: torch.dtype) -> torch.dtype:
-    """fp32 master weights for training; bf16 comes from autocast on the GPU."""
-    return torch.float64 if runtime_dtype == torch.float64 else torch.float32
 
 
 def refusal_stats(texts: Sequence[str], policies: Sequence[str | None], markers: Sequence[str]) -> dict[str, Any]:

@@ -16,13 +16,14 @@ import contextlib
 import inspect
 import json
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
+from .batching import collate, last_token_index, pad_id, tokenize
 from .checkpoint import load_weights, save_weights
 from .data import Message, render
 from .errors import TrainerError
@@ -80,80 +81,11 @@ def max_positions(backbone: nn.Module, max_length: int) -> int:
     return min(max_length, int(limit)) if isinstance(limit, int) and limit > 0 else max_length
 
 
-# --------------------------------------------------------------------------- encoding
-
-
-def _adds_specials(tokenizer: Any) -> bool:
-    # A chat template already writes the model's special tokens; without one (BERT-style
-    # encoders) the tokenizer adds its [CLS]/[SEP].
-    return not getattr(tokenizer, "chat_template", None)
-
-
-def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
-    """Token ids per text, cut from the LEFT when too long so the end (the response) is kept."""
-    old = tokenizer.truncation_side
-    tokenizer.truncation_side = "left"
-    try:
-        enc = tokenizer(list(texts), truncation=True, max_length=max_length, add_special_tokens=_adds_specials(tokenizer))
-    finally:
-        tokenizer.truncation_side = old
-    return [list(ids) for ids in enc["input_ids"]]
-
-
-def pad_id(tokenizer: Any) -> int:
-    for value in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0):
-        if value is not None:
-            return int(value)
-    return 0
-
-
-def collate(ids: Sequence[Sequence[int]], pad: int, padding_side: str = "right") -> dict[str, torch.Tensor]:
-    if padding_side not in ("left", "right"):
-        raise ValueError(f"padding_side must be left or right, not {padding_side!r}")
-    width = max(len(x) for x in ids)
-    input_ids = torch.full((len(ids), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    for i, row in enumerate(ids):
-        n = len(row)
-        sl = slice(0, n) if padding_side == "right" else slice(width - n, width)
-        input_ids[i, sl] = torch.tensor(row, dtype=torch.long)
-        mask[i, sl] = 1
-    return {"input_ids": input_ids, "attention_mask": mask}
-
-
-def encode_batch(tokenizer: Any, texts: Sequence[str], max_length: int, padding_side: str = "right") -> dict[str, torch.Tensor]:
-    """`input_ids` and `attention_mask` for texts, left-truncated to `max_length`, padded on `padding_side`."""
-    return collate(tokenize(tokenizer, texts, max_length), pad_id(tokenizer), padding_side)
-
-
 def conversation_text(tokenizer: Any, prompt: list[Message], response: str) -> str:
     return render(tokenizer, [*prompt, {"role": "assistant", "content": response}])
 
 
-def length_buckets(lengths: Sequence[int], batch_size: int, rng: np.random.Generator, group: int = 50) -> list[list[int]]:
-    """Batches of indexes with similar lengths (little padding), in a random order.
-
-    Indexes are shuffled, cut into mega-batches of `group` batches, each sorted by length and cut
-    into batches; then the batch order is shuffled (as HF's LengthGroupedSampler), so each epoch
-    sees different batches of similar lengths.
-    """
-    order = rng.permutation(len(lengths)).tolist()
-    out: list[list[int]] = []
-    mega = batch_size * group
-    for start in range(0, len(order), mega):
-        chunk = sorted(order[start : start + mega], key=lambda i: -lengths[i])
-        out.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    return [out[i] for i in rng.permutation(len(out)).tolist()]
-
-
 # --------------------------------------------------------------------------- pooling
-
-
-def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
-    """Position of each row's last real token, from the mask alone (never from pad/eos ids)."""
-    m = attention_mask.bool()
-    width = m.shape[1]
-    return (width - 1) - m.flip(dims=[1]).to(torch.long).argmax(dim=1)
 
 
 def pooled_hidden(backbone: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor, accepts_positions: bool) -> torch.Tensor:
@@ -182,6 +114,17 @@ def freeze_pooler(backbone: nn.Module) -> None:
     pooler = getattr(backbone, "pooler", None)
     if isinstance(pooler, nn.Module):
         pooler.requires_grad_(False)
+
+
+def turn_off_dropout(model: nn.Module) -> None:
+    """Dropout off (as TRL's reward trainer): the two sides of a comparison see the same network."""
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.p = 0.0
+    config = getattr(getattr(model, "backbone", None), "config", None)
+    for name in ("attention_dropout", "attention_probs_dropout_prob", "hidden_dropout_prob", "dropout"):
+        if config is not None and isinstance(getattr(config, name, None), float):
+            setattr(config, name, 0.0)
 
 
 def enable_checkpointing(backbone: nn.Module) -> None:
@@ -225,7 +168,7 @@ class RewardModel(nn.Module):
         self._positions = accepts_position_ids(backbone)
 
     @staticmethod
-    def from_backbone(path: str, dtype: torch.dtype = torch.float32, max_length: int = 512) -> "RewardModel":
+    def from_backbone(path: str, dtype: torch.dtype = torch.float32, max_length: int = 512) -> RewardModel:
         return RewardModel(load_backbone(path, dtype, what="backbone"), max_length=max_length)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -268,7 +211,7 @@ class RewardModel(nn.Module):
         return d
 
     @staticmethod
-    def load(directory: str | Path, dtype: torch.dtype = torch.float32) -> "RewardModel":
+    def load(directory: str | Path, dtype: torch.dtype = torch.float32) -> RewardModel:
         d = Path(directory)
         if not d.is_dir():
             raise TrainerError(f"reward model folder {d} does not exist")
@@ -360,7 +303,8 @@ def forward_sorted(
 
 
 @torch.no_grad()
-def score_ids(model: RewardModel, ids: Sequence[Sequence[int]], pad: int, batch_size: int = 16, device: torch.device | str | None = None, autocast: Callable[[], Any] | None = None) -> torch.Tensor:
+def score_ids(model: RewardModel, ids: Sequence[Sequence[int]], pad: int, batch_size: int = 16, device: torch.device | str | None = None,
+              autocast: Callable[[], Any] | None = None) -> torch.Tensor:
     """Raw scores `[n]` of pre-tokenized rows (model switched to eval mode for the call)."""
     dev = torch.device(device) if device is not None else _device_of(model)
     was_training = model.training
@@ -371,7 +315,8 @@ def score_ids(model: RewardModel, ids: Sequence[Sequence[int]], pad: int, batch_
         model.train(was_training)
 
 
-def score_texts(model: RewardModel, tokenizer: Any, texts: Sequence[str], batch_size: int = 16, max_length: int = 512, device: torch.device | str | None = None) -> torch.Tensor:
+def score_texts(model: RewardModel, tokenizer: Any, texts: Sequence[str], batch_size: int = 16, max_length: int = 512,
+                device: torch.device | str | None = None) -> torch.Tensor:
     """Raw scores of already-rendered texts, `[n]` float32 on the CPU, in input order."""
     ids = tokenize(tokenizer, texts, max_positions(model.backbone, max_length))
     return score_ids(model, ids, pad_id(tokenizer), batch_size, device)

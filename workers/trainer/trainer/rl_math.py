@@ -22,6 +22,8 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
+from .batching import last_token_index as last_real_token
+
 WHITEN_EPS = 1e-8
 
 
@@ -124,11 +126,9 @@ def last_token_index(mask: Tensor) -> Tensor:
 
     Raises ValueError if a row has no real token.
     """
-    m = mask.bool()
-    if not bool(m.any(dim=1).all()):
+    if not bool(mask.bool().any(dim=1).all()):
         raise ValueError("every row needs at least one real token")
-    T = m.shape[1]
-    return (T - 1) - m.flip(dims=[1]).to(torch.long).argmax(dim=1)
+    return last_real_token(mask)
 
 
 def per_token_rewards(score: Tensor, kl: Tensor, mask: Tensor, kl_coef: float | Tensor) -> Tensor:

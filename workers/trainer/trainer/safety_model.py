@@ -15,12 +15,14 @@ plus `heads.safetensors`, `safety_config.json` and `reward_table.json`.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn
 
+from .batching import pad_id, tokenize
 from .checkpoint import load_weights, save_weights
 from .data import Message, render
 from .errors import TrainerError
@@ -35,10 +37,8 @@ from .reward_model import (
     init_head,
     load_backbone,
     max_positions,
-    pad_id,
     pooled_hidden,
     run_sorted,
-    tokenize,
 )
 from .rl_math import DEFAULT_REWARD_TABLE, POLICIES, RUBRICS, expected_safety_reward, table_tensor
 
@@ -107,7 +107,8 @@ class SafetyModel(nn.Module):
         self._positions = accepts_position_ids(backbone)
 
     @staticmethod
-    def from_backbone(path: str, cost: bool = True, dtype: torch.dtype = torch.float32, max_length: int = 512, reward_table: Table | None = None) -> "SafetyModel":
+    def from_backbone(path: str, cost: bool = True, dtype: torch.dtype = torch.float32, max_length: int = 512,
+                      reward_table: Table | None = None) -> SafetyModel:
         return SafetyModel(load_backbone(path, dtype, what="backbone"), cost=cost, max_length=max_length, reward_table=reward_table)
 
     @property
@@ -225,7 +226,7 @@ class SafetyModel(nn.Module):
         return d
 
     @staticmethod
-    def load(directory: str | Path, dtype: torch.dtype = torch.float32) -> "SafetyModel":
+    def load(directory: str | Path, dtype: torch.dtype = torch.float32) -> SafetyModel:
         d = Path(directory)
         if not d.is_dir():
             raise TrainerError(f"safety model folder {d} does not exist")

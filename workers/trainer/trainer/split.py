@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .data import Message
 
@@ -57,3 +58,11 @@ def held_out_split(cfg: Any) -> dict[str, Any] | None:
     if cfg.eval_fraction <= 0:
         return None
     return {"name": cfg.split or default_split_name(cfg.seed), "fraction": cfg.eval_fraction}
+
+
+def train_and_held_out(items: Sequence[Any], cfg: Any, read_eval: Callable[[str], list[Any]]) -> tuple[list[Any], list[Any]]:
+    """(train, held out) of a training run: every item and the items of `eval_data` when the run
+    has one, else the split by prompt that `split` names (default "seed-<seed>")."""
+    if cfg.eval_data:
+        return list(items), read_eval(cfg.eval_data)
+    return split_by_prompt(items, lambda x: x.key, cfg.eval_fraction, cfg.split or default_split_name(cfg.seed))

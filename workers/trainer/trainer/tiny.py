@@ -6,8 +6,8 @@ they load a real model. Never a default for real training.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers

@@ -29,8 +29,9 @@ from typing import Any
 
 import torch
 
+from ..base_config import BaseConfig, at_least
 from ..context import RunContext
-from ..data import read_prompts
+from ..data import detect_format, read_prompts
 from ..errors import TrainerError
 from ..eval_policy import policy_report
 from ..eval_reward import held_out_pairs, read_eval_pairs, reward_report
@@ -39,14 +40,13 @@ from ..policy import DEFAULT_REFUSAL_MARKERS, generate, is_refusal, load_causal_
 from ..reward_model import RewardModel, check_model_folder, load_tokenizer, score
 from ..rl_math import POLICIES, RUBRICS, expected_safety_reward
 from ..split import prompt_key
-from .reward import detect_format
 
 OUTPUT_FILE = "eval.json"
 INPUTS = ("reward_model", "pairs", "compare_reward_model", "safety_model", "safety_labels", "policy", "prompts", "reference_policy")
 
 
-@dataclass
-class Config:
+@dataclass(kw_only=True)
+class Config(BaseConfig):
     output_dir: str  # where eval.json goes
     reward_model: str | None = None  # reward model folder: pair accuracy (with pairs) and policy reward (with policy)
     pairs: str | None = None  # pairs or rankings snapshot to score with the reward model
@@ -67,12 +67,10 @@ class Config:
     batch_size: int = 16  # prompts per generation call, conversations per scoring forward
     max_length: int = 512  # tokens per scored conversation
     refusal_markers: list[str] = field(default_factory=lambda: list(DEFAULT_REFUSAL_MARKERS))  # phrases that make a response a refusal (case-insensitive)
-    device: str = "auto"  # auto | cpu | cuda
-    precision: str = "auto"  # auto (bf16 on a GPU that has it, else fp32) | fp32 | bf16 | fp64
-    seed: int = 0  # sampling seed
     keep_checkpoints: int = 2  # unused (evaluation keeps no checkpoints)
 
     def validate(self) -> None:
+        super().validate()
         if self.pairs is not None and self.reward_model is None:
             raise TrainerError("--pairs needs --reward-model")
         if self.compare_reward_model is not None and self.pairs is None:
@@ -93,9 +91,7 @@ class Config:
             raise TrainerError(f"format must be auto, rankings or pairs, not {self.format!r}")
         if not 0 < self.eval_fraction < 1:
             raise TrainerError(f"eval_fraction must be in (0, 1), got {self.eval_fraction}")
-        for key in ("num_samples", "max_new_tokens", "max_prompt_length", "batch_size", "max_length"):
-            if getattr(self, key) < 1:
-                raise TrainerError(f"{key} must be >= 1, got {getattr(self, key)}")
+        at_least(self, 1, "num_samples", "max_new_tokens", "max_prompt_length", "batch_size", "max_length")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
             raise TrainerError("temperature must be >= 0 and top_p in (0, 1]")
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from ..base_config import BaseConfig, at_least
 from ..context import RunContext
 from ..data import read_prompts
 from ..errors import TrainerError
@@ -29,8 +30,8 @@ OUTPUT_FILE = "generations.jsonl"
 PARTIAL_FILE = ".generations.partial.jsonl"
 
 
-@dataclass
-class Config:
+@dataclass(kw_only=True)
+class Config(BaseConfig):
     policy: str  # local causal LM folder
     prompts: str  # prompts file (JSON lines of {"prompt": [...], "id"?, "policy"?})
     output_dir: str  # where generations.jsonl goes
@@ -40,15 +41,12 @@ class Config:
     max_new_tokens: int = 256  # response length limit (finish "length" when reached)
     max_prompt_length: int = 1024  # prompt tokens kept (cut from the left)
     batch_size: int = 8  # prompts per generation call
-    device: str = "auto"  # auto | cpu | cuda
-    precision: str = "auto"  # auto (bf16 on a GPU that has it, else fp32) | fp32 | bf16 | fp64
     seed: int = 0  # sampling seed (batch b uses seed + b)
     keep_checkpoints: int = 2  # unused (generation resumes from its partial file)
 
     def validate(self) -> None:
-        for key in ("num_samples", "max_new_tokens", "max_prompt_length", "batch_size"):
-            if getattr(self, key) < 1:
-                raise TrainerError(f"{key} must be >= 1, got {getattr(self, key)}")
+        super().validate()
+        at_least(self, 1, "num_samples", "max_new_tokens", "max_prompt_length", "batch_size")
         if self.temperature < 0:
             raise TrainerError(f"temperature must be >= 0, got {self.temperature}")
         if not 0 < self.top_p <= 1:

@@ -22,21 +22,21 @@ policy is written the same way to OUTPUT_DIR/model.
 
 from __future__ import annotations
 
-import json
 import math
-import sys
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from ..checkpoint import write_atomically
+from ..base_config import TrainConfig, at_least, positive_number
 from ..context import RunContext
 from ..data import Message, PromptRecord, read_prompts
 from ..errors import TrainerError
+from ..loop import checkpoint_on_stop, finished_summary, log, make_optimizer, master_dtype, resume, save_checkpoint, write_final_model
 from ..policy import (
     DEFAULT_REFUSAL_MARKERS,
     PolicyWithValue,
@@ -49,8 +49,6 @@ from ..policy import (
     is_lora,
     is_refusal,
     load_policy,
-    make_optimizer,
-    master_dtype,
     refusal_stats,
 )
 from ..reward_model import check_model_folder
@@ -73,7 +71,6 @@ from ..rl_math import (
 )
 from ..runtime import Runtime, seed_everything
 
-SUMMARY_FILE = "training_summary.json"
 SAFETY_MODES = ("auto", "table", "gated", "lagrangian", "none")
 UNSAFE_POLICIES = ("sensitive", "disallowed")
 
@@ -81,12 +78,11 @@ UNSAFE_POLICIES = ("sensitive", "disallowed")
 ScoreFn = Callable[[list[list[Message]], list[str]], Tensor]
 
 
-@dataclass
-class Config:
+@dataclass(kw_only=True)
+class Config(TrainConfig):
     policy: str  # local causal LM folder: the policy to train and the frozen reference
     reward_model: str  # reward model folder (`python -m trainer reward`): the helpfulness reward r_h
     prompts: str  # prompts file (JSON lines of {"prompt": [...], "policy"?})
-    output_dir: str  # where checkpoints/ and the final model/ go
     safety_model: str | None = None  # safety model folder (`python -m trainer safety`)
     eval_prompts: str | None = None  # held-out prompts (allowed and disallowed) for reward and refusal rates
     steps: int = 100  # PPO steps (one rollout batch and its updates each)
@@ -122,30 +118,20 @@ class Config:
     refusal_markers: list[str] = field(default_factory=lambda: list(DEFAULT_REFUSAL_MARKERS))  # phrases that make a response a refusal (case-insensitive)
     lora_r: int = 0  # LoRA rank (0 = full fine-tuning)
     lora_alpha: float | None = None  # LoRA alpha (default 2 × rank)
-    gradient_checkpointing: bool = False  # trade compute for memory
     max_grad_norm: float = 1.0  # gradient clipping; 0 = off
     score_batch_size: int = 16  # responses per reward/safety model forward
     score_max_length: int = 512  # tokens per scored conversation
     eval_every: int = 20  # steps between held-out evaluations
     eval_batch_size: int = 16  # held-out prompts per generation call
     checkpoint_every: int = 20  # steps between checkpoints
-    device: str = "auto"  # auto | cpu | cuda
-    precision: str = "auto"  # auto (bf16 autocast on a GPU that has it, else fp32) | fp32 | bf16 | fp64
-    seed: int = 0  # seeds sampling, the prompt order and the value head
-    keep_checkpoints: int = 2  # checkpoints kept on disk
 
     def validate(self) -> None:
-        for key in ("steps", "batch_size", "mini_batch_size", "ppo_epochs", "max_new_tokens", "max_prompt_length", "kl_horizon",
-                    "score_batch_size", "score_max_length", "eval_every", "eval_batch_size", "checkpoint_every", "keep_checkpoints"):
-            if getattr(self, key) < 1:
-                raise TrainerError(f"{key} must be >= 1, got {getattr(self, key)}")
-        for key in ("lr", "target_kl"):
-            if not (getattr(self, key) > 0 and math.isfinite(getattr(self, key))):
-                raise TrainerError(f"{key} must be a positive number, got {getattr(self, key)}")
-        for key in ("init_kl_coef", "cliprange", "cliprange_value", "vf_coef", "safety_weight", "lagrangian_lr", "lambda_delay_steps",
-                    "lora_r", "max_grad_norm"):
-            if getattr(self, key) < 0:
-                raise TrainerError(f"{key} must be >= 0, got {getattr(self, key)}")
+        super().validate()
+        at_least(self, 1, "steps", "mini_batch_size", "ppo_epochs", "max_new_tokens", "max_prompt_length", "kl_horizon", "score_batch_size",
+                 "score_max_length", "checkpoint_every")
+        positive_number(self, "target_kl")
+        at_least(self, 0, "init_kl_coef", "cliprange", "cliprange_value", "vf_coef", "safety_weight", "lagrangian_lr", "lambda_delay_steps",
+                 "lora_r", "max_grad_norm")
         if not self.temperature > 0:
             raise TrainerError(f"temperature must be > 0 (PPO samples its rollouts), got {self.temperature}")
         if not 0 < self.top_p <= 1:
@@ -238,10 +224,6 @@ def model_scorers(cfg: Config, rt: Runtime) -> Scorers:
 
 
 # --------------------------------------------------------------------------- pieces of a step
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 class PromptOrder:
@@ -442,10 +424,9 @@ def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
         raise TrainerError("safety_mode gated whitens over the batch: batch_size must be >= 2")
     if rt.distributed and cfg.batch_size % rt.world_size:
         raise TrainerError(f"batch_size {cfg.batch_size} must be a multiple of the {rt.world_size} ranks")
-    summary_file = ctx.output_dir / "model" / SUMMARY_FILE
-    if summary_file.is_file():
-        log(f"{ctx.output_dir / 'model'} is complete; nothing to do")
-        return json.loads(summary_file.read_text())
+    done = finished_summary(ctx.output_dir)
+    if done is not None:
+        return done
 
     seed_everything(cfg.seed)
     policy, tokenizer = load_policy(cfg.policy, master_dtype(rt.dtype), cfg.lora_r, cfg.lora_alpha, 0.0, cfg.gradient_checkpointing)
@@ -461,29 +442,20 @@ def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
     lagrange = LagrangeMultiplier(cfg.lambda_init, cfg.lagrangian_lr, cfg.cost_limit, cfg.lambda_max, cfg.lambda_delay_steps) if mode == "lagrangian" else None
     weights = TrainableState(model, only_trainable=is_lora(policy))
     state: dict[str, Any] = {"last_eval": None, "eval": None, "first_eval": None}
-    step = 0
-    latest = ctx.checkpoints.latest()
-    if latest is not None:
-        saved = ctx.checkpoints.load(latest, {"policy": weights}, {"optimizer": opt})
-        step = int(saved["step"])
+    saved = resume(ctx, {"policy": weights}, {"optimizer": opt}, state, cfg.steps)
+    step = int(saved["step"]) if saved else 0
+    if saved:
         kl_ctl.value = float(saved.get("kl_coef", kl_ctl.value))
         if lagrange is not None and saved.get("log_lambda") is not None:
             lagrange.log_lambda = float(saved["log_lambda"])
-        state.update({k: saved[k] for k in state if k in saved})
-        log(f"resuming from {latest} (step {step} of {cfg.steps})")
     trainer = rt.wrap(model)
     order = PromptOrder(len(records), cfg.seed)
-    last_saved = step if latest is not None else None
+    last_saved = step if saved else None
 
     def checkpoint() -> Path | None:
         nonlocal last_saved
-        path = None
-        if rt.is_main:
-            extra = {**state, "kl_coef": kl_ctl.value, "log_lambda": lagrange.log_lambda if lagrange else None, "mode": mode, "config": asdict(cfg)}
-            path = ctx.checkpoints.save(step, {"policy": weights}, {"optimizer": opt}, extra,
-                                        export=lambda d: export_policy(model.policy, tokenizer, d))
-            ctx.events.checkpoint(step, str(path))
-        rt.barrier()
+        extra = {**state, "kl_coef": kl_ctl.value, "log_lambda": lagrange.log_lambda if lagrange else None, "mode": mode, "config": asdict(cfg)}
+        path = save_checkpoint(ctx, step, {"policy": weights}, {"optimizer": opt}, extra, export=lambda d: export_policy(model.policy, tokenizer, d))
         last_saved = step
         return path
 
@@ -548,10 +520,9 @@ def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
             run_eval()
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             checkpoint()
-        if rt.any(ctx.stop.requested) and step < cfg.steps:
-            path = ctx.checkpoints.latest() if last_saved == step else checkpoint()
-            return {"interrupted": True, "steps": step, "total_steps": cfg.steps, "checkpoint": str(path) if path else None,
-                    "safety_mode": mode, "kl_coef": kl_ctl.value}
+        stopped = checkpoint_on_stop(ctx, step, cfg.steps, last_saved == step, checkpoint) if step < cfg.steps else None
+        if stopped is not None:
+            return {**stopped, "safety_mode": mode, "kl_coef": kl_ctl.value}
 
     summary = {
         "interrupted": False,
@@ -565,11 +536,5 @@ def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
         "final_eval": state["eval"],
         "model": str(ctx.output_dir / "model"),
     }
-    if rt.is_main:
-        def fill(tmp: Path) -> None:
-            export_policy(model.policy, tokenizer, tmp)
-            (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
-
-        write_atomically(ctx.output_dir / "model", fill)
-    rt.barrier()
+    write_final_model(ctx, summary, lambda tmp: export_policy(model.policy, tokenizer, tmp))
     return summary

@@ -13,101 +13,69 @@ also holds its step's weights as a reward model folder in `model/`, centred on a
 
 from __future__ import annotations
 
-import json
-import math
-import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-import numpy as np
 import torch
-from torch import nn
 
-from ..checkpoint import load_weights, save_weights, write_atomically
+from ..base_config import HeadConfig
+from ..batching import EpochBatches, collate, pad_id, tokenize
 from ..context import RunContext
-from ..data import Message, read_pairs, read_rankings
+from ..data import Message, detect_format, read_pairs, read_rankings
 from ..errors import TrainerError
+from ..loop import (
+    BestWeights,
+    checkpoint_on_stop,
+    evaluate_and_checkpoint,
+    finished_summary,
+    finite,
+    log,
+    lr_at,
+    make_optimizer,
+    master_dtype,
+    optimizer_step,
+    restore_best,
+    resume,
+    save_checkpoint,
+    set_lr,
+    write_final_model,
+)
 from ..losses import calibration_bins, expected_calibration_error, kwise_bt_loss, pair_accuracy, reward_normaliser
 from ..reward_model import (
     RewardModel,
     conversation_text,
-    length_buckets,
+    forward_sorted,
     load_backbone,
     load_tokenizer,
     max_positions,
-    pad_id,
     score_ids,
-    collate,
-    forward_sorted,
-    tokenize,
+    turn_off_dropout,
 )
 from ..runtime import Runtime, seed_everything
-from ..split import default_split_name, held_out_split, prompt_key, split_by_prompt
+from ..split import held_out_split, prompt_key, train_and_held_out
 
 MARGIN_SCALE = {"none": None, "small": 1.0, "large": 3.0}
-SUMMARY_FILE = "training_summary.json"
 
 
-@dataclass
-class Config:
+@dataclass(kw_only=True)
+class Config(HeadConfig):
     data: str  # snapshot file (JSON lines): rankings or pairs
     model: str  # local backbone folder (any Hugging Face encoder or decoder)
-    output_dir: str  # where checkpoints/ and the final model/ go
-    format: str = "auto"  # auto | rankings | pairs (auto: "responses" in the first record → rankings, "chosen" → pairs)
-    eval_data: str | None = None  # held-out snapshot; without it eval_fraction of the prompts is held out
-    eval_fraction: float = 0.1  # share of prompts held out (by prompt, see `split`); 0 = no eval
-    split: str | None = None  # names the held-out split: the same name holds out the same prompts in every snapshot (default "seed-<seed>")
-    epochs: int = 1  # passes over the training prompts
     batch_size: int = 8  # prompts (rankings) or pairs per optimizer step
-    lr: float = 1e-5  # peak learning rate (linear warm-up, cosine decay to 10%)
-    weight_decay: float = 0.0  # AdamW weight decay (not on biases and norms)
-    warmup_steps: int = 0  # steps of linear learning-rate warm-up
-    max_length: int = 512  # tokens per conversation; longer ones lose the start of the prompt
     margin: str = "none"  # none | small | large: Llama 2 margin from the preference strength (large = 3×)
     centring: float = 0.0  # weight of the reward-centring term mean((r_c + r_r)^2)
-    eval_every: int = 100  # steps between evaluations and checkpoints
-    early_stopping_patience: int = 3  # evaluations without held-out loss improvement before stopping; 0 = never
-    gradient_checkpointing: bool = False  # trade compute for memory on long conversations
     tokens_per_forward: int = 4096  # padded tokens per forward: a step's sequences are sorted by length and scored in chunks of this size (0 = one forward)
-    grad_clip: float = 1.0  # max gradient norm; 0 = no clipping
-    disable_dropout: bool = True  # dropout off (as TRL's reward trainer): chosen and rejected see the same network
-    eval_batch_size: int = 32  # sequences per forward when scoring
-    device: str = "auto"  # auto | cpu | cuda
-    precision: str = "auto"  # auto (bf16 autocast on a GPU that has it, else fp32) | fp32 | bf16 | fp64
-    seed: int = 0  # seeds the head, the split and the batch order
-    keep_checkpoints: int = 2  # checkpoints kept on disk
 
     def validate(self) -> None:
-        validate_common(self)
-        if self.format not in ("auto", "rankings", "pairs"):
-            raise TrainerError(f"format must be auto, rankings or pairs, not {self.format!r}")
+        super().validate()
         if self.margin not in MARGIN_SCALE:
             raise TrainerError(f"margin must be none, small or large, not {self.margin!r}")
         if self.centring < 0:
             raise TrainerError("centring must be >= 0")
         if self.tokens_per_forward < 0:
             raise TrainerError("tokens_per_forward must be >= 0 (0 = one forward per step)")
-
-
-def validate_common(cfg: Any) -> None:
-    """Checks shared by the reward and safety configs."""
-    positive = {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "eval_every": cfg.eval_every,
-                "keep_checkpoints": cfg.keep_checkpoints, "eval_batch_size": cfg.eval_batch_size}
-    for key, value in positive.items():
-        if value < 1:
-            raise TrainerError(f"{key} must be >= 1, got {value}")
-    if not cfg.lr > 0 or not math.isfinite(cfg.lr):
-        raise TrainerError(f"lr must be a positive number, got {cfg.lr}")
-    for key in ("weight_decay", "warmup_steps", "early_stopping_patience", "grad_clip"):
-        if getattr(cfg, key) < 0:
-            raise TrainerError(f"{key} must be >= 0, got {getattr(cfg, key)}")
-    if not 0 <= cfg.eval_fraction < 1:
-        raise TrainerError(f"eval_fraction must be in [0, 1), got {cfg.eval_fraction}")
-    if cfg.max_length < 8:
-        raise TrainerError(f"max_length must be >= 8, got {cfg.max_length}")
-    if cfg.precision not in ("auto", "fp32", "bf16", "fp64"):
-        raise TrainerError(f"precision must be auto, fp32, bf16 or fp64, not {cfg.precision!r}")
 
 
 # --------------------------------------------------------------------------- data
@@ -127,29 +95,6 @@ class Group:
     @property
     def key(self) -> str:
         return prompt_key(self.prompt)
-
-
-def detect_format(path: str, fmt: str = "auto") -> str:
-    """`rankings` or `pairs`: as configured, else from the first record's keys."""
-    if fmt != "auto":
-        return fmt
-    p = Path(path)
-    if not p.is_file():
-        raise TrainerError(f"snapshot file {p} does not exist")
-    with p.open(encoding="utf-8") as f:
-        for raw in f:
-            if not raw.strip():
-                continue
-            try:
-                first = json.loads(raw)
-            except json.JSONDecodeError:
-                return "pairs"  # the reader names the bad line
-            if isinstance(first, dict) and "responses" in first:
-                return "rankings"
-            if isinstance(first, dict) and "chosen" in first:
-                return "pairs"
-            raise TrainerError(f"{p}:1: cannot tell the layout: a rankings record has 'responses', a pairs record 'chosen'; set --format")
-    raise TrainerError(f"snapshot file {p} has no records")
 
 
 def _compact(prompt: list[Message], responses: list[str], pairs: list[tuple[int, int, float]], **meta: Any) -> Group | None:
@@ -182,96 +127,7 @@ def read_groups(path: str, fmt: str = "auto") -> tuple[list[Group], str, int]:
     return groups, layout, skipped
 
 
-# --------------------------------------------------------------------------- training helpers
-
-
-def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
-    """Linear warm-up to `peak`, then cosine decay to 10% of it at `total`."""
-    if warmup > 0 and step < warmup:
-        return peak * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
-def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    decay, no_decay = [], []
-    for _, p in model.named_parameters():
-        if p.requires_grad:
-            (decay if p.dim() >= 2 else no_decay).append(p)
-    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=lr)
-
-
-def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
-    for g in opt.param_groups:
-        g["lr"] = lr
-
-
-def turn_off_dropout(model: nn.Module) -> None:
-    for m in model.modules():
-        if isinstance(m, nn.Dropout):
-            m.p = 0.0
-    config = getattr(getattr(model, "backbone", None), "config", None)
-    for name in ("attention_dropout", "attention_probs_dropout_prob", "hidden_dropout_prob", "dropout"):
-        if config is not None and isinstance(getattr(config, name, None), float):
-            setattr(config, name, 0.0)
-
-
-def param_dtype(runtime: Runtime) -> torch.dtype:
-    # fp32 master weights; bf16 comes from autocast on the GPU.
-    return torch.float64 if runtime.dtype == torch.float64 else torch.float32
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-class BestWeights:
-    """The best weights so far, kept under OUTPUT_DIR/best (atomically) so a resumed run has them."""
-
-    def __init__(self, output_dir: Path) -> None:
-        self.dir = output_dir / "best"
-
-    def save(self, model: nn.Module, step: int, metrics: dict[str, Any]) -> None:
-        def fill(tmp: Path) -> None:
-            save_weights(model.state_dict(), tmp / "model.safetensors")
-            (tmp / "meta.json").write_text(json.dumps({"step": step, **metrics}))
-
-        write_atomically(self.dir, fill)
-
-    def restore(self, model: nn.Module, step: int | None) -> bool:
-        """Loads the weights saved at `step` into `model`; False when they are not on disk."""
-        meta = self.dir / "meta.json"
-        if step is None or not meta.is_file() or json.loads(meta.read_text()).get("step") != step:
-            return False
-        model.load_state_dict(load_weights(self.dir / "model.safetensors"))
-        return True
-
-
-def evaluate_and_checkpoint(step: int, total: int, cfg: Any, state: dict[str, Any], run_eval: Callable[[], Any], checkpoint: Callable[[], Any]) -> None:
-    """At each `eval_every` step and the last: evaluate, count toward early stopping, checkpoint."""
-    if step % cfg.eval_every == 0 or step == total:
-        run_eval()
-        if cfg.early_stopping_patience and state["bad_evals"] >= cfg.early_stopping_patience:
-            state["stopped_early"] = True
-            log(f"early stop at step {step}: no held-out improvement in {state['bad_evals']} evaluations")
-        checkpoint()
-
-
-def checkpoint_on_stop(step: int, total: int, cfg: Any, ctx: RunContext, checkpoint: Callable[[], Path | None]) -> dict[str, Any] | None:
-    """After SIGTERM on any rank: the summary of an interrupted run, with a checkpoint of this step."""
-    if not ctx.runtime.any(ctx.stop.requested):
-        return None
-    saved_now = step % cfg.eval_every == 0 or step == total
-    path = ctx.checkpoints.latest() if saved_now else checkpoint()
-    return {"interrupted": True, "steps": step, "total_steps": total, "checkpoint": str(path) if path else None}
-
-
-def restore_best(model: nn.Module, best: "BestWeights", state: dict[str, Any], step: int) -> int:
-    """Loads the best weights when they are not the current ones; the step the weights come from."""
-    if state["best_step"] is not None and state["best_step"] != step and best.restore(model, state["best_step"]):
-        log(f"restored the best weights (step {state['best_step']})")
-        return int(state["best_step"])
-    return step
+# --------------------------------------------------------------------------- checkpoints
 
 
 # Responses a checkpoint's reward statistics are computed on: a few seconds of scoring, not a pass
@@ -293,11 +149,6 @@ def export_checkpoint_model(model: RewardModel, directory: Path, tokenizer: Any,
         model.save(directory, tokenizer, extra={**extra, "normalised": True, "normalised_on": len(sample), "step": step})
     finally:
         model.set_normalisation(*before)
-
-
-def finished_summary(output_dir: Path) -> dict[str, Any] | None:
-    f = output_dir / "model" / SUMMARY_FILE
-    return json.loads(f.read_text()) if f.is_file() else None
 
 
 # --------------------------------------------------------------------------- batches, loss, eval
@@ -361,11 +212,7 @@ def evaluate(model: RewardModel, groups: Sequence[Group], cfg: Config, pad: int,
 def prepare(cfg: Config) -> dict[str, Any]:
     """Reads and checks every input; nothing is written yet."""
     groups, layout, skipped = read_groups(cfg.data, cfg.format)
-    if cfg.eval_data:
-        eval_groups, _, _ = read_groups(cfg.eval_data, "auto" if cfg.format == "auto" else cfg.format)
-        train = groups
-    else:
-        train, eval_groups = split_by_prompt(groups, lambda g: g.key, cfg.eval_fraction, cfg.split or default_split_name(cfg.seed))
+    train, eval_groups = train_and_held_out(groups, cfg, lambda path: read_groups(path, cfg.format)[0])
     tokenizer = load_tokenizer(cfg.model, what="backbone")
     return {"train": train, "eval": eval_groups, "layout": layout, "skipped": skipped, "tokenizer": tokenizer}
 
@@ -383,12 +230,11 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     inputs = prepare(cfg)
     done = finished_summary(ctx.output_dir)
     if done is not None:
-        log(f"{ctx.output_dir / 'model'} is complete; nothing to do")
         return done
     train, held_out, tokenizer = inputs["train"], inputs["eval"], inputs["tokenizer"]
 
     seed_everything(cfg.seed)
-    model = RewardModel(load_backbone(cfg.model, param_dtype(rt), what="backbone"), max_length=cfg.max_length)
+    model = RewardModel(load_backbone(cfg.model, master_dtype(rt.dtype), what="backbone"), max_length=cfg.max_length)
     max_len = max_positions(model.backbone, cfg.max_length)
     tokenize_groups([*train, *held_out], tokenizer, max_len)
     pad = pad_id(tokenizer)
@@ -400,8 +246,8 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     model.to(rt.device)
     model.train()
     opt = make_optimizer(model, cfg.lr, cfg.weight_decay)
-    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
-    total = steps_per_epoch * cfg.epochs
+    batches = EpochBatches([max(len(x) for x in g.ids or [[0]]) for g in train], cfg.batch_size, cfg.seed)
+    total = batches.per_epoch * cfg.epochs
     ctx.events.total_steps = total
     margin_scale = MARGIN_SCALE[cfg.margin]
     counts = {
@@ -414,78 +260,46 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         "split": held_out_split(cfg),
     }
     state: dict[str, Any] = {"best_loss": None, "best_accuracy": None, "best_step": None, "bad_evals": 0, "stopped_early": False, "last_eval": None}
-    step = 0
-    latest = ctx.checkpoints.latest()
-    if latest is not None:
-        saved = ctx.checkpoints.load(latest, {"model": model}, {"optimizer": opt})
-        step = int(saved["step"])
-        state.update({k: saved[k] for k in state if k in saved})
-        log(f"resuming from {latest} (step {step} of {total})")
+    saved = resume(ctx, {"model": model}, {"optimizer": opt}, state, total)
+    step = int(saved["step"]) if saved else 0
     best = BestWeights(ctx.output_dir)
     trainer = rt.wrap(model)
 
     def checkpoint() -> Path | None:
-        path = None
-        if rt.is_main:
-            path = ctx.checkpoints.save(step, {"model": model}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total},
-                                        export=lambda d: export_checkpoint_model(model, d, tokenizer, step, train_ids, pad, cfg, rt,
-                                                                                 {"trained_on": cfg.data, "format": inputs["layout"]}))
-            ctx.events.checkpoint(step, str(path))
-        rt.barrier()
-        return path
+        return save_checkpoint(ctx, step, {"model": model}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total},
+                               export=lambda d: export_checkpoint_model(model, d, tokenizer, step, train_ids, pad, cfg, rt,
+                                                                        {"trained_on": cfg.data, "format": inputs["layout"]}))
 
-    def run_eval() -> dict[str, Any] | None:
+    def run_eval() -> None:
         if not held_out:
-            return None
+            return
         result = evaluate(model, held_out, cfg, pad, rt)
-        improved = state["best_loss"] is None or result["loss"] < state["best_loss"] - 1e-6
-        if improved:
-            state.update(best_loss=result["loss"], best_accuracy=result["accuracy"], best_step=step, bad_evals=0)
-            if rt.is_main:
-                best.save(model, step, {"loss": result["loss"], "accuracy": result["accuracy"]})
-            rt.barrier()
-        else:
-            state["bad_evals"] += 1
-        state["last_eval"] = step
+        improved = best.update(ctx, model, state, step, {"loss": result["loss"], "accuracy": result["accuracy"]}, best_accuracy=result["accuracy"])
         ctx.events.eval(step, **result, best=improved)
         for name in ("loss", "accuracy", "ece"):
             ctx.events.metric(step, f"eval/{name}", result[name])
-        return result
 
-    if step == 0 and latest is None:
+    if saved is None:
         log(f"reward: {counts['train_pairs']} train pairs over {len(train)} elements, {counts['eval_pairs']} held-out pairs; {total} steps")
-    lengths = [max(len(x) for x in g.ids or [[0]]) for g in train]
-    plans: dict[int, list[list[int]]] = {}
     while step < total and not state["stopped_early"]:
-        # The batch order of an epoch depends on (seed, epoch) only, so a resumed run can skip
-        # exactly the batches it already trained on.
-        epoch, index = divmod(step, steps_per_epoch)
-        if epoch not in plans:
-            plans = {epoch: length_buckets(lengths, cfg.batch_size, np.random.default_rng([cfg.seed, epoch]))}
-        mine = rt.shard([train[i] for i in plans[epoch][index]])
+        mine = rt.shard([train[i] for i in batches.at(step)])
         lr = lr_at(step, total, cfg.lr, cfg.warmup_steps)
         set_lr(opt, lr)
         if mine:  # every rank has the same count, so either all step or none does
             batch = flatten(mine, margin_scale, pad, rt.device)
             scores = forward_sorted(trainer, batch["ids"], pad, rt.device, cfg.tokens_per_forward, rt.autocast)
             loss = kwise_bt_loss(scores, batch["better"], batch["worse"], batch["prompt"], batch["margin"], cfg.centring)
-            loss.backward()
-            if cfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
+            optimizer_step(loss, model, opt, cfg.grad_clip)
             accuracy = pair_accuracy(scores[batch["better"]], scores[batch["worse"]])
-            loss_value = float(loss.detach())
-            if not math.isfinite(loss_value):
-                raise TrainerError(f"the loss diverged (not finite) at step {step + 1}; lower lr")
+            loss_value = finite(loss, step)
             step += 1
             ctx.events.metric(step, "train/loss", rt.mean(loss_value))
             ctx.events.metric(step, "train/accuracy", rt.mean(accuracy))
             ctx.events.metric(step, "train/lr", lr)
         else:
             step += 1
-        evaluate_and_checkpoint(step, total, cfg, state, run_eval, checkpoint)
-        stopped = checkpoint_on_stop(step, total, cfg, ctx, checkpoint)
+        saved_now = evaluate_and_checkpoint(step, total, cfg, state, run_eval, checkpoint)
+        stopped = checkpoint_on_stop(ctx, step, total, saved_now, checkpoint)
         if stopped is not None:
             return {**stopped, **counts}
 
@@ -509,11 +323,5 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         "model": str(ctx.output_dir / "model"),
         **counts,
     }
-    if rt.is_main:
-        def fill(tmp: Path) -> None:
-            model.save(tmp, tokenizer, extra={"trained_on": cfg.data, "format": inputs["layout"], "normalised": True})
-            (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
-
-        write_atomically(ctx.output_dir / "model", fill)
-    rt.barrier()
+    write_final_model(ctx, summary, lambda tmp: model.save(tmp, tokenizer, extra={"trained_on": cfg.data, "format": inputs["layout"], "normalised": True}))
     return summary

@@ -18,52 +18,48 @@ step's weights as a safety model folder of the same form in `model/`.
 
 from __future__ import annotations
 
-import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..checkpoint import write_atomically
+from ..base_config import HeadConfig
+from ..batching import EpochBatches, collate, pad_id, tokenize
 from ..context import RunContext
-from ..data import Message, read_pairs, read_rankings
+from ..data import Message, detect_format, read_pairs, read_rankings
 from ..errors import TrainerError
-from ..reward_model import collate, conversation_text, length_buckets, load_backbone, load_tokenizer, max_positions, pad_id, run_sorted, tokenize
-from ..rl_math import DEFAULT_REWARD_TABLE, POLICIES, RUBRICS
-from ..runtime import Runtime, seed_everything
-from ..split import default_split_name, held_out_split, prompt_key, split_by_prompt
-from ..safety_model import UNSAFE_RUBRICS, SafetyModel, check_reward_table, prompt_text, safer
-from .reward import (
-    SUMMARY_FILE,
+from ..loop import (
     BestWeights,
     checkpoint_on_stop,
-    detect_format,
     evaluate_and_checkpoint,
     finished_summary,
+    finite,
     log,
     lr_at,
     make_optimizer,
-    param_dtype,
+    master_dtype,
+    optimizer_step,
     restore_best,
+    resume,
+    save_checkpoint,
     set_lr,
-    turn_off_dropout,
-    validate_common,
+    write_final_model,
 )
+from ..reward_model import conversation_text, load_backbone, load_tokenizer, max_positions, run_sorted, turn_off_dropout
+from ..rl_math import DEFAULT_REWARD_TABLE, POLICIES, RUBRICS
+from ..runtime import Runtime, seed_everything
+from ..safety_model import UNSAFE_RUBRICS, SafetyModel, check_reward_table, prompt_text, safer
+from ..split import held_out_split, prompt_key, train_and_held_out
 
 
-@dataclass
-class Config:
+@dataclass(kw_only=True)
+class Config(HeadConfig):
     data: str  # snapshot file (JSON lines): rankings, or pairs with safety blocks
     model: str  # local backbone folder (any Hugging Face encoder or decoder)
-    output_dir: str  # where checkpoints/ and the final model/ go
-    format: str = "auto"  # auto | rankings | pairs
-    eval_data: str | None = None  # held-out snapshot; without it eval_fraction of the prompts is held out
-    eval_fraction: float = 0.1  # share of prompts held out (by prompt, see `split`); 0 = no eval
-    split: str | None = None  # names the held-out split: the same name holds out the same prompts in every snapshot (default "seed-<seed>")
     reward_table: dict | None = None  # {policy: {rubric: value}}; null = the project default table
     cost_model: bool = True  # also train a cost head (lagrangian PPO) when two responses of a prompt differ in safety
     cost_weight: float = 1.0  # weight of the cost loss next to the two cross-entropies
@@ -71,27 +67,12 @@ class Config:
     # reward-table value for the prompt's policy) or harm (only rubric C against any other rubric)
     cost_order: str = "table"
     class_weights: bool = True  # sqrt inverse-frequency class weights in the cross-entropies
-    epochs: int = 3  # passes over the training prompts
+    epochs: int = 3
     batch_size: int = 8  # prompts per optimizer step (with all their labelled responses)
-    lr: float = 2e-5  # peak learning rate (linear warm-up, cosine decay to 10%)
-    weight_decay: float = 0.0  # AdamW weight decay (not on biases and norms)
-    warmup_steps: int = 0  # steps of linear learning-rate warm-up
-    max_length: int = 512  # tokens per text; longer ones lose the start of the prompt
-    eval_every: int = 100  # steps between evaluations and checkpoints
-    early_stopping_patience: int = 3  # evaluations without held-out loss improvement before stopping; 0 = never
-    gradient_checkpointing: bool = False  # trade compute for memory on long conversations
-    grad_clip: float = 1.0  # max gradient norm; 0 = no clipping
-    disable_dropout: bool = True  # dropout off during training
-    eval_batch_size: int = 32  # sequences per forward when scoring
-    device: str = "auto"  # auto | cpu | cuda
-    precision: str = "auto"  # auto (bf16 autocast on a GPU that has it, else fp32) | fp32 | bf16 | fp64
-    seed: int = 0  # seeds the heads, the split and the batch order
-    keep_checkpoints: int = 2  # checkpoints kept on disk
+    lr: float = 2e-5
 
     def validate(self) -> None:
-        validate_common(self)
-        if self.format not in ("auto", "rankings", "pairs"):
-            raise TrainerError(f"format must be auto, rankings or pairs, not {self.format!r}")
+        super().validate()
         if self.cost_order not in ("harm", "table"):
             raise TrainerError(f"cost_order must be harm or table, not {self.cost_order!r}")
         if self.cost_weight < 0:
@@ -205,10 +186,12 @@ def losses(out: dict[str, torch.Tensor], b: dict[str, Any], weights: dict[str, t
     result = {"policy": zero, "rubric": zero, "cost": zero}
     if b["policy_rows"].numel():
         w = weights["policy"]
-        result["policy"] = F.cross_entropy(out["policy"][b["policy_rows"].to(dev)], b["policy_y"].to(dev), weight=None if w is None else w.to(dev, out["policy"].dtype))
+        result["policy"] = F.cross_entropy(out["policy"][b["policy_rows"].to(dev)], b["policy_y"].to(dev),
+                                           weight=None if w is None else w.to(dev, out["policy"].dtype))
     if b["rubric_rows"].numel():
         w = weights["rubric"]
-        result["rubric"] = F.cross_entropy(out["rubric"][b["rubric_rows"].to(dev)], b["rubric_y"].to(dev), weight=None if w is None else w.to(dev, out["policy"].dtype))
+        result["rubric"] = F.cross_entropy(out["rubric"][b["rubric_rows"].to(dev)], b["rubric_y"].to(dev),
+                                           weight=None if w is None else w.to(dev, out["policy"].dtype))
     if with_cost and b["rubric_rows"].numel():
         c = out["cost"]
         # Safe RLHF sign term: s = +1 for unsafe responses pushes their cost above 0, s = -1 below.
@@ -292,10 +275,7 @@ def prepare(cfg: Config) -> dict[str, Any]:
     """Reads and checks every input; nothing is written yet."""
     table = cfg.table
     groups, layout = read_safety_groups(cfg.data, cfg.format, table, cfg.cost_order)
-    if cfg.eval_data:
-        train, (held_out, _) = groups, read_safety_groups(cfg.eval_data, cfg.format, table, cfg.cost_order)
-    else:
-        train, held_out = split_by_prompt(groups, lambda g: g.key, cfg.eval_fraction, cfg.split or default_split_name(cfg.seed))
+    train, held_out = train_and_held_out(groups, cfg, lambda path: read_safety_groups(path, cfg.format, table, cfg.cost_order)[0])
     tokenizer = load_tokenizer(cfg.model, what="backbone")
     return {"train": train, "eval": held_out, "layout": layout, "table": table, "tokenizer": tokenizer}
 
@@ -315,7 +295,6 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     inputs = prepare(cfg)
     done = finished_summary(ctx.output_dir)
     if done is not None:
-        log(f"{ctx.output_dir / 'model'} is complete; nothing to do")
         return done
     train, held_out, tokenizer = inputs["train"], inputs["eval"], inputs["tokenizer"]
     cost_pairs = sum(len(g.cost_pairs) for g in train)
@@ -324,7 +303,8 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         log("safety: no prompt has two responses that differ in safety; no cost model is trained")
 
     seed_everything(cfg.seed)
-    model = SafetyModel(load_backbone(cfg.model, param_dtype(rt), what="backbone"), cost=with_cost, max_length=cfg.max_length, reward_table=inputs["table"])
+    model = SafetyModel(load_backbone(cfg.model, master_dtype(rt.dtype), what="backbone"), cost=with_cost, max_length=cfg.max_length,
+                        reward_table=inputs["table"])
     max_len = max_positions(model.backbone, cfg.max_length)
     tokenize_groups([*train, *held_out], tokenizer, max_len)
     pad = pad_id(tokenizer)
@@ -346,8 +326,8 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     for of, where in absent.items():
         if where["train"]:
             log(f"safety: no training examples of {of} class(es) {', '.join(where['train'])}; the model cannot learn them")
-    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
-    total = steps_per_epoch * cfg.epochs
+    batches = EpochBatches([max([len(g.prompt_ids or [])] + [len(x) for x in g.ids or []]) for g in train], cfg.batch_size, cfg.seed)
+    total = batches.per_epoch * cfg.epochs
     ctx.events.total_steps = total
     counts = {
         "format": inputs["layout"],
@@ -361,49 +341,26 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         "absent_classes": absent,
     }
     state: dict[str, Any] = {"best_loss": None, "best_step": None, "bad_evals": 0, "stopped_early": False, "last_eval": None, "best_result": None}
-    step = 0
-    latest = ctx.checkpoints.latest()
-    if latest is not None:
-        saved = ctx.checkpoints.load(latest, {"model": model}, {"optimizer": opt})
-        step = int(saved["step"])
-        state.update({k: saved[k] for k in state if k in saved})
-        log(f"resuming from {latest} (step {step} of {total})")
+    saved = resume(ctx, {"model": model}, {"optimizer": opt}, state, total)
+    step = int(saved["step"]) if saved else 0
     best = BestWeights(ctx.output_dir)
     trainer = rt.wrap(model)
 
     def checkpoint() -> Path | None:
-        path = None
-        if rt.is_main:
-            path = ctx.checkpoints.save(step, {"model": model}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total},
-                                        export=lambda d: model.save(d, tokenizer, extra={"trained_on": cfg.data, "format": inputs["layout"], "step": step}))
-            ctx.events.checkpoint(step, str(path))
-        rt.barrier()
-        return path
+        return save_checkpoint(ctx, step, {"model": model}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total},
+                               export=lambda d: model.save(d, tokenizer, extra={"trained_on": cfg.data, "format": inputs["layout"], "step": step}))
 
     def run_eval() -> None:
         if not held_out:
             return
         result = evaluate(model, held_out, cfg, pad, rt, absent)
-        improved = state["best_loss"] is None or result["loss"] < state["best_loss"] - 1e-6
-        if improved:
-            state.update(best_loss=result["loss"], best_step=step, bad_evals=0, best_result=summary_of(result))
-            if rt.is_main:
-                best.save(model, step, {"loss": result["loss"]})
-            rt.barrier()
-        else:
-            state["bad_evals"] += 1
-        state["last_eval"] = step
+        improved = best.update(ctx, model, state, step, {"loss": result["loss"]}, best_result=summary_of(result))
         ctx.events.eval(step, **result, best=improved)
         for name, value in eval_metrics(result).items():
             ctx.events.metric(step, name, value)
 
-    lengths = [max([len(g.prompt_ids or [])] + [len(x) for x in g.ids or []]) for g in train]
-    plans: dict[int, list[list[int]]] = {}
     while step < total and not state["stopped_early"]:
-        epoch, index = divmod(step, steps_per_epoch)  # batch order from (seed, epoch): resumable
-        if epoch not in plans:
-            plans = {epoch: length_buckets(lengths, cfg.batch_size, np.random.default_rng([cfg.seed, epoch]))}
-        mine = rt.shard([train[i] for i in plans[epoch][index]])
+        mine = rt.shard([train[i] for i in batches.at(step)])
         lr = lr_at(step, total, cfg.lr, cfg.warmup_steps)
         set_lr(opt, lr)
         if mine:
@@ -413,14 +370,8 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
                 out = trainer(batch["input_ids"].to(rt.device), batch["attention_mask"].to(rt.device))
             parts = losses(out, b, weights, with_cost)
             loss = parts["policy"] + parts["rubric"] + cfg.cost_weight * parts["cost"]
-            loss.backward()
-            if cfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise TrainerError(f"the loss diverged (not finite) at step {step + 1}; lower lr")
+            optimizer_step(loss, model, opt, cfg.grad_clip)
+            value = finite(loss, step)
             step += 1
             ctx.events.metric(step, "train/loss", rt.mean(value))
             ctx.events.metric(step, "train/policy_loss", rt.mean(float(parts["policy"].detach())))
@@ -430,8 +381,8 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
             ctx.events.metric(step, "train/lr", lr)
         else:
             step += 1
-        evaluate_and_checkpoint(step, total, cfg, state, run_eval, checkpoint)
-        stopped = checkpoint_on_stop(step, total, cfg, ctx, checkpoint)
+        saved_now = evaluate_and_checkpoint(step, total, cfg, state, run_eval, checkpoint)
+        stopped = checkpoint_on_stop(ctx, step, total, saved_now, checkpoint)
         if stopped is not None:
             return {**stopped, **counts}
 
@@ -452,13 +403,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         "model": str(ctx.output_dir / "model"),
         **counts,
     }
-    if rt.is_main:
-        def fill(tmp: Path) -> None:
-            model.save(tmp, tokenizer, extra={"trained_on": cfg.data, "format": inputs["layout"]})
-            (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
-
-        write_atomically(ctx.output_dir / "model", fill)
-    rt.barrier()
+    write_final_model(ctx, summary, lambda tmp: model.save(tmp, tokenizer, extra={"trained_on": cfg.data, "format": inputs["layout"]}))
     return summary
 
 

@@ -12,81 +12,66 @@ same way to OUTPUT_DIR/model.
 
 from __future__ import annotations
 
-import json
 import math
 import random
-import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-import numpy as np
 import torch
 
-from ..checkpoint import write_atomically
+from ..base_config import EpochConfig, at_least
+from ..batching import EpochBatches, collate
 from ..context import RunContext
 from ..data import Message, read_sft, render
 from ..errors import TrainerError
+from ..loop import (
+    checkpoint_on_stop,
+    finished_summary,
+    finite,
+    log,
+    lr_at,
+    make_optimizer,
+    master_dtype,
+    resume,
+    save_checkpoint,
+    set_lr,
+    write_final_model,
+)
 from ..policy import (
     TrainableState,
     export_policy,
     is_lora,
     load_policy,
     load_policy_tokenizer,
-    lr_at,
-    make_optimizer,
-    master_dtype,
     position_ids_from,
-    set_lr,
     uses_template,
 )
-from ..reward_model import check_model_folder, collate, length_buckets
+from ..reward_model import check_model_folder
 from ..runtime import Runtime, seed_everything, unwrap
 
 IGNORE = -100
-SUMMARY_FILE = "training_summary.json"
 
 
-@dataclass
-class Config:
+@dataclass(kw_only=True)
+class Config(EpochConfig):
     data: str  # sft snapshot (JSON lines of {"messages": [...]})
     model: str  # local causal LM folder (config, weights, tokenizer)
-    output_dir: str  # where checkpoints/ and the final model/ go
-    eval_data: str | None = None  # held-out sft snapshot; without it eval_fraction of the records is held out
     eval_fraction: float = 0.05  # share of records held out (seeded); 0 = no eval
-    epochs: int = 1  # passes over the training records
     max_steps: int = 0  # stop after this many steps (0 = epochs decide)
     batch_size: int = 8  # conversations per optimizer step (global, over all ranks)
-    lr: float = 2e-5  # peak learning rate (linear warm-up, cosine decay to 10%)
-    weight_decay: float = 0.0  # AdamW weight decay (not on biases and norms)
-    warmup_steps: int = 0  # steps of linear learning-rate warm-up
+    lr: float = 2e-5
     max_length: int = 1024  # tokens per conversation; longer ones are cut at the end
-    eval_every: int = 100  # steps between evaluations
     checkpoint_every: int = 100  # steps between checkpoints
     lora_r: int = 0  # LoRA rank (0 = full fine-tuning)
     lora_alpha: float | None = None  # LoRA alpha (default 2 × rank)
     lora_dropout: float = 0.0  # dropout on the LoRA inputs
-    gradient_checkpointing: bool = False  # trade compute for memory on long conversations
-    grad_clip: float = 1.0  # max gradient norm; 0 = no clipping
-    eval_batch_size: int = 16  # conversations per forward when evaluating
-    device: str = "auto"  # auto | cpu | cuda
-    precision: str = "auto"  # auto (bf16 autocast on a GPU that has it, else fp32) | fp32 | bf16 | fp64
-    seed: int = 0  # seeds the split and the batch order
-    keep_checkpoints: int = 2  # checkpoints kept on disk
 
     def validate(self) -> None:
-        for key in ("epochs", "batch_size", "eval_every", "checkpoint_every", "keep_checkpoints", "eval_batch_size"):
-            if getattr(self, key) < 1:
-                raise TrainerError(f"{key} must be >= 1, got {getattr(self, key)}")
-        for key in ("max_steps", "weight_decay", "warmup_steps", "lora_r", "lora_dropout", "grad_clip"):
-            if getattr(self, key) < 0:
-                raise TrainerError(f"{key} must be >= 0, got {getattr(self, key)}")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise TrainerError(f"lr must be a positive number, got {self.lr}")
-        if not 0 <= self.eval_fraction < 1:
-            raise TrainerError(f"eval_fraction must be in [0, 1), got {self.eval_fraction}")
-        if self.max_length < 8:
-            raise TrainerError(f"max_length must be >= 8, got {self.max_length}")
+        super().validate()
+        at_least(self, 1, "checkpoint_every")
+        at_least(self, 0, "max_steps", "lora_r", "lora_dropout")
 
 
 # --------------------------------------------------------------------------- labels
@@ -229,10 +214,6 @@ def split(records: list[Any], fraction: float, seed: int) -> tuple[list[Any], li
     return [r for i, r in enumerate(records) if i not in held], [r for i, r in enumerate(records) if i in held]
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 # --------------------------------------------------------------------------- the command
 
 
@@ -250,10 +231,9 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     held_out, dropped_eval = encode_all(tokenizer, eval_records, cfg.max_length)
     if not train:
         raise TrainerError(f"{cfg.data}: no demonstration keeps an assistant token within max_length={cfg.max_length}")
-    summary_file = ctx.output_dir / "model" / SUMMARY_FILE
-    if summary_file.is_file():
-        log(f"{ctx.output_dir / 'model'} is complete; nothing to do")
-        return json.loads(summary_file.read_text())
+    done = finished_summary(ctx.output_dir)
+    if done is not None:
+        return done
 
     seed_everything(cfg.seed)
     model, tokenizer = load_policy(cfg.model, master_dtype(rt.dtype), cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, cfg.gradient_checkpointing)
@@ -261,31 +241,22 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     model.train()
     opt = make_optimizer(model, cfg.lr, cfg.weight_decay)
     pad = int(tokenizer.pad_token_id)
-    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
-    total = cfg.max_steps if cfg.max_steps > 0 else steps_per_epoch * cfg.epochs
+    batches = EpochBatches([len(e.ids) for e in train], cfg.batch_size, cfg.seed)
+    total = cfg.max_steps if cfg.max_steps > 0 else batches.per_epoch * cfg.epochs
     ctx.events.total_steps = total
     counts = {"train_examples": len(train), "eval_examples": len(held_out), "dropped_examples": dropped + dropped_eval,
               "train_tokens": sum(sum(x != IGNORE for x in e.labels) for e in train)}
     weights = TrainableState(model, only_trainable=is_lora(model))
     state: dict[str, Any] = {"last_eval": None, "eval_loss": None, "first_eval_loss": None}
-    step = 0
-    latest = ctx.checkpoints.latest()
-    if latest is not None:
-        saved = ctx.checkpoints.load(latest, {"policy": weights}, {"optimizer": opt})
-        step = int(saved["step"])
-        state.update({k: saved[k] for k in state if k in saved})
-        log(f"resuming from {latest} (step {step} of {total})")
+    saved = resume(ctx, {"policy": weights}, {"optimizer": opt}, state, total)
+    step = int(saved["step"]) if saved else 0
     trainer = rt.wrap(model)
-    last_saved = step if latest is not None else None
+    last_saved = step if saved else None
 
     def checkpoint() -> Path | None:
         nonlocal last_saved
-        path = None
-        if rt.is_main:
-            path = ctx.checkpoints.save(step, {"policy": weights}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total},
-                                        export=lambda d: export_policy(model, tokenizer, d))
-            ctx.events.checkpoint(step, str(path))
-        rt.barrier()
+        path = save_checkpoint(ctx, step, {"policy": weights}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total},
+                               export=lambda d: export_policy(model, tokenizer, d))
         last_saved = step
         return path
 
@@ -308,9 +279,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
         opt.step()
         opt.zero_grad(set_to_none=True)
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise TrainerError(f"the loss diverged (not finite) at step {step + 1}; lower lr")
+        value = finite(loss, step)
         ctx.events.metric(step + 1, "train/loss", rt.mean(value))
         ctx.events.metric(step + 1, "train/lr", lr)
         if math.isfinite(float(grad_norm)):
@@ -321,9 +290,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     if step == 0:
         run_eval()
     while step < total:
-        epoch, index = divmod(step, steps_per_epoch)
-        plan = length_buckets([len(e.ids) for e in train], cfg.batch_size, np.random.default_rng([cfg.seed, epoch]))
-        mine = rt.shard([train[i] for i in plan[index]])
+        mine = rt.shard([train[i] for i in batches.at(step)])
         lr = lr_at(step, total, cfg.lr, cfg.warmup_steps)
         set_lr(opt, lr)
         if mine:  # empty only for a last batch smaller than the number of ranks: every rank skips it
@@ -333,9 +300,9 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
             run_eval()
         if step % cfg.checkpoint_every == 0 or step == total:
             checkpoint()
-        if rt.any(ctx.stop.requested) and step < total:
-            path = ctx.checkpoints.latest() if last_saved == step else checkpoint()
-            return {"interrupted": True, "steps": step, "total_steps": total, "checkpoint": str(path) if path else None, **counts}
+        stopped = checkpoint_on_stop(ctx, step, total, last_saved == step, checkpoint) if step < total else None
+        if stopped is not None:
+            return {**stopped, **counts}
 
     summary = {
         "interrupted": False,
@@ -346,13 +313,5 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         "model": str(ctx.output_dir / "model"),
         **counts,
     }
-    if rt.is_main:
-        plain = unwrap(trainer)
-
-        def fill(tmp: Path) -> None:
-            export_policy(plain, tokenizer, tmp)
-            (tmp / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
-
-        write_atomically(ctx.output_dir / "model", fill)
-    rt.barrier()
+    write_final_model(ctx, summary, lambda tmp: export_policy(unwrap(trainer), tokenizer, tmp))
     return summary
