@@ -9,86 +9,59 @@ without a comment keeps the inherited one (`python -m trainer.docs` reads the co
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
 
-from .errors import TrainerError
+from .options import check_options, opt
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp64")
-
-
-def at_least(cfg: Any, minimum: int, *keys: str) -> None:
-    for key in keys:
-        if getattr(cfg, key) < minimum:
-            raise TrainerError(f"{key} must be >= {minimum}, got {getattr(cfg, key)}")
-
-
-def positive_number(cfg: Any, *keys: str) -> None:
-    for key in keys:
-        if not (getattr(cfg, key) > 0 and math.isfinite(getattr(cfg, key))):
-            raise TrainerError(f"{key} must be a positive number, got {getattr(cfg, key)}")
+# Limits shared by many options: counts of sequences, tokens per text.
+BATCH = {"ge": 1, "le": 65_536}
+TOKENS = {"ge": 1, "le": 1_048_576}
+# A list of phrases (refusal markers).
+MARKERS = {"min": 1, "max": 100, "max_length": 200}
+SPLIT_NAME = {"pattern": r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", "pattern_text": "a name of letters, digits, '.', '_' and '-' (at most 100)"}
 
 
 @dataclass(kw_only=True)
 class BaseConfig:
-    output_dir: str  # where checkpoints/ and the final model/ go
-    device: str = "auto"  # auto | cpu | cuda
-    precision: str = "auto"  # auto (bf16 on a GPU that has it, else fp32) | fp32 | bf16 | fp64
-    seed: int = 0  # seeds everything random in the run (held-out split, batch or prompt order, new heads, sampling)
-    keep_checkpoints: int = 2  # checkpoints kept on disk
+    output_dir: str = opt(role="input")  # where checkpoints/ and the final model/ go
+    device: str = opt("auto", pattern=r"auto|cpu|cuda(:[0-9]+)?", pattern_text="auto, cpu, cuda or cuda:N")  # auto | cpu | cuda
+    precision: str = opt("auto", choices=PRECISIONS)  # auto (bf16 on a GPU that has it, else fp32) | fp32 | bf16 | fp64
+    seed: int = opt(0, ge=0, le=2**31 - 1)  # seeds everything random in the run (held-out split, batch or prompt order, new heads, sampling)
+    keep_checkpoints: int = opt(2, ge=1, le=100)  # checkpoints kept on disk
 
     def validate(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise TrainerError(f"precision must be auto, fp32, bf16 or fp64, not {self.precision!r}")
+        check_options(self)
 
 
 @dataclass(kw_only=True)
 class TrainConfig(BaseConfig):
-    precision: str = "auto"  # auto (bf16 autocast on a GPU that has it, else fp32) | fp32 | bf16 | fp64
-    batch_size: int = 8  # examples per optimizer step (global, over all ranks)
-    lr: float = 1e-5  # peak learning rate (linear warm-up, cosine decay to 10%)
-    eval_every: int = 100  # steps between evaluations
-    eval_batch_size: int = 16  # sequences per forward when evaluating
+    precision: str = opt("auto", choices=PRECISIONS)  # auto (bf16 autocast on a GPU that has it, else fp32) | fp32 | bf16 | fp64
+    batch_size: int = opt(8, **BATCH)  # examples per optimizer step (global, over all ranks)
+    lr: float = opt(1e-5, gt=0, le=1)  # peak learning rate (linear warm-up, cosine decay to 10%)
+    eval_every: int = opt(100, ge=1)  # steps between evaluations
+    eval_batch_size: int = opt(16, **BATCH)  # sequences per forward when evaluating
     gradient_checkpointing: bool = False  # trade compute for memory on long sequences
-
-    def validate(self) -> None:
-        super().validate()
-        at_least(self, 1, "batch_size", "eval_every", "eval_batch_size", "keep_checkpoints")
-        positive_number(self, "lr")
 
 
 @dataclass(kw_only=True)
 class EpochConfig(TrainConfig):
-    eval_data: str | None = None  # held-out snapshot; without it eval_fraction of the training data is held out
-    eval_fraction: float = 0.1  # share of the training data held out when there is no eval_data; 0 = no eval
-    epochs: int = 1  # passes over the training data
-    weight_decay: float = 0.0  # AdamW weight decay (not on biases and norms)
-    warmup_steps: int = 0  # steps of linear learning-rate warm-up
-    max_length: int = 512  # tokens per text; longer ones lose the start of the prompt
-    grad_clip: float = 1.0  # max gradient norm; 0 = no clipping
-
-    def validate(self) -> None:
-        super().validate()
-        at_least(self, 1, "epochs")
-        at_least(self, 0, "weight_decay", "warmup_steps", "grad_clip")
-        if not 0 <= self.eval_fraction < 1:
-            raise TrainerError(f"eval_fraction must be in [0, 1), got {self.eval_fraction}")
-        at_least(self, 8, "max_length")
+    eval_data: str | None = opt(None, role="internal")  # held-out snapshot; without it eval_fraction of the training data is held out
+    eval_fraction: float = opt(0.1, ge=0, lt=1)  # share of the training data held out when there is no eval_data; 0 = no eval
+    epochs: int = opt(1, ge=1, le=10_000)  # passes over the training data
+    weight_decay: float = opt(0.0, ge=0)  # AdamW weight decay (not on biases and norms)
+    warmup_steps: int = opt(0, ge=0)  # steps of linear learning-rate warm-up
+    max_length: int = opt(512, ge=8, le=1_048_576)  # tokens per text; longer ones lose the start of the prompt
+    grad_clip: float = opt(1.0, ge=0)  # max gradient norm; 0 = no clipping
 
 
 @dataclass(kw_only=True)
 class HeadConfig(EpochConfig):
-    format: str = "auto"  # auto | rankings | pairs (auto: "responses" in the first record → rankings, "chosen" → pairs)
-    eval_fraction: float = 0.1  # share of prompts held out (by prompt, see `split`); 0 = no eval
-    split: str | None = None  # names the held-out split: the same name holds out the same prompts in every snapshot (default "seed-<seed>")
-    eval_every: int = 100  # steps between evaluations and checkpoints
-    early_stopping_patience: int = 3  # evaluations without held-out loss improvement before stopping; 0 = never
+    # auto | rankings | pairs (auto: "responses" in the first record → rankings, "chosen" → pairs)
+    format: str = opt("auto", choices=("auto", "rankings", "pairs"), role="input")
+    eval_fraction: float = opt(0.1, ge=0, lt=1)  # share of prompts held out (by prompt, see `split`); 0 = no eval
+    split: str | None = opt(None, **SPLIT_NAME)  # names the held-out split: the same name holds out the same prompts in every snapshot (default "seed-<seed>")
+    eval_every: int = opt(100, ge=1)  # steps between evaluations and checkpoints
+    early_stopping_patience: int = opt(3, ge=0)  # evaluations without held-out loss improvement before stopping; 0 = never
     disable_dropout: bool = True  # dropout off during training (as TRL's reward trainer)
-    eval_batch_size: int = 32  # sequences per forward when scoring
-
-    def validate(self) -> None:
-        super().validate()
-        at_least(self, 0, "early_stopping_patience")
-        if self.format not in ("auto", "rankings", "pairs"):
-            raise TrainerError(f"format must be auto, rankings or pairs, not {self.format!r}")
+    eval_batch_size: int = opt(32, **BATCH)  # sequences per forward when scoring

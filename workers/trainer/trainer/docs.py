@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .commands import COMMANDS
 from .config import option_fields
+from .options import describe, rules
 
 START, END = "<!-- commands:start -->", "<!-- commands:end -->"
 
@@ -67,8 +68,11 @@ def reference() -> str:
         rows = []
         for f in option_fields(module.Config):
             meaning = comments.get(f.name, "").replace("|", r"\|")
-            rows.append(f"| `--{f.name.replace('_', '-')}` | {_default(f)} | {meaning} |")
-        parts.append("\n".join([f"### `{name}`", "", doc, "", "| option | default | meaning |", "|---|---|---|", *rows]))
+            r = rules(module.Config, f.name)
+            allowed = describe(r) + (" (set by the job)" if r.get("role") == "input" else "")
+            rows.append(f"| `--{f.name.replace('_', '-')}` | {_default(f)} | {allowed.strip()} | {meaning} |")
+        table = ["| option | default | allowed | meaning |", "|---|---|---|---|", *rows]
+        parts.append("\n".join([f"### `{name}`", "", doc, "", *table]))
     return "\n\n".join(parts)
 
 

@@ -24,18 +24,19 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from ..base_config import BaseConfig, at_least
+from ..base_config import BATCH, MARKERS, SPLIT_NAME, TOKENS, BaseConfig
 from ..context import RunContext
 from ..data import detect_format, read_prompts
 from ..errors import TrainerError
 from ..eval_policy import policy_report
 from ..eval_reward import held_out_pairs, read_eval_pairs, reward_report
 from ..eval_safety import held_out_labels, read_safety_labels, safety_report
+from ..options import opt
 from ..policy import DEFAULT_REFUSAL_MARKERS, generate, is_refusal, load_causal_lm, load_policy_tokenizer, refusal_stats, sequence_logprobs
 from ..reward_model import RewardModel, check_model_folder, load_tokenizer, score
 from ..rl_math import POLICIES, RUBRICS, expected_safety_reward
@@ -47,26 +48,26 @@ INPUTS = ("reward_model", "pairs", "compare_reward_model", "safety_model", "safe
 
 @dataclass(kw_only=True)
 class Config(BaseConfig):
-    output_dir: str  # where eval.json goes
-    reward_model: str | None = None  # reward model folder: pair accuracy (with pairs) and policy reward (with policy)
-    pairs: str | None = None  # pairs or rankings snapshot to score with the reward model
-    format: str = "auto"  # layout of pairs and safety_labels: auto | rankings | pairs
-    compare_reward_model: str | None = None  # a second reward model scored on the same pairs (e.g. the parent)
-    safety_model: str | None = None  # safety model folder: agreement with safety_labels, rubric mix of the policy's responses
-    safety_labels: str | None = None  # rankings or pairs snapshot whose human safety labels the safety model is checked against
-    policy: str | None = None  # causal LM folder to sample from
-    prompts: str | None = None  # prompts file for the policy (with "policy" labels for the per-policy rates)
-    reference_policy: str | None = None  # causal LM folder the policy's KL is measured against (same tokenizer)
-    split: str | None = None  # held-out split name: score only the pairs and labels of the prompts it holds out
-    eval_fraction: float = 0.1  # the split's share of held-out prompts (as in the training run)
-    num_samples: int = 1  # responses per prompt
-    temperature: float = 1.0  # sampling temperature (0 = greedy)
-    top_p: float = 1.0  # nucleus sampling (1 = off)
-    max_new_tokens: int = 128  # response length limit
-    max_prompt_length: int = 1024  # prompt tokens kept (cut from the left)
-    batch_size: int = 16  # prompts per generation call, conversations per scoring forward
-    max_length: int = 512  # tokens per scored conversation
-    refusal_markers: list[str] = field(default_factory=lambda: list(DEFAULT_REFUSAL_MARKERS))  # phrases that make a response a refusal (case-insensitive)
+    output_dir: str = opt(role="input")  # where eval.json goes
+    reward_model: str | None = opt(None, role="input")  # reward model folder: pair accuracy (with pairs) and policy reward (with policy)
+    pairs: str | None = opt(None, role="input")  # pairs or rankings snapshot to score with the reward model
+    format: str = opt("auto", choices=("auto", "rankings", "pairs"), role="input")  # layout of pairs and safety_labels: auto | rankings | pairs
+    compare_reward_model: str | None = opt(None, role="input")  # a second reward model scored on the same pairs (e.g. the parent)
+    safety_model: str | None = opt(None, role="input")  # safety model folder: agreement with safety_labels, rubric mix of the policy's responses
+    safety_labels: str | None = opt(None, role="input")  # rankings or pairs snapshot whose human safety labels the safety model is checked against
+    policy: str | None = opt(None, role="input")  # causal LM folder to sample from
+    prompts: str | None = opt(None, role="input")  # prompts file for the policy (with "policy" labels for the per-policy rates)
+    reference_policy: str | None = opt(None, role="input")  # causal LM folder the policy's KL is measured against (same tokenizer)
+    split: str | None = opt(None, **SPLIT_NAME)  # held-out split name: score only the pairs and labels of the prompts it holds out
+    eval_fraction: float = opt(0.1, gt=0, lt=1)  # the split's share of held-out prompts (as in the training run)
+    num_samples: int = opt(1, ge=1, le=64)  # responses per prompt
+    temperature: float = opt(1.0, ge=0)  # sampling temperature (0 = greedy)
+    top_p: float = opt(1.0, gt=0, le=1)  # nucleus sampling (1 = off)
+    max_new_tokens: int = opt(128, **TOKENS)  # response length limit
+    max_prompt_length: int = opt(1024, **TOKENS)  # prompt tokens kept (cut from the left)
+    batch_size: int = opt(16, **BATCH)  # prompts per generation call, conversations per scoring forward
+    max_length: int = opt(512, ge=8, le=1_048_576)  # tokens per scored conversation
+    refusal_markers: list[str] = opt(factory=lambda: list(DEFAULT_REFUSAL_MARKERS), items=MARKERS)  # phrases that make a response a refusal (case-insensitive)
     keep_checkpoints: int = 2  # unused (evaluation keeps no checkpoints)
 
     def validate(self) -> None:
@@ -87,13 +88,6 @@ class Config(BaseConfig):
             raise TrainerError("--safety-model needs --safety-labels (to check it against people) or --policy (to judge its responses)")
         if self.pairs is None and self.policy is None and self.safety_labels is None:
             raise TrainerError("nothing to evaluate: give --reward-model with --pairs, --safety-model with --safety-labels, and/or --policy with --prompts")
-        if self.format not in ("auto", "rankings", "pairs"):
-            raise TrainerError(f"format must be auto, rankings or pairs, not {self.format!r}")
-        if not 0 < self.eval_fraction < 1:
-            raise TrainerError(f"eval_fraction must be in (0, 1), got {self.eval_fraction}")
-        at_least(self, 1, "num_samples", "max_new_tokens", "max_prompt_length", "batch_size", "max_length")
-        if self.temperature < 0 or not 0 < self.top_p <= 1:
-            raise TrainerError("temperature must be >= 0 and top_p in (0, 1]")
 
 
 def evaluate_pairs(cfg: Config, pairs: list[Any], rm: tuple[Any, Any], compare: tuple[Any, Any] | None, rt: Any) -> dict[str, Any]:

@@ -20,10 +20,11 @@ from typing import Any
 
 import torch
 
-from ..base_config import BaseConfig, at_least
+from ..base_config import BATCH, TOKENS, BaseConfig
 from ..context import RunContext
 from ..data import read_prompts
 from ..errors import TrainerError
+from ..options import opt
 from ..policy import generate, load_causal_lm, load_policy_tokenizer
 
 OUTPUT_FILE = "generations.jsonl"
@@ -32,25 +33,20 @@ PARTIAL_FILE = ".generations.partial.jsonl"
 
 @dataclass(kw_only=True)
 class Config(BaseConfig):
-    policy: str  # local causal LM folder
-    prompts: str  # prompts file (JSON lines of {"prompt": [...], "id"?, "policy"?})
-    output_dir: str  # where generations.jsonl goes
-    num_samples: int = 4  # responses per prompt (K)
-    temperature: float = 1.0  # sampling temperature (0 = greedy)
-    top_p: float = 1.0  # nucleus sampling (1 = off)
-    max_new_tokens: int = 256  # response length limit (finish "length" when reached)
-    max_prompt_length: int = 1024  # prompt tokens kept (cut from the left)
-    batch_size: int = 8  # prompts per generation call
+    policy: str = opt(role="input")  # local causal LM folder
+    prompts: str = opt(role="input")  # prompts file (JSON lines of {"prompt": [...], "id"?, "policy"?})
+    output_dir: str = opt(role="input")  # where generations.jsonl goes
+    num_samples: int = opt(4, ge=1, le=64, role="input")  # responses per prompt (K)
+    temperature: float = opt(1.0, ge=0)  # sampling temperature (0 = greedy)
+    top_p: float = opt(1.0, gt=0, le=1)  # nucleus sampling (1 = off)
+    max_new_tokens: int = opt(256, **TOKENS)  # response length limit (finish "length" when reached)
+    max_prompt_length: int = opt(1024, **TOKENS)  # prompt tokens kept (cut from the left)
+    batch_size: int = opt(8, **BATCH)  # prompts per generation call
     seed: int = 0  # sampling seed (batch b uses seed + b)
     keep_checkpoints: int = 2  # unused (generation resumes from its partial file)
 
     def validate(self) -> None:
         super().validate()
-        at_least(self, 1, "num_samples", "max_new_tokens", "max_prompt_length", "batch_size")
-        if self.temperature < 0:
-            raise TrainerError(f"temperature must be >= 0, got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise TrainerError(f"top_p must be in (0, 1], got {self.top_p}")
 
 
 def params_of(cfg: Config) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..base_config import TrainConfig, at_least, positive_number
+from ..base_config import BATCH, MARKERS, TOKENS, TrainConfig
 from ..context import RunContext
 from ..data import Message, PromptRecord, read_prompts
 from ..errors import TrainerError
 from ..loop import checkpoint_on_stop, finished_summary, log, make_optimizer, master_dtype, resume, save_checkpoint, write_final_model
+from ..options import opt
 from ..policy import (
     DEFAULT_REFUSAL_MARKERS,
     PolicyWithValue,
@@ -80,78 +81,57 @@ ScoreFn = Callable[[list[list[Message]], list[str]], Tensor]
 
 @dataclass(kw_only=True)
 class Config(TrainConfig):
-    policy: str  # local causal LM folder: the policy to train and the frozen reference
-    reward_model: str  # reward model folder (`python -m trainer reward`): the helpfulness reward r_h
-    prompts: str  # prompts file (JSON lines of {"prompt": [...], "policy"?})
-    safety_model: str | None = None  # safety model folder (`python -m trainer safety`)
-    eval_prompts: str | None = None  # held-out prompts (allowed and disallowed) for reward and refusal rates
-    steps: int = 100  # PPO steps (one rollout batch and its updates each)
-    batch_size: int = 8  # prompts per rollout (global, over all ranks)
-    mini_batch_size: int = 4  # rollouts per gradient step
-    ppo_epochs: int = 2  # passes over each rollout batch
-    lr: float = 1e-5  # AdamW learning rate (constant)
-    max_new_tokens: int = 64  # response length limit
-    max_prompt_length: int = 512  # prompt tokens kept (cut from the left)
-    temperature: float = 1.0  # sampling temperature (log-probs use the same)
-    top_p: float = 1.0  # nucleus sampling (1 = off)
-    gamma: float = 1.0  # GAE discount
-    lam: float = 0.95  # GAE lambda
-    cliprange: float = 0.2  # PPO ratio clip
-    cliprange_value: float = 0.2  # value clip around the rollout's values
-    vf_coef: float = 0.1  # weight of the value loss
-    kl_estimator: str = "k1"  # k1 (log-ratio) | k3 (non-negative) per-token KL estimate
-    init_kl_coef: float = 0.05  # initial KL coefficient β
-    target_kl: float = 6.0  # target sequence KL (nats) of the adaptive controller
+    policy: str = opt(role="input")  # local causal LM folder: the policy to train and the frozen reference
+    reward_model: str = opt(role="input")  # reward model folder (`python -m trainer reward`): the helpfulness reward r_h
+    prompts: str = opt(role="input")  # prompts file (JSON lines of {"prompt": [...], "policy"?})
+    safety_model: str | None = opt(None, role="input")  # safety model folder (`python -m trainer safety`)
+    eval_prompts: str | None = opt(None, role="internal")  # held-out prompts (allowed and disallowed) for reward and refusal rates
+    steps: int = opt(100, ge=1)  # PPO steps (one rollout batch and its updates each)
+    batch_size: int = opt(8, **BATCH)  # prompts per rollout (global, over all ranks)
+    mini_batch_size: int = opt(4, **BATCH)  # rollouts per gradient step
+    ppo_epochs: int = opt(2, ge=1, le=100)  # passes over each rollout batch
+    lr: float = opt(1e-5, gt=0, le=1)  # AdamW learning rate (constant)
+    max_new_tokens: int = opt(64, **TOKENS)  # response length limit
+    max_prompt_length: int = opt(512, **TOKENS)  # prompt tokens kept (cut from the left)
+    temperature: float = opt(1.0, gt=0)  # sampling temperature (log-probs use the same)
+    top_p: float = opt(1.0, gt=0, le=1)  # nucleus sampling (1 = off)
+    gamma: float = opt(1.0, ge=0, le=1)  # GAE discount
+    lam: float = opt(0.95, ge=0, le=1)  # GAE lambda
+    cliprange: float = opt(0.2, gt=0)  # PPO ratio clip
+    cliprange_value: float = opt(0.2, gt=0)  # value clip around the rollout's values
+    vf_coef: float = opt(0.1, ge=0)  # weight of the value loss
+    kl_estimator: str = opt("k1", choices=("k1", "k3"))  # k1 (log-ratio) | k3 (non-negative) per-token KL estimate
+    init_kl_coef: float = opt(0.05, ge=0)  # initial KL coefficient β
+    target_kl: float = opt(6.0, gt=0)  # target sequence KL (nats) of the adaptive controller
     adaptive_kl: bool = True  # adapt β towards target_kl (else β stays init_kl_coef)
-    kl_horizon: int = 10000  # adaptive controller horizon (samples)
-    reward_clip: float | None = 10.0  # clamp scores to [-clip, clip]; null = no clipping
+    kl_horizon: int = opt(10000, ge=1)  # adaptive controller horizon (samples)
+    reward_clip: float | None = opt(10.0, gt=0)  # clamp scores to [-clip, clip]; null = no clipping
     whiten_advantages: bool = True  # normalise advantages over the batch
-    missing_eos_penalty: float | None = 1.0  # subtracted from the score of responses cut by max_new_tokens; null = off
-    safety_mode: str = "auto"  # auto | table | gated | lagrangian | none (auto: table with a safety model, else none)
-    safety_weight: float = 1.0  # table: weight w of the table reward
-    gate_threshold: float = 0.15  # gated: use the safety score below this
-    lagrangian_lr: float = 0.1  # lagrangian: step size of log λ
+    missing_eos_penalty: float | None = opt(1.0, ge=0)  # subtracted from the score of responses cut by max_new_tokens; null = off
+    safety_mode: str = opt("auto", choices=SAFETY_MODES)  # auto | table | gated | lagrangian | none (auto: table with a safety model, else none)
+    safety_weight: float = opt(1.0, ge=0)  # table: weight w of the table reward
+    gate_threshold: float = opt(0.15, ge=0, le=1)  # gated: use the safety score below this
+    lagrangian_lr: float = opt(0.1, ge=0)  # lagrangian: step size of log λ
     cost_limit: float = 0.0  # lagrangian: allowed mean cost d
-    lambda_init: float = 1.0  # lagrangian: initial λ (> 0)
-    lambda_max: float | None = None  # lagrangian: cap on λ; null = none
-    lambda_delay_steps: int = 0  # lagrangian: steps before λ starts to move
-    refusal_markers: list[str] = field(default_factory=lambda: list(DEFAULT_REFUSAL_MARKERS))  # phrases that make a response a refusal (case-insensitive)
-    lora_r: int = 0  # LoRA rank (0 = full fine-tuning)
-    lora_alpha: float | None = None  # LoRA alpha (default 2 × rank)
-    max_grad_norm: float = 1.0  # gradient clipping; 0 = off
-    score_batch_size: int = 16  # responses per reward/safety model forward
-    score_max_length: int = 512  # tokens per scored conversation
-    eval_every: int = 20  # steps between held-out evaluations
-    eval_batch_size: int = 16  # held-out prompts per generation call
-    checkpoint_every: int = 20  # steps between checkpoints
+    lambda_init: float = opt(1.0, gt=0)  # lagrangian: initial λ (> 0)
+    lambda_max: float | None = opt(None, gt=0)  # lagrangian: cap on λ; null = none
+    lambda_delay_steps: int = opt(0, ge=0)  # lagrangian: steps before λ starts to move
+    refusal_markers: list[str] = opt(factory=lambda: list(DEFAULT_REFUSAL_MARKERS), items=MARKERS)  # phrases that make a response a refusal (case-insensitive)
+    lora_r: int = opt(0, ge=0, le=4096)  # LoRA rank (0 = full fine-tuning)
+    lora_alpha: float | None = opt(None, gt=0)  # LoRA alpha (default 2 × rank)
+    max_grad_norm: float = opt(1.0, ge=0)  # gradient clipping; 0 = off
+    score_batch_size: int = opt(16, **BATCH)  # responses per reward/safety model forward
+    score_max_length: int = opt(512, ge=8, le=1_048_576)  # tokens per scored conversation
+    eval_every: int = opt(20, ge=1)  # steps between held-out evaluations
+    eval_batch_size: int = opt(16, **BATCH)  # held-out prompts per generation call
+    checkpoint_every: int = opt(20, ge=1)  # steps between checkpoints
 
     def validate(self) -> None:
         super().validate()
-        at_least(self, 1, "steps", "mini_batch_size", "ppo_epochs", "max_new_tokens", "max_prompt_length", "kl_horizon", "score_batch_size",
-                 "score_max_length", "checkpoint_every")
-        positive_number(self, "target_kl")
-        at_least(self, 0, "init_kl_coef", "cliprange", "cliprange_value", "vf_coef", "safety_weight", "lagrangian_lr", "lambda_delay_steps",
-                 "lora_r", "max_grad_norm")
-        if not self.temperature > 0:
-            raise TrainerError(f"temperature must be > 0 (PPO samples its rollouts), got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise TrainerError(f"top_p must be in (0, 1], got {self.top_p}")
-        if not (0 <= self.gamma <= 1 and 0 <= self.lam <= 1):
-            raise TrainerError("gamma and lam must be in [0, 1]")
-        if self.kl_estimator not in ("k1", "k3"):
-            raise TrainerError(f"kl_estimator must be k1 or k3, not {self.kl_estimator!r}")
-        if self.safety_mode not in SAFETY_MODES:
-            raise TrainerError(f"safety_mode must be one of {', '.join(SAFETY_MODES)}, not {self.safety_mode!r}")
         if self.safety_mode in ("table", "gated", "lagrangian") and self.safety_model is None:
             raise TrainerError(f"safety_mode {self.safety_mode} needs --safety-model")
         if self.safety_mode == "gated" and self.batch_size < 2:
             raise TrainerError("safety_mode gated whitens over the batch: batch_size must be >= 2")
-        if self.lambda_init <= 0:
-            raise TrainerError(f"lambda_init must be > 0, got {self.lambda_init}")
-        if self.lambda_max is not None and self.lambda_max <= 0:
-            raise TrainerError(f"lambda_max must be > 0, got {self.lambda_max}")
-        if self.reward_clip is not None and self.reward_clip <= 0:
-            raise TrainerError(f"reward_clip must be > 0 or null, got {self.reward_clip}")
 
 
 @dataclass

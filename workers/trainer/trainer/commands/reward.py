@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ..base_config import HeadConfig
+from ..base_config import BATCH, HeadConfig
 from ..batching import EpochBatches, collate, pad_id, tokenize
 from ..context import RunContext
 from ..data import Message, detect_format, read_pairs, read_rankings
@@ -43,6 +43,7 @@ from ..loop import (
     write_final_model,
 )
 from ..losses import calibration_bins, expected_calibration_error, kwise_bt_loss, pair_accuracy, reward_normaliser
+from ..options import opt
 from ..reward_model import (
     RewardModel,
     conversation_text,
@@ -61,21 +62,13 @@ MARGIN_SCALE = {"none": None, "small": 1.0, "large": 3.0}
 
 @dataclass(kw_only=True)
 class Config(HeadConfig):
-    data: str  # snapshot file (JSON lines): rankings or pairs
-    model: str  # local backbone folder (any Hugging Face encoder or decoder)
-    batch_size: int = 8  # prompts (rankings) or pairs per optimizer step
-    margin: str = "none"  # none | small | large: Llama 2 margin from the preference strength (large = 3×)
-    centring: float = 0.0  # weight of the reward-centring term mean((r_c + r_r)^2)
-    tokens_per_forward: int = 4096  # padded tokens per forward: a step's sequences are sorted by length and scored in chunks of this size (0 = one forward)
-
-    def validate(self) -> None:
-        super().validate()
-        if self.margin not in MARGIN_SCALE:
-            raise TrainerError(f"margin must be none, small or large, not {self.margin!r}")
-        if self.centring < 0:
-            raise TrainerError("centring must be >= 0")
-        if self.tokens_per_forward < 0:
-            raise TrainerError("tokens_per_forward must be >= 0 (0 = one forward per step)")
+    data: str = opt(role="input")  # snapshot file (JSON lines): rankings or pairs
+    model: str = opt(role="input")  # local backbone folder (any Hugging Face encoder or decoder)
+    batch_size: int = opt(8, **BATCH)  # prompts (rankings) or pairs per optimizer step
+    margin: str = opt("none", choices=tuple(MARGIN_SCALE))  # none | small | large: Llama 2 margin from the preference strength (large = 3×)
+    centring: float = opt(0.0, ge=0)  # weight of the reward-centring term mean((r_c + r_r)^2)
+    # padded tokens per forward: a step's sequences are sorted by length and scored in chunks of this size (0 = one forward)
+    tokens_per_forward: int = opt(4096, ge=0)
 
 
 # --------------------------------------------------------------------------- data

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ..base_config import HeadConfig
+from ..base_config import BATCH, HeadConfig
 from ..batching import EpochBatches, collate, pad_id, tokenize
 from ..context import RunContext
 from ..data import Message, detect_format, read_pairs, read_rankings
@@ -49,6 +49,7 @@ from ..loop import (
     set_lr,
     write_final_model,
 )
+from ..options import opt
 from ..reward_model import conversation_text, load_backbone, load_tokenizer, max_positions, run_sorted, turn_off_dropout
 from ..rl_math import DEFAULT_REWARD_TABLE, POLICIES, RUBRICS
 from ..runtime import Runtime, seed_everything
@@ -58,25 +59,21 @@ from ..split import held_out_split, prompt_key, train_and_held_out
 
 @dataclass(kw_only=True)
 class Config(HeadConfig):
-    data: str  # snapshot file (JSON lines): rankings, or pairs with safety blocks
-    model: str  # local backbone folder (any Hugging Face encoder or decoder)
-    reward_table: dict | None = None  # {policy: {rubric: value}}; null = the project default table
+    data: str = opt(role="input")  # snapshot file (JSON lines): rankings, or pairs with safety blocks
+    model: str = opt(role="input")  # local backbone folder (any Hugging Face encoder or decoder)
+    reward_table: dict | None = opt(None, kind="reward_table")  # {policy: {rubric: value}}; null = the project default table
     cost_model: bool = True  # also train a cost head (lagrangian PPO) when two responses of a prompt differ in safety
-    cost_weight: float = 1.0  # weight of the cost loss next to the two cross-entropies
+    cost_weight: float = opt(1.0, ge=0)  # weight of the cost loss next to the two cross-entropies
     # which of two responses of a prompt is less safe in the cost model's pairwise term: table (the lower
     # reward-table value for the prompt's policy) or harm (only rubric C against any other rubric)
-    cost_order: str = "table"
+    cost_order: str = opt("table", choices=("table", "harm"))
     class_weights: bool = True  # sqrt inverse-frequency class weights in the cross-entropies
-    epochs: int = 3
-    batch_size: int = 8  # prompts per optimizer step (with all their labelled responses)
-    lr: float = 2e-5
+    epochs: int = opt(3, ge=1, le=10_000)
+    batch_size: int = opt(8, **BATCH)  # prompts per optimizer step (with all their labelled responses)
+    lr: float = opt(2e-5, gt=0, le=1)
 
     def validate(self) -> None:
         super().validate()
-        if self.cost_order not in ("harm", "table"):
-            raise TrainerError(f"cost_order must be harm or table, not {self.cost_order!r}")
-        if self.cost_weight < 0:
-            raise TrainerError("cost_weight must be >= 0")
         if self.reward_table is not None:
             check_reward_table(self.reward_table)
 
