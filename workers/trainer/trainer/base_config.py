@@ -1,7 +1,8 @@
 """The options the commands share, as dataclasses their `Config`s inherit (as TRL's base_config).
 
 BaseConfig (every command) → TrainConfig (reward, safety, sft, ppo) → EpochConfig (reward, safety,
-sft: passes over a snapshot) → HeadConfig (reward, safety: heads on a backbone, early stopping).
+sft: passes over a snapshot) → HeadConfig (reward, safety: heads on a backbone, early stopping)
+or PolicyConfig (sft: a causal LM, optionally with LoRA, checkpointed every N steps).
 Fields are keyword-only, so a command can add required fields after inherited defaults. A command
 redeclares a shared field to give it its own default or say what it means there; a redeclaration
 without a comment keeps the inherited one (`python -m trainer.docs` reads the comments).
@@ -92,3 +93,17 @@ class HeadConfig(EpochConfig):
         at_least(self, 0, "early_stopping_patience")
         if self.format not in ("auto", "rankings", "pairs"):
             raise TrainerError(f"format must be auto, rankings or pairs, not {self.format!r}")
+
+
+@dataclass(kw_only=True)
+class PolicyConfig(EpochConfig):
+    max_steps: int = 0  # stop after this many steps (0 = epochs decide)
+    checkpoint_every: int = 100  # steps between checkpoints
+    lora_r: int = 0  # LoRA rank (0 = full fine-tuning)
+    lora_alpha: float | None = None  # LoRA alpha (default 2 × rank)
+    lora_dropout: float = 0.0  # dropout on the LoRA inputs
+
+    def validate(self) -> None:
+        super().validate()
+        at_least(self, 1, "checkpoint_every")
+        at_least(self, 0, "max_steps", "lora_r", "lora_dropout")

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from ..base_config import EpochConfig, at_least
+from ..base_config import PolicyConfig
 from ..batching import EpochBatches, collate
 from ..context import RunContext
 from ..data import Message, read_sft, render
@@ -55,23 +55,13 @@ IGNORE = -100
 
 
 @dataclass(kw_only=True)
-class Config(EpochConfig):
+class Config(PolicyConfig):
     data: str  # sft snapshot (JSON lines of {"messages": [...]})
     model: str  # local causal LM folder (config, weights, tokenizer)
     eval_fraction: float = 0.05  # share of records held out (seeded); 0 = no eval
-    max_steps: int = 0  # stop after this many steps (0 = epochs decide)
     batch_size: int = 8  # conversations per optimizer step (global, over all ranks)
     lr: float = 2e-5
     max_length: int = 1024  # tokens per conversation; longer ones are cut at the end
-    checkpoint_every: int = 100  # steps between checkpoints
-    lora_r: int = 0  # LoRA rank (0 = full fine-tuning)
-    lora_alpha: float | None = None  # LoRA alpha (default 2 × rank)
-    lora_dropout: float = 0.0  # dropout on the LoRA inputs
-
-    def validate(self) -> None:
-        super().validate()
-        at_least(self, 1, "checkpoint_every")
-        at_least(self, 0, "max_steps", "lora_r", "lora_dropout")
 
 
 # --------------------------------------------------------------------------- labels
