@@ -1,7 +1,8 @@
 """The options the commands share, as dataclasses their `Config`s inherit (as TRL's base_config).
 
-BaseConfig (every command) → TrainConfig (reward, safety, sft, ppo) → EpochConfig (reward, safety,
-sft: passes over a snapshot) → HeadConfig (reward, safety: heads on a backbone, early stopping).
+BaseConfig (every command) → TrainConfig (reward, safety, sft, ppo, dpo) → EpochConfig (reward, safety,
+sft, dpo: passes over a snapshot) → HeadConfig (reward, safety: heads on a backbone, early stopping)
+or PolicyConfig (sft, dpo: a causal LM, optionally with LoRA, checkpointed every N steps).
 Fields are keyword-only, so a command can add required fields after inherited defaults. A command
 redeclares a shared field to give it its own default or say what it means there; a redeclaration
 without a comment keeps the inherited one (`python -m trainer.docs` reads the comments).
@@ -65,3 +66,12 @@ class HeadConfig(EpochConfig):
     early_stopping_patience: int = opt(3, ge=0)  # evaluations without held-out loss improvement before stopping; 0 = never
     disable_dropout: bool = True  # dropout off during training (as TRL's reward trainer)
     eval_batch_size: int = opt(32, **BATCH)  # sequences per forward when scoring
+
+
+@dataclass(kw_only=True)
+class PolicyConfig(EpochConfig):
+    max_steps: int = opt(0, ge=0)  # stop after this many steps (0 = epochs decide)
+    checkpoint_every: int = opt(100, ge=1)  # steps between checkpoints
+    lora_r: int = opt(0, ge=0, le=4096)  # LoRA rank (0 = full fine-tuning)
+    lora_alpha: float | None = opt(None, gt=0)  # LoRA alpha (default 2 × rank)
+    lora_dropout: float = opt(0.0, ge=0, lt=1)  # dropout on the LoRA inputs

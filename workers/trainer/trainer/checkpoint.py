@@ -9,6 +9,11 @@ and `model/`: the step's model as a loadable folder of the same form as the comm
 version. Resuming reads the raw weights, never `model/`. The folder is written under a temporary
 name and renamed, so a folder with that name is always complete (its `model/` included);
 re-running a command with the same output directory continues from the highest one.
+
+The commands that run on TRL's trainers keep TRL's own files in the step folder instead of the
+weights, optimizer and RNG files above (its weights or adapters, optimizer.pt, scheduler.pt,
+rng_state.pth, trainer_state.json), beside the same `model/` and `state.json`; TRL reads them back
+when it resumes (trl_bridge.py).
 """
 
 from __future__ import annotations
@@ -108,10 +113,15 @@ def write_atomically(target: Path, fill: Any) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return replace_folder(tmp, target)
+
+
+def replace_folder(source: Path, target: Path) -> Path:
+    """Renames the complete folder `source` to `target` (same file system), replacing an older one."""
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
     if target.exists():
         target.rename(old)
-    tmp.rename(target)
+    source.rename(target)
     shutil.rmtree(old, ignore_errors=True)
     return target
 
@@ -185,6 +195,18 @@ class Checkpoints:
 
         self.dir.mkdir(parents=True, exist_ok=True)
         path = write_atomically(self.dir / f"step-{step}", fill)
+        self._prune()
+        return path
+
+    def adopt(self, step: int, source: Path, state: dict[str, Any], export: Callable[[Path], object]) -> Path:
+        """Makes `source`, a complete checkpoint folder another trainer wrote (TRL's `checkpoint-N`,
+        in its own files), the folder `step-N`: `export(folder)` writes the loadable model into its
+        `model/` and `state.json` is added before one rename moves it in, so the step folder still
+        appears only complete."""
+        export(source / MODEL_DIR)
+        (source / "state.json").write_text(json.dumps({"step": step, **state}, indent=2))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = replace_folder(source, self.dir / f"step-{step}")
         self._prune()
         return path
 

@@ -74,12 +74,18 @@ def load_causal_lm(path: str | Path, dtype: torch.dtype = torch.float32, what: s
         raise TrainerError(f"cannot load the {what} in {p} as a causal LM: {e}") from None
 
 
+def lora_config(r: int, alpha: float | None = None, dropout: float = 0.0, target_modules: str | list[str] = "all-linear") -> Any:
+    """peft's LoraConfig of a causal LM: alpha defaults to 2 × rank."""
+    from peft import LoraConfig
+
+    return LoraConfig(r=r, lora_alpha=alpha if alpha is not None else 2 * r, lora_dropout=dropout, target_modules=target_modules, task_type="CAUSAL_LM")
+
+
 def add_lora(model: nn.Module, r: int, alpha: float | None = None, dropout: float = 0.0, target_modules: str | list[str] = "all-linear") -> nn.Module:
     """Wraps `model` in peft LoRA adapters (only they train)."""
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
 
-    config = LoraConfig(r=r, lora_alpha=alpha if alpha is not None else 2 * r, lora_dropout=dropout, target_modules=target_modules, task_type="CAUSAL_LM")
-    return get_peft_model(model, config)
+    return get_peft_model(model, lora_config(r, alpha, dropout, target_modules))
 
 
 def load_policy(

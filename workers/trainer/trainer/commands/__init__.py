@@ -7,6 +7,7 @@ COMMANDS: dict[str, str] = {
     "safety": "trainer.commands.safety",
     "sft": "trainer.commands.sft",
     "ppo": "trainer.commands.ppo",
+    "dpo": "trainer.commands.dpo",
     "generate": "trainer.commands.generate",
     "evaluate": "trainer.commands.evaluate",
 }

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from ..base_config import EpochConfig
+from ..base_config import PolicyConfig
 from ..batching import EpochBatches, collate
 from ..context import RunContext
 from ..data import Message, read_sft, render
@@ -56,18 +56,13 @@ IGNORE = -100
 
 
 @dataclass(kw_only=True)
-class Config(EpochConfig):
+class Config(PolicyConfig):
     data: str = opt(role="input")  # sft snapshot (JSON lines of {"messages": [...]})
     model: str = opt(role="input")  # local causal LM folder (config, weights, tokenizer)
     eval_fraction: float = 0.05  # share of records held out (seeded); 0 = no eval
-    max_steps: int = opt(0, ge=0)  # stop after this many steps (0 = epochs decide)
     batch_size: int = 8  # conversations per optimizer step (global, over all ranks)
     lr: float = 2e-5
     max_length: int = 1024  # tokens per conversation; longer ones are cut at the end
-    checkpoint_every: int = opt(100, ge=1)  # steps between checkpoints
-    lora_r: int = opt(0, ge=0, le=4096)  # LoRA rank (0 = full fine-tuning)
-    lora_alpha: float | None = opt(None, gt=0)  # LoRA alpha (default 2 × rank)
-    lora_dropout: float = opt(0.0, ge=0, lt=1)  # dropout on the LoRA inputs
 
 
 # --------------------------------------------------------------------------- labels

@@ -1,0 +1,192 @@
+"""TRL's trainers inside our protocol: their logs, evaluations and checkpoints become our events and
+our checkpoint layout, the stop flag ends them with a checkpoint, and re-running resumes them.
+
+TRL writes its `checkpoint-N` folders into OUTPUT_DIR/.trl. Each one, once written, gets the step's
+policy exported into `model/` (a plain Hugging Face folder: LoRA merged, tokenizer included) and
+our `state.json`, and is renamed to OUTPUT_DIR/checkpoints/step-N (Checkpoints.adopt), so a step
+folder is complete whenever it exists, only `keep_checkpoints` are kept, and the worker registers
+`<path>/model` as it does for every other command. Resuming hands the latest step-N to
+`trainer.train(resume_from_checkpoint=...)`: TRL reads back its own files there (weights or
+adapters, optimizer, scheduler, RNG, trainer state) and skips the batches it has trained on.
+
+Metric names: TRL's log keys with `train/` in front (`loss` → `train/loss`, `rewards/accuracies` →
+`train/rewards/accuracies`, `learning_rate` → `train/lr`) and its `eval_` keys as `eval/…`; values
+that are not finite numbers are left out. Each evaluation is also an `eval` event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import shutil
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import PrinterCallback, TrainerCallback
+
+from .context import RunContext
+from .loop import checkpoint_on_stop, log
+from .policy import export_policy
+
+# Where TRL writes a checkpoint before it becomes checkpoints/step-N.
+STAGING_DIR = ".trl"
+# The record TRL logs once training ends: run totals, not a step's metrics.
+_END_OF_TRAINING = "train_runtime"
+_RENAMED = {"learning_rate": "lr"}
+
+
+def metric_name(key: str) -> str:
+    """Our name for one of TRL's log keys."""
+    if key.startswith("eval_"):
+        return "eval/" + _RENAMED.get(key[5:], key[5:])
+    return "train/" + _RENAMED.get(key, key)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, torch.Tensor)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def eval_results(metrics: dict[str, Any], aliases: dict[str, str]) -> dict[str, float]:
+    """An evaluation's finite numbers without the `eval_` prefix, plus `aliases` (our name → TRL's)."""
+    results = {k[5:]: v for k, v in ((k, _number(v)) for k, v in metrics.items() if k.startswith("eval_")) if v is not None}
+    return {**{ours: results[theirs] for ours, theirs in aliases.items() if theirs in results}, **results}
+
+
+def training_arguments(cfg: Any, ctx: RunContext, has_eval: bool) -> dict[str, Any]:
+    """The TrainingArguments every TRL command shares, from our config and runtime: offline, no
+    progress bars or trackers, our schedule (linear warm-up, cosine decay to 10%), a log every step,
+    evaluations every `eval_every` and checkpoints every `checkpoint_every` steps."""
+    rt = ctx.runtime
+    return {
+        "output_dir": str(ctx.output_dir / STAGING_DIR),
+        "report_to": "none",
+        "disable_tqdm": True,
+        "push_to_hub": False,
+        "seed": cfg.seed,
+        "data_seed": cfg.seed,
+        "use_cpu": rt.device.type == "cpu",
+        "bf16": rt.dtype == torch.bfloat16,
+        "fp16": False,
+        "per_device_train_batch_size": max(1, cfg.batch_size // rt.world_size),
+        "per_device_eval_batch_size": cfg.eval_batch_size,
+        "gradient_accumulation_steps": 1,
+        "learning_rate": cfg.lr,
+        "weight_decay": cfg.weight_decay,
+        "warmup_steps": cfg.warmup_steps,
+        "lr_scheduler_type": "cosine_with_min_lr",
+        "lr_scheduler_kwargs": {"min_lr_rate": 0.1},
+        "max_grad_norm": cfg.grad_clip,
+        "num_train_epochs": cfg.epochs,
+        "max_steps": cfg.max_steps if cfg.max_steps > 0 else -1,
+        "gradient_checkpointing": cfg.gradient_checkpointing,
+        "logging_strategy": "steps",
+        "logging_steps": 1,
+        "eval_strategy": "steps" if has_eval else "no",
+        "eval_steps": cfg.eval_every,
+        "save_strategy": "steps",
+        "save_steps": cfg.checkpoint_every,
+        "save_total_limit": None,  # Checkpoints.adopt prunes to keep_checkpoints
+        "dataloader_num_workers": 0,
+    }
+
+
+class EventsCallback(TrainerCallback):
+    """TRL's logs, evaluations and checkpoints as our events and step folders; the stop flag as a
+    last checkpoint and the end of training. `state` (first and last evaluation, and what the
+    command adds) goes into each checkpoint's state.json and comes back on resume."""
+
+    def __init__(self, ctx: RunContext, state: dict[str, Any], eval_aliases: dict[str, str] | None = None,
+                 eval_counts: dict[str, Any] | None = None) -> None:
+        self.ctx = ctx
+        self.state = {"first_eval": None, "last_eval": None, **{k: v for k, v in state.items() if k not in ("step", "total_steps")}}
+        self.eval_aliases = eval_aliases or {}
+        self.eval_counts = eval_counts or {}
+        self.stopped = False
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.ctx.events.total_steps = state.max_steps
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if not logs or _END_OF_TRAINING in logs:
+            return
+        # An evaluation's log also holds the epoch, which the training logs report already.
+        evaluation = any(k.startswith("eval_") for k in logs)
+        for key, value in logs.items():
+            number = _number(value)
+            if number is not None and (key.startswith("eval_") or not evaluation):
+                self.ctx.events.metric(state.global_step, metric_name(key), number)
+
+    def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        results = {**eval_results(metrics or {}, self.eval_aliases), **self.eval_counts}
+        if self.state["first_eval"] is None:
+            self.state["first_eval"] = {"step": state.global_step, **results}
+        self.state["last_eval"] = {"step": state.global_step, **results}
+        self.ctx.events.eval(state.global_step, **results)
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        # Every rank asks, so all of them stop at the same step.
+        if state.global_step < state.max_steps and self.ctx.runtime.any(self.ctx.stop.requested):
+            control.should_save = True
+            control.should_training_stop = True
+            self.stopped = True
+
+    def on_save(self, args: Any, state: Any, control: Any, model: Any = None, processing_class: Any = None, **kwargs: Any) -> None:
+        step = state.global_step
+        if state.is_world_process_zero:
+            source = Path(args.output_dir) / f"checkpoint-{step}"
+            path = self.ctx.checkpoints.adopt(step, source, {**self.state, "total_steps": state.max_steps},
+                                              export=lambda d: export_policy(model, processing_class, d))
+            self.ctx.events.checkpoint(step, str(path))
+        self.ctx.runtime.barrier()
+
+
+def saved_state(ctx: RunContext) -> tuple[Path | None, dict[str, Any]]:
+    """The latest checkpoint and its state.json (empty for a fresh run)."""
+    latest = ctx.checkpoints.latest()
+    if latest is None or not (latest / "state.json").is_file():
+        return None, {}
+    return latest, json.loads((latest / "state.json").read_text())
+
+
+def quiet() -> None:
+    """No progress bars on stderr, which the worker keeps as the job's log, nor the deprecation
+    notices transformers gives TRL's own arguments at every run (nothing a user can act on)."""
+    import datasets
+    from transformers.utils import logging as hf_logging
+
+    datasets.disable_progress_bars()
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message=r".*`(is_)?gradient_checkpointing` is deprecated", category=FutureWarning)
+
+
+def train(trainer: Any, ctx: RunContext, callback: EventsCallback, latest: Path | None) -> dict[str, Any] | None:
+    """Runs `trainer` to the end, or to the stop flag: evaluates first on a fresh run, resumes
+    from `latest` otherwise. The summary of an interrupted run, or None when training finished."""
+    # TRL's PrinterCallback prints every log to stdout, which belongs to the events.
+    trainer.remove_callback(PrinterCallback)
+    if ctx.runtime.is_main:
+        shutil.rmtree(ctx.output_dir / STAGING_DIR, ignore_errors=True)  # checkpoints a killed run left half-written
+    ctx.runtime.barrier()
+    args = trainer.args
+    per_epoch = math.ceil(len(trainer.train_dataset) / (args.per_device_train_batch_size * args.world_size))
+    ctx.events.total_steps = args.max_steps if args.max_steps > 0 else math.ceil(args.num_train_epochs * per_epoch)
+    # Anything else a library prints goes to the log, never between the events.
+    with contextlib.redirect_stdout(sys.stderr):
+        if latest is not None:
+            log(f"resuming from {latest}")
+        elif trainer.eval_dataset is not None:
+            trainer.evaluate()  # the held-out numbers before training, at step 0
+        trainer.train(resume_from_checkpoint=str(latest) if latest else None)
+    if ctx.runtime.is_main:
+        shutil.rmtree(ctx.output_dir / STAGING_DIR, ignore_errors=True)  # only TRL's model card is left there
+    step, total = trainer.state.global_step, trainer.state.max_steps
+    if callback.stopped:
+        return checkpoint_on_stop(ctx, step, total, True, lambda: None)
+    return None
