@@ -6,6 +6,7 @@ import { createDb } from "../server/db";
 import { ZJobHeartbeatEnv, ZStorageEnv } from "../server/env";
 import { describeZodError } from "../server/errors";
 import { isDatabaseUnavailable } from "../server/db-unavailable";
+import { isJobKind, jobKinds, type JobKind } from "../server/jobs/kinds";
 import { enqueue, markAttemptFailed, markRunning, markSucceeded, passOn, recordHeartbeat, requeueStaleJobs, resendLostMessages, type JobProgress } from "../server/jobs/service";
 import { logger as rootLogger } from "../server/logger";
 import { createBoss } from "../server/queue";
@@ -13,8 +14,8 @@ import { storagePathsFromEnv, type StoragePaths } from "../server/storage";
 import { canRun, queuesFor, type Capabilities } from "../server/workers/capabilities";
 import { registerWorker, touchWorker } from "../server/workers/service";
 import { detectCapabilities } from "./detect-capabilities";
-import { PermanentJobError, type JobDefinition } from "./jobs/job-definition";
-import { isJobKind, jobRegistry } from "./jobs/registry";
+import { PermanentJobError, type JobContext } from "./jobs/job-handler";
+import { jobHandlers } from "./jobs/registry";
 import { whileDatabaseUnavailable } from "./while-database-unavailable";
 
 const ZQueuedData = z.object({ jobId: z.uuid() });
@@ -77,20 +78,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }, options.sweepIntervalMs ?? heartbeatMs);
 
   const queues: string[] = [];
-  for (const def of Object.values(jobRegistry) as JobDefinition[]) {
-    for (const queue of queuesFor(def.name, capabilities)) {
+  for (const kind of Object.keys(jobKinds) as JobKind[]) {
+    for (const queue of queuesFor(kind, capabilities)) {
       queues.push(queue);
       await boss.createQueue(queue);
       await boss.work(queue, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 }, async ([bossJob]) => {
-        if (bossJob) await runJob(def, bossJob);
+        if (bossJob) await runJob(kind, bossJob);
       });
     }
   }
   log.info({ queues, capabilities }, "worker started");
 
-  async function runJob(def: JobDefinition, bossJob: PgBoss.JobWithMetadata<unknown>) {
+  async function runJob(kind: JobKind, bossJob: PgBoss.JobWithMetadata<unknown>) {
     const { jobId } = ZQueuedData.parse(bossJob.data);
-    const jobLog = log.child({ jobId, kind: def.name });
+    const jobLog = log.child({ jobId, kind });
     const wanted = await db.job.findUnique({ where: { id: jobId }, select: { gpus: true } });
     if (wanted && !canRun(capabilities, wanted.gpus)) {
       const handed = await passOn({ db, boss }, jobId, bossJob.id);
@@ -120,10 +121,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }, heartbeatMs);
     try {
       // Queued data can be older than the code: parse it again.
-      const parsed = def.payload.safeParse(row.payload);
+      const parsed = jobKinds[kind].payload.safeParse(row.payload);
       if (!parsed.success) throw new PermanentJobError(`The job's payload is no longer valid: ${describeZodError(parsed.error)}`);
-      const payload: unknown = parsed.data;
-      const result = await def.handler(payload, {
+      // The payload was parsed with this kind's own schema, so it is what this kind's handler takes.
+      const handler = jobHandlers[kind] as (payload: unknown, ctx: JobContext) => Promise<unknown>;
+      const result = await handler(parsed.data, {
         jobId,
         workerId,
         attempt: claim.attempt,
@@ -133,9 +135,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         trainerPython,
         signal,
         heartbeat: beat,
-        followUp: async (kind, followUpPayload) => {
-          if (!isJobKind(kind)) throw new Error(`unknown job kind ${kind}`);
-          return enqueue({ db, boss, paths }, kind, followUpPayload as never, { createdById: row.createdById ?? undefined });
+        followUp: async (followUpKind, followUpPayload) => {
+          if (!isJobKind(followUpKind)) throw new Error(`unknown job kind ${followUpKind}`);
+          return enqueue({ db, boss, paths }, followUpKind, followUpPayload as never, { createdById: row.createdById ?? undefined });
         },
       });
       // The job ran to its end: its result waits out a database restart rather than being lost.

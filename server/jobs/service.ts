@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type PgBoss from "pg-boss";
 import { z } from "zod";
-import type { JobDefinition } from "../../workers/jobs/job-definition";
-import { jobRegistry, type JobKind } from "../../workers/jobs/registry";
 import { writeAudit } from "../audit/log";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import { type JobState, Prisma } from "../generated/prisma/client";
 import { storagePathsFromEnv, type StoragePaths } from "../storage";
 import { queueNameFor } from "../workers/capabilities";
+import type { JobContract } from "./job-contract";
+import { jobKinds, type JobKind } from "./kinds";
 
 export const jobSelect = {
   id: true,
@@ -42,10 +42,10 @@ type Deps = { db: Db; boss: PgBoss; paths?: StoragePaths };
 export async function enqueue<K extends JobKind>(
   { db, boss, paths }: Deps,
   kind: K,
-  payload: z.input<(typeof jobRegistry)[K]["payload"]>,
+  payload: z.input<(typeof jobKinds)[K]["payload"]>,
   options: { createdById?: string; gpus?: number } = {},
 ) {
-  const def: JobDefinition = jobRegistry[kind];
+  const def: JobContract = jobKinds[kind];
   const parsed = def.payload.safeParse(payload);
   if (!parsed.success) {
     throw new AppError("BAD_REQUEST", `Invalid ${kind} payload: ${z.prettifyError(parsed.error)}`);
@@ -89,7 +89,7 @@ async function sendToQueue(boss: PgBoss, job: QueuedJob, startAfterSeconds?: num
 
 /** False when the queue already holds a message with the job's `bossJobId` (its id is the queue's key). */
 async function sendMessage(boss: PgBoss, job: QueuedJob, startAfterSeconds?: number): Promise<boolean> {
-  const def: JobDefinition | undefined = (jobRegistry as Record<string, JobDefinition>)[job.kind];
+  const def: JobContract | undefined = (jobKinds as Record<string, JobContract>)[job.kind];
   const queue = queueNameFor(job.kind, job.gpus);
   await boss.createQueue(queue);
   const id = await boss.send(queue, { jobId: job.id }, {
@@ -298,7 +298,7 @@ export async function resendLostMessages({ db, boss }: { db: Db; boss: PgBoss },
   const pending = Prisma.sql`(m.state IN ('created', 'retry') OR (m.state = 'active' AND m.started_on >= now() - make_interval(secs => ${graceSeconds}::double precision)))`;
   const lost = await db.$queryRaw<QueuedJob[]>`
     SELECT j.id, j.kind, j.gpus, j.attempt, j."maxAttempts", j."bossJobId" FROM job j
-    WHERE j.state = 'queued' AND j."bossJobId" IS NOT NULL AND j.kind = ANY(${Object.keys(jobRegistry)})
+    WHERE j.state = 'queued' AND j."bossJobId" IS NOT NULL AND j.kind = ANY(${Object.keys(jobKinds)})
       AND j."createdAt" < now() - make_interval(secs => ${graceSeconds}::double precision)
       AND NOT EXISTS (SELECT 1 FROM job_event e WHERE e."jobId" = j.id AND e.at >= now() - make_interval(secs => ${graceSeconds}::double precision))
       AND NOT EXISTS (

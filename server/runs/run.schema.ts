@@ -1,11 +1,6 @@
 import { z } from "zod";
 import { ZExportRequest } from "../export/filter";
-import { evaluateJob } from "../../workers/jobs/evaluate";
-import { generateJob } from "../../workers/jobs/generate";
-import { ppoJob } from "../../workers/jobs/ppo";
-import { trainRewardJob } from "../../workers/jobs/train-reward";
-import { trainSafetyJob } from "../../workers/jobs/train-safety";
-import { trainSftJob } from "../../workers/jobs/train-sft";
+import { jobKinds } from "../jobs/kinds";
 
 /** A snapshot to create when the run starts, from export filters, instead of choosing one. */
 export const ZNewSnapshot = z.object({ projectId: z.uuid("newSnapshot.projectId must be a project's id"), request: ZExportRequest });
@@ -17,12 +12,12 @@ export type TNewSnapshot = z.infer<typeof ZNewSnapshot>;
  * `newSnapshot`, the run's data snapshot is created from those filters first (see start-run.ts).
  */
 export const ZStartRunInput = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("train_reward"), payload: trainRewardJob.payload, newSnapshot: ZNewSnapshot.optional() }),
-  z.object({ kind: z.literal("train_safety"), payload: trainSafetyJob.payload, newSnapshot: ZNewSnapshot.optional() }),
-  z.object({ kind: z.literal("train_sft"), payload: trainSftJob.payload, newSnapshot: ZNewSnapshot.optional() }),
-  z.object({ kind: z.literal("ppo"), payload: ppoJob.payload, newSnapshot: ZNewSnapshot.optional() }),
-  z.object({ kind: z.literal("generate"), payload: generateJob.payload, newSnapshot: ZNewSnapshot.optional() }),
-  z.object({ kind: z.literal("evaluate"), payload: evaluateJob.payload }),
+  z.object({ kind: z.literal("train_reward"), payload: jobKinds.train_reward.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("train_safety"), payload: jobKinds.train_safety.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("train_sft"), payload: jobKinds.train_sft.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("ppo"), payload: jobKinds.ppo.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("generate"), payload: jobKinds.generate.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("evaluate"), payload: jobKinds.evaluate.payload }),
 ]);
 export type TStartRunInput = z.infer<typeof ZStartRunInput>;
 /** What a client sends (dates in filters as ISO strings). */

@@ -1,13 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { AppError } from "../../server/errors";
-import { maxContentChars } from "../../server/import/conversation";
 import { importJsonl } from "../../server/import/service";
-import { smollmPolicy } from "../../server/models/builtin-models";
-import { resolveModel, resolveSnapshot } from "../training/inputs";
-import { generateConfig, readsFormats, ZGenerateOverrides } from "../training/trainer-config";
-import { defineTrainerJob } from "../training/trainer-job";
+import { jobKinds } from "../../server/jobs/kinds";
+import { generateConfig } from "../../server/training/trainer-config";
+import { trainerJobHandler } from "../training/trainer-job";
 
 const promptsFileName = "prompts.jsonl";
 const generationsFileName = "generations.jsonl";
@@ -21,33 +18,9 @@ const ZGeneration = z.object({
   policy: z.string().nullish(),
 });
 
-/**
- * The online loop's step: K responses per prompt from a policy (K = the project's responses per
- * task), imported into the project as new ranking tasks.
- */
-export const generateJob = defineTrainerJob({
-  name: "generate",
+/** Samples the responses and imports them into the project as new ranking tasks. */
+export const generateHandler = trainerJobHandler(jobKinds.generate, {
   command: "generate",
-  payload: z
-    .strictObject({
-      /** Default: the project's current policy, else the built-in SmolLM2 policy (pinned at enqueue). */
-      policyModelId: z.uuid("policyModelId must be a model version's id").optional(),
-      /** The project the new tasks go to. */
-      projectId: z.uuid("projectId must be a project's id"),
-      /** The prompts: a rankings or pairs snapshot's prompts, or a list given here (not both). */
-      snapshotId: z.uuid("snapshotId must be a snapshot's id").optional(),
-      prompts: z.array(z.string().trim().min(1, "a prompt is empty").max(maxContentChars)).min(1, "give at least one prompt").max(10_000).optional(),
-      config: ZGenerateOverrides.default({}),
-    })
-    .refine((p) => p.snapshotId === undefined || p.prompts === undefined, { message: "Give the prompts as a snapshotId or a prompts list, not both", path: ["prompts"] }),
-  resolve: async (payload, deps) => {
-    const project = await deps.db.project.findUnique({ where: { id: payload.projectId }, select: { id: true, k: true, archivedAt: true, currentPolicyId: true } });
-    if (!project || project.archivedAt) throw new AppError("NOT_FOUND", `No active project with id ${payload.projectId} (where the generated tasks go)`);
-    if (payload.snapshotId === undefined && payload.prompts === undefined) throw new AppError("BAD_REQUEST", "Give the prompts: a snapshot, filters to create one, or a list");
-    const snapshot = payload.snapshotId === undefined ? null : await resolveSnapshot(deps, payload.snapshotId, { formats: readsFormats.prompts, role: "the prompts to generate for" });
-    const policy = await resolveModel(deps, payload.policyModelId ?? project.currentPolicyId ?? undefined, { kinds: ["policy", "sft"], role: "the policy to sample from", default: smollmPolicy });
-    return { payload: { ...payload, policyModelId: policy.id }, inputs: { project: { id: project.id, k: project.k }, snapshot, policy } };
-  },
   config: ({ payload, inputs, outputDir }) =>
     generateConfig({ policyDir: inputs.policy.dir, promptsFile: inputs.snapshot?.file ?? path.join(outputDir, promptsFileName), numSamples: inputs.project.k, outputDir }, payload.config),
   stage: async ({ payload, outputDir }) => {

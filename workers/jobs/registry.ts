@@ -1,27 +1,18 @@
-import type { JobDefinition } from "./job-definition";
-import { pingJob } from "./ping";
-import { evaluateJob } from "./evaluate";
-import { generateJob } from "./generate";
-import { ppoJob } from "./ppo";
-import { trainRewardJob } from "./train-reward";
-import { trainSafetyJob } from "./train-safety";
-import { trainSftJob } from "./train-sft";
+import type { JobKind } from "../../server/jobs/kinds";
+import { evaluateHandler } from "./evaluate";
+import { generateHandler } from "./generate";
+import type { JobHandler } from "./job-handler";
+import { pingHandler } from "./ping";
+import { ppoHandler } from "./ppo";
+import { trainRewardHandler, trainSafetyHandler, trainSftHandler } from "./train-model";
 
-/** Every job kind the platform knows, by name. */
-export const jobRegistry = {
-  ping: pingJob,
-  train_reward: trainRewardJob,
-  train_safety: trainSafetyJob,
-  train_sft: trainSftJob,
-  ppo: ppoJob,
-  generate: generateJob,
-  evaluate: evaluateJob,
-} satisfies Record<string, JobDefinition>;
-
-export type JobKind = keyof typeof jobRegistry;
-
-export const jobKinds = Object.keys(jobRegistry) as JobKind[];
-
-export function isJobKind(kind: string): kind is JobKind {
-  return Object.hasOwn(jobRegistry, kind);
-}
+/** What the worker runs for each job kind of server/jobs/kinds.ts. */
+export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
+  ping: pingHandler,
+  train_reward: trainRewardHandler,
+  train_safety: trainSafetyHandler,
+  train_sft: trainSftHandler,
+  ppo: ppoHandler,
+  generate: generateHandler,
+  evaluate: evaluateHandler,
+};

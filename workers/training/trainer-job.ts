@@ -1,5 +1,6 @@
-// A job kind that runs one trainer command. Each kind (train-reward.ts, …) only says what its
-// payload is, how its inputs are looked up, the trainer config they make, and what to register.
+// The handler of a job kind that runs one trainer command. The kind's contract (server/jobs/kinds.ts)
+// says what its payload is and how its inputs are looked up; its handler (workers/jobs/) only says
+// which command runs, the trainer config the inputs make, and what to register.
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
@@ -9,10 +10,11 @@ import type { ModelKind, Prisma } from "../../server/generated/prisma/client";
 import { artifactRelative } from "../../server/models/model-path";
 import { registerModelVersion } from "../../server/models/service";
 import { listCheckpointFolders } from "../../server/runs/checkpoint-folders";
-import type { MetricPoint } from "../../server/runs/service";
-import { defineJob, PermanentJobError, type JobContext, type JobDefinition, type PrepareDeps } from "../jobs/job-definition";
+import { recordMetrics, type MetricPoint } from "../../server/runs/service";
+import type { TrainerConfig } from "../../server/training/trainer-config";
+import type { TrainerJobContract } from "../../server/training/trainer-contract";
+import { PermanentJobError, type JobContext } from "../jobs/job-handler";
 import { decideOutcome, LineTail } from "./run-outcome";
-import type { TrainerConfig } from "./trainer-config";
 import { applyEvent, emptyReport, parseTrainerLine, progressOf, type RunReport } from "./trainer-events";
 import { runTrainerProcess } from "./trainer-process";
 
@@ -30,13 +32,8 @@ export type FinishedRun<TPayload, TInputs> = {
   summary: Record<string, unknown>;
 };
 
-export type TrainerJobSpec<TSchema extends z.ZodType, TInputs> = {
-  name: string;
+export type TrainerHandlerSpec<TSchema extends z.ZodType, TInputs> = {
   command: TrainerCommand;
-  payload: TSchema;
-  maxAttempts?: number;
-  /** Looks up and checks the inputs; returns them with the payload's defaults pinned. */
-  resolve: (payload: z.output<TSchema>, deps: PrepareDeps) => Promise<{ payload: z.output<TSchema>; inputs: TInputs }>;
   config: (run: { payload: z.output<TSchema>; inputs: TInputs; outputDir: string }) => TrainerConfig;
   /** Writes files the config names into the run's folder (it exists by then), before the trainer starts. */
   stage?: (run: { payload: z.output<TSchema>; inputs: TInputs; outputDir: string }) => Promise<void>;
@@ -66,20 +63,11 @@ export type ProducedModel = {
   safetyModelId?: string | null;
 };
 
-/** The longest a queue may hold a training job before taking it back (pg-boss allows under 24 h). */
-const trainingExpirySeconds = 23 * 60 * 60;
 const flushEveryMs = 1000;
 const maxBufferedMetrics = 500;
 
-export function defineTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJobSpec<TSchema, TInputs>): JobDefinition<TSchema, Record<string, unknown>> {
-  return defineJob({
-    name: spec.name,
-    payload: spec.payload,
-    maxAttempts: spec.maxAttempts ?? 3,
-    expireInSeconds: trainingExpirySeconds,
-    prepare: async (payload, deps) => (await spec.resolve(payload, deps)).payload,
-    handler: (payload, ctx) => runTrainerJob(spec, payload, ctx),
-  });
+export function trainerJobHandler<TSchema extends z.ZodType, TInputs>(contract: TrainerJobContract<TSchema, TInputs>, spec: TrainerHandlerSpec<TSchema, TInputs>) {
+  return (payload: z.output<TSchema>, ctx: JobContext) => runTrainerJob(contract, spec, payload, ctx);
 }
 
 /** The run's folder: the same on every attempt, so a re-queued attempt resumes from its checkpoints. */
@@ -87,11 +75,16 @@ export function runOutputDir(artifactDir: string, jobId: string): string {
   return path.join(artifactDir, "runs", jobId);
 }
 
-async function runTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJobSpec<TSchema, TInputs>, payload: z.output<TSchema>, ctx: JobContext) {
+async function runTrainerJob<TSchema extends z.ZodType, TInputs>(
+  contract: TrainerJobContract<TSchema, TInputs>,
+  spec: TrainerHandlerSpec<TSchema, TInputs>,
+  payload: z.output<TSchema>,
+  ctx: JobContext,
+) {
   const { db, jobId, log } = ctx;
   let inputs: TInputs;
   try {
-    ({ inputs } = await spec.resolve(payload, { db, paths: ctx.paths, where: "worker" }));
+    ({ inputs } = await contract.resolve(payload, { db, paths: ctx.paths, where: "worker" }));
   } catch (err) {
     // A snapshot or model that is gone (or wrong) stays so: another attempt would fail the same way.
     if (err instanceof AppError) throw new PermanentJobError(err.message);
@@ -106,9 +99,6 @@ async function runTrainerJob<TSchema extends z.ZodType, TInputs>(spec: TrainerJo
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
   const { gpus } = await db.job.update({ where: { id: jobId }, data: { outputDir: outputRel, logTail: null }, select: { gpus: true } });
 
-  // Loaded here, not at the top: server/runs imports the job definitions (their payload schemas),
-  // and a static import back would make a cycle that leaves one side uninitialised.
-  const { recordMetrics } = await import("../../server/runs/service");
   let report: RunReport = emptyReport;
   const tail = new LineTail(50);
   let pending: MetricPoint[] = [];

@@ -8,7 +8,6 @@ import { trainerCommandLine } from "./trainer-command";
 
 /** The Python package's folder: the trainer runs with it as its working directory. */
 export function trainerDir(): string {
-  // Computed when needed, not at import: the web app bundles this module (job definitions are shared) but never spawns.
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../trainer");
 }
 

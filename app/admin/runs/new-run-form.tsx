@@ -8,7 +8,7 @@ import { useTRPC } from "../../trpc/client";
 import { ChoiceSelect, Field, inputClass, ModelSelect, newSnapshotValue, NewSnapshotFilters, ProjectSelect, SnapshotSelect, TextInput } from "./run-form-fields";
 import { buildRunInput, defaultFields, type FieldErrors, type Fields, type FormKind, formKinds, kindsWithNewSnapshot, margins, safetyModes } from "./run-payload";
 
-/** Snapshot formats each kind reads (workers/training/trainer-config.ts `readsFormats`). */
+/** Snapshot formats each kind reads (server/training/trainer-config.ts `readsFormats`). */
 const snapshotFormats: Record<FormKind, readonly string[]> = {
   train_reward: ["rankings", "pairs"],
   train_safety: ["rankings", "pairs"],

@@ -14,7 +14,6 @@ import {
   ZSafetyOverrides,
   ZSftOverrides,
 } from "./trainer-config";
-import { trainerDir } from "./trainer-process";
 
 describe("reward config", () => {
   it("puts the pinned inputs over the overrides", () => {
@@ -49,7 +48,7 @@ describe("overrides and the trainer's Config classes", () => {
       "import dataclasses, importlib, json",
       `print(json.dumps({c: [f.name for f in dataclasses.fields(importlib.import_module('trainer.commands.' + c).Config)] for c in ${JSON.stringify(Object.keys(commandKeys))}}))`,
     ].join("\n");
-    const out = execFileSync(path.resolve(".venv/bin/python"), ["-c", script], { cwd: trainerDir(), encoding: "utf8" });
+    const out = execFileSync(path.resolve(".venv/bin/python"), ["-c", script], { cwd: path.resolve("workers/trainer"), encoding: "utf8" });
     const fields = JSON.parse(out) as Record<string, string[]>;
     for (const [command, keys] of Object.entries(commandKeys)) {
       const overrides = Object.keys(keys.overrides.shape);

@@ -1,13 +1,13 @@
 // A training job's inputs, looked up and checked: at enqueue (so a job that cannot run is refused
 // with a message the form can show) and again on the worker before each attempt.
 import { stat } from "node:fs/promises";
-import { AppError } from "../../server/errors";
-import { snapshotFilePath } from "../../server/export/snapshots";
-import type { ModelKind } from "../../server/generated/prisma/client";
-import type { BuiltinModel } from "../../server/models/builtin-models";
-import { resolveModelDir } from "../../server/models/model-path";
-import { ensureBuiltinModels, getModelVersionOrThrow, type ModelVersionRow } from "../../server/models/service";
-import type { PrepareDeps } from "../jobs/job-definition";
+import { AppError } from "../errors";
+import { snapshotFilePath } from "../export/snapshots";
+import type { ModelKind } from "../generated/prisma/client";
+import type { PrepareDeps } from "../jobs/job-contract";
+import type { BuiltinModel } from "../models/builtin-models";
+import { resolveModelDir } from "../models/model-path";
+import { ensureBuiltinModels, getModelVersionOrThrow, type ModelVersionRow } from "../models/service";
 
 export type SnapshotInput = { id: string; projectId: string; format: string; rowCount: number; file: string };
 

@@ -1,0 +1,166 @@
+// Every job kind the platform knows, by name: the contract `enqueue` checks a job against (payload
+// schema, `prepare`, attempts, expiry). Each kind's handler is in workers/jobs/registry.ts.
+import { z } from "zod";
+import { AppError } from "../errors";
+import { resolveEvaluation, ZEvaluatePayload } from "../evaluation/evaluate-inputs";
+import { withHeldOutSplit } from "../evaluation/held-out-split";
+import type { ModelKind } from "../generated/prisma/client";
+import { maxContentChars } from "../import/conversation";
+import { minilmEncoder, smollmPolicy, type BuiltinModel } from "../models/builtin-models";
+import { resolveModel, resolveSnapshot, type SnapshotInput } from "../training/inputs";
+import { defineTrainerJobContract } from "../training/trainer-contract";
+import { readsFormats, ZGenerateOverrides, ZPpoOverrides, ZRewardOverrides, ZSafetyOverrides, ZSftOverrides } from "../training/trainer-config";
+import { defineJobContract, type JobContract, type PrepareDeps } from "./job-contract";
+
+/** The payload of a kind that trains a model on a snapshot, starting from a base model. */
+function trainModelPayload<TConfig extends z.ZodType>(config: TConfig) {
+  return z.strictObject({
+    /** Required; `runs.start` fills it when it creates the snapshot from filters (`newSnapshot`). */
+    snapshotId: z.uuid("snapshotId must be a snapshot's id").optional(),
+    /** What training starts from (the kind's `base`). Default: a built-in model (pinned at enqueue). */
+    baseModelId: z.uuid("baseModelId must be a model version's id").optional(),
+    name: z.string().trim().min(1).max(200).optional(),
+    config,
+  });
+}
+
+/**
+ * train_reward, train_safety and train_sft: a model trained on a snapshot, from a base model.
+ * `pin` fixes more of the payload once the snapshot is known.
+ */
+function trainModelContract<TSchema extends z.ZodType<{ snapshotId?: string; baseModelId?: string }>>(spec: {
+  name: string;
+  payload: TSchema;
+  data: { formats: readonly string[]; role: string };
+  base: { kinds: readonly ModelKind[]; role: string; default: BuiltinModel };
+  pin?: (payload: z.output<TSchema>, snapshot: SnapshotInput, deps: PrepareDeps) => Promise<z.output<TSchema>>;
+}) {
+  return defineTrainerJobContract({
+    name: spec.name,
+    payload: spec.payload,
+    resolve: async (payload, deps) => {
+      const snapshot = await resolveSnapshot(deps, payload.snapshotId, spec.data);
+      const base = await resolveModel(deps, payload.baseModelId, spec.base);
+      const pinned = { ...payload, baseModelId: base.id };
+      return { payload: spec.pin ? await spec.pin(pinned, snapshot, deps) : pinned, inputs: { snapshot, base } };
+    },
+  });
+}
+
+/** The split is pinned at enqueue; on the worker the payload already names it. */
+async function pinHeldOutSplit<T extends { config: { split?: string; eval_fraction?: number } }>(payload: T, snapshot: SnapshotInput, deps: PrepareDeps): Promise<T> {
+  return { ...payload, config: await withHeldOutSplit(deps.db, snapshot.projectId, payload.config) };
+}
+
+export const jobKinds = {
+  /** A round trip through the queue and a worker, used by health checks and tests. */
+  ping: defineJobContract({
+    name: "ping",
+    payload: z.object({
+      message: z.string().max(200).default("ping"),
+      /** Hold the worker this long before answering: a stand-in for a long job in tests of what a running job survives. */
+      seconds: z.number().min(0).max(600).default(0),
+    }),
+    expireInSeconds: 60,
+    maxAttempts: 1,
+  }),
+
+  /** A Bradley–Terry reward model trained on a rankings or pairs snapshot. */
+  train_reward: trainModelContract({
+    name: "train_reward",
+    payload: trainModelPayload(ZRewardOverrides.default({})),
+    data: { formats: readsFormats.reward, role: "the reward model's training data" },
+    base: { kinds: ["base", "reward"], role: "the reward model's backbone", default: minilmEncoder },
+    pin: pinHeldOutSplit,
+  }),
+
+  /** The safety model (prompt-policy and rubric classifiers, optional cost head) from the annotators' safety labels. */
+  train_safety: trainModelContract({
+    name: "train_safety",
+    payload: trainModelPayload(ZSafetyOverrides.default({})).extend({
+      /** The version of the project's reward table pinned into `config.reward_table` when the run was queued. */
+      rewardTableVersion: z.int().min(1).optional(),
+    }),
+    data: { formats: readsFormats.safety, role: "the safety model's training data" },
+    base: { kinds: ["base", "safety"], role: "the safety model's backbone", default: minilmEncoder },
+    pin: async (payload, snapshot, deps) => {
+      const split = await pinHeldOutSplit(payload, snapshot, deps);
+      // The project's reward table (and its version) unless the run names a table: the model carries
+      // the table it was trained with into every PPO run that uses it.
+      if (split.config.reward_table !== undefined) return split;
+      const project = await deps.db.project.findUniqueOrThrow({ where: { id: snapshot.projectId }, select: { rewardTable: true, rewardTableVersion: true } });
+      const rewardTable = project.rewardTable as Record<string, Record<string, number>>;
+      return { ...split, config: { ...split.config, reward_table: rewardTable }, rewardTableVersion: project.rewardTableVersion };
+    },
+  }),
+
+  /** Supervised fine-tuning of a policy on an sft snapshot of demonstrations. */
+  train_sft: trainModelContract({
+    name: "train_sft",
+    payload: trainModelPayload(ZSftOverrides.default({})),
+    data: { formats: readsFormats.sft, role: "the demonstrations" },
+    base: { kinds: ["policy", "sft"], role: "the policy to fine-tune", default: smollmPolicy },
+  }),
+
+  /** PPO of a policy against a reward model (and optionally a safety model) over a snapshot's prompts. */
+  ppo: defineTrainerJobContract({
+    name: "ppo",
+    payload: z.strictObject({
+      /** The policy to train (and the frozen reference). Default: the built-in SmolLM2 policy (pinned at enqueue). */
+      policyModelId: z.uuid("policyModelId must be a model version's id").optional(),
+      rewardModelId: z.uuid("rewardModelId must be a model version's id"),
+      safetyModelId: z.uuid("safetyModelId must be a model version's id").optional(),
+      /** A rankings or pairs snapshot whose prompts are sampled. Required; `runs.start` fills it from `newSnapshot`. */
+      promptsSnapshotId: z.uuid("promptsSnapshotId must be a snapshot's id").optional(),
+      name: z.string().trim().min(1).max(200).optional(),
+      config: ZPpoOverrides.default({}),
+    }),
+    resolve: async (payload, deps) => {
+      const prompts = await resolveSnapshot(deps, payload.promptsSnapshotId, { formats: readsFormats.prompts, role: "the PPO prompts" });
+      const policy = await resolveModel(deps, payload.policyModelId, { kinds: ["policy", "sft"], role: "the policy to train", default: smollmPolicy });
+      const reward = await resolveModel(deps, payload.rewardModelId, { kinds: ["reward"], role: "the reward model" });
+      const safety = payload.safetyModelId === undefined ? null : await resolveModel(deps, payload.safetyModelId, { kinds: ["safety"], role: "the safety model" });
+      return { payload: { ...payload, policyModelId: policy.id }, inputs: { prompts, policy, reward, safety } };
+    },
+  }),
+
+  /**
+   * The online loop's step: K responses per prompt from a policy (K = the project's responses per
+   * task), imported into the project as new ranking tasks.
+   */
+  generate: defineTrainerJobContract({
+    name: "generate",
+    payload: z
+      .strictObject({
+        /** Default: the project's current policy, else the built-in SmolLM2 policy (pinned at enqueue). */
+        policyModelId: z.uuid("policyModelId must be a model version's id").optional(),
+        /** The project the new tasks go to. */
+        projectId: z.uuid("projectId must be a project's id"),
+        /** The prompts: a rankings or pairs snapshot's prompts, or a list given here (not both). */
+        snapshotId: z.uuid("snapshotId must be a snapshot's id").optional(),
+        prompts: z.array(z.string().trim().min(1, "a prompt is empty").max(maxContentChars)).min(1, "give at least one prompt").max(10_000).optional(),
+        config: ZGenerateOverrides.default({}),
+      })
+      .refine((p) => p.snapshotId === undefined || p.prompts === undefined, { message: "Give the prompts as a snapshotId or a prompts list, not both", path: ["prompts"] }),
+    resolve: async (payload, deps) => {
+      const project = await deps.db.project.findUnique({ where: { id: payload.projectId }, select: { id: true, k: true, archivedAt: true, currentPolicyId: true } });
+      if (!project || project.archivedAt) throw new AppError("NOT_FOUND", `No active project with id ${payload.projectId} (where the generated tasks go)`);
+      if (payload.snapshotId === undefined && payload.prompts === undefined) throw new AppError("BAD_REQUEST", "Give the prompts: a snapshot, filters to create one, or a list");
+      const snapshot = payload.snapshotId === undefined ? null : await resolveSnapshot(deps, payload.snapshotId, { formats: readsFormats.prompts, role: "the prompts to generate for" });
+      const policy = await resolveModel(deps, payload.policyModelId ?? project.currentPolicyId ?? undefined, { kinds: ["policy", "sft"], role: "the policy to sample from", default: smollmPolicy });
+      return { payload: { ...payload, policyModelId: policy.id }, inputs: { project: { id: project.id, k: project.k }, snapshot, policy } };
+    },
+  }),
+
+  /**
+   * Measures a reward model against the length rules (and a compared model), a safety model against
+   * the annotators, and/or a policy on an evaluation set, each figure with a 95 % interval.
+   */
+  evaluate: defineTrainerJobContract({ name: "evaluate", maxAttempts: 2, payload: ZEvaluatePayload, resolve: resolveEvaluation }),
+} satisfies Record<string, JobContract>;
+
+export type JobKind = keyof typeof jobKinds;
+
+export function isJobKind(kind: string): kind is JobKind {
+  return Object.hasOwn(jobKinds, kind);
+}
