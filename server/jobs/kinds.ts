@@ -9,7 +9,7 @@ import { maxContentChars } from "../import/conversation";
 import { minilmEncoder, smollmPolicy, type BuiltinModel } from "../models/builtin-models";
 import { resolveModel, resolveSnapshot, type SnapshotInput } from "../training/inputs";
 import { defineTrainerJobContract } from "../training/trainer-contract";
-import { readsFormats, ZGenerateOverrides, ZPpoOverrides, ZRewardOverrides, ZSafetyOverrides, ZSftOverrides } from "../training/trainer-config";
+import { readsFormats, ZDpoOverrides, ZGenerateOverrides, ZPpoOverrides, ZRewardOverrides, ZSafetyOverrides, ZSftOverrides } from "../training/trainer-config";
 import { defineJobContract, type JobContract, type PrepareDeps } from "./job-contract";
 
 /** The payload of a kind that trains a model on a snapshot, starting from a base model. */
@@ -100,6 +100,18 @@ export const jobKinds = {
     payload: trainModelPayload(ZSftOverrides.default({})),
     data: { formats: readsFormats.sft, role: "the demonstrations" },
     base: { kinds: ["policy", "sft"], role: "the policy to fine-tune", default: smollmPolicy },
+  }),
+
+  /**
+   * DPO of a policy straight from the labels (TRL's DPOTrainer): preference pairs of a rankings or
+   * pairs snapshot, the reference being the starting policy.
+   */
+  dpo: trainModelContract({
+    name: "dpo",
+    payload: trainModelPayload(ZDpoOverrides.default({})),
+    data: { formats: readsFormats.dpo, role: "the preference pairs" },
+    base: { kinds: ["policy", "sft"], role: "the policy to train", default: smollmPolicy },
+    pin: pinHeldOutSplit,
   }),
 
   /** PPO of a policy against a reward model (and optionally a safety model) over a snapshot's prompts. */

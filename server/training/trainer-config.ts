@@ -3,10 +3,11 @@
 // What a job may override, with every option's type and range, is generated from the trainer's
 // Config classes (trainer-options.generated.ts, `make generated`); K (num_samples) of generate is
 // the project's responses per task, so it is pinned too.
-import type { EvaluateOverrides, GenerateOverrides, PpoOverrides, RewardOverrides, SafetyOverrides, SftOverrides } from "./trainer-options.generated";
+import type { DpoOverrides, EvaluateOverrides, GenerateOverrides, PpoOverrides, RewardOverrides, SafetyOverrides, SftOverrides } from "./trainer-options.generated";
 
 export {
   commandKeys,
+  ZDpoOverrides,
   ZEvaluateOverrides,
   ZGenerateOverrides,
   ZPpoOverrides,
@@ -14,6 +15,7 @@ export {
   ZSafetyOverrides,
   ZSftOverrides,
   ZSplitName,
+  type DpoOverrides,
   type EvaluateOverrides,
   type GenerateOverrides,
   type PpoOverrides,
@@ -32,6 +34,11 @@ export function rewardConfig(
 }
 
 export function safetyConfig(inputs: { snapshotFile: string; snapshotFormat: string; modelDir: string; outputDir: string }, overrides: SafetyOverrides): TrainerConfig {
+  return { ...overrides, data: inputs.snapshotFile, format: inputs.snapshotFormat, model: inputs.modelDir, output_dir: inputs.outputDir };
+}
+
+/** DPO: the snapshot's preference pairs and the policy to train (also the reference). */
+export function dpoConfig(inputs: { snapshotFile: string; snapshotFormat: string; modelDir: string; outputDir: string }, overrides: DpoOverrides): TrainerConfig {
   return { ...overrides, data: inputs.snapshotFile, format: inputs.snapshotFormat, model: inputs.modelDir, output_dir: inputs.outputDir };
 }
 
@@ -91,6 +98,8 @@ export const readsFormats = {
   reward: ["rankings", "pairs"],
   safety: ["rankings", "pairs"],
   sft: ["sft"],
+  /** Rankings records carry their pairs; pairs records are pairs. */
+  dpo: ["rankings", "pairs"],
   /** The trainer reads a rankings or pairs record's prompt (and policy label) as a prompt. */
   prompts: ["rankings", "pairs"],
   /** Reward-model evaluation scores every non-tied pair of either layout. */

@@ -4,7 +4,7 @@ import type { z } from "zod";
 import type { ModelKind } from "../../server/generated/prisma/client";
 import { jobKinds } from "../../server/jobs/kinds";
 import type { ModelInput, SnapshotInput } from "../../server/training/inputs";
-import { rewardConfig, safetyConfig, sftConfig, type TrainerConfig } from "../../server/training/trainer-config";
+import { dpoConfig, rewardConfig, safetyConfig, sftConfig, type TrainerConfig } from "../../server/training/trainer-config";
 import type { TrainerJobContract } from "../../server/training/trainer-contract";
 import { trainerJobHandler, type TrainerCommand } from "../training/trainer-job";
 
@@ -25,3 +25,4 @@ function trainModelHandler<TSchema extends z.ZodType<{ config: unknown }>>(
 export const trainRewardHandler = trainModelHandler(jobKinds.train_reward, { command: "reward", model: "reward", config: rewardConfig });
 export const trainSafetyHandler = trainModelHandler(jobKinds.train_safety, { command: "safety", model: "safety", config: safetyConfig });
 export const trainSftHandler = trainModelHandler(jobKinds.train_sft, { command: "sft", model: "sft", config: sftConfig });
+export const dpoHandler = trainModelHandler(jobKinds.dpo, { command: "dpo", model: "policy", config: dpoConfig });

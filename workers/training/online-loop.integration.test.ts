@@ -114,6 +114,29 @@ describe("the online loop", () => {
     expect(await deps.db.response.count({ where: { model: checkpoints[0]!.id } })).toBe(fromResult.tasksCreated * 3);
   }, 240_000);
 
+  it("trains a policy with DPO straight from the labels: checkpoints and the final policy are versions with their lineage", async () => {
+    const job = await finished(
+      (
+        await send("dpo", {
+          snapshotId: rankingsId,
+          baseModelId: policyId,
+          config: { epochs: 1, batch_size: 2, max_steps: 2, checkpoint_every: 1, eval_fraction: 0.3, eval_every: 1, max_length: 64, lr: 1e-3, device: "cpu" },
+        })
+      ).id,
+    );
+    expect(job.error).toBeNull();
+    const policy = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: job.id, checkpointStep: null } });
+    expect(policy).toMatchObject({ kind: "policy", parentId: policyId, snapshotId: rankingsId, path: `runs/${job.id}/model` });
+    const checkpoints = await deps.db.modelVersion.findMany({ where: { jobId: job.id, checkpointStep: { not: null } }, orderBy: { checkpointStep: "asc" } });
+    expect(checkpoints.map((c) => c.checkpointStep)).toEqual([1, 2]);
+    // TRL's metrics arrive under our names, as every run's do.
+    const names = new Set((await deps.db.metric.findMany({ where: { jobId: job.id }, select: { name: true } })).map((m) => m.name));
+    expect(names).toContain("train/loss");
+    expect(names).toContain("eval/rewards/accuracies");
+    // The held-out split is the project's, pinned at enqueue like the reward model's.
+    expect((job.payload as { config: { split?: string } }).config.split).toBeTruthy();
+  }, 180_000);
+
   it("evaluates a reward model on a pairs snapshot and stores the result on the model version", async () => {
     const rewardJob = await finished((await send("train_reward", { snapshotId: pairsId, baseModelId: encoderId, config: { epochs: 1, batch_size: 4, eval_fraction: 0, device: "cpu" } })).id);
     const reward = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: rewardJob.id, kind: "reward", checkpointStep: null } });

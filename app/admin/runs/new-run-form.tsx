@@ -6,13 +6,14 @@ import { useState } from "react";
 import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
 import { ChoiceSelect, Field, inputClass, ModelSelect, newSnapshotValue, NewSnapshotFilters, ProjectSelect, SnapshotSelect, TextInput } from "./run-form-fields";
-import { buildRunInput, defaultFields, type FieldErrors, type Fields, type FormKind, formKinds, kindsWithNewSnapshot, margins, safetyModes } from "./run-payload";
+import { buildRunInput, defaultFields, dpoLossTypes, type FieldErrors, type Fields, type FormKind, formKinds, kindsWithNewSnapshot, margins, safetyModes } from "./run-payload";
 
 /** Snapshot formats each kind reads (server/training/trainer-config.ts `readsFormats`). */
 const snapshotFormats: Record<FormKind, readonly string[]> = {
   train_reward: ["rankings", "pairs"],
   train_safety: ["rankings", "pairs"],
   train_sft: ["sft"],
+  dpo: ["rankings", "pairs"],
   ppo: ["rankings", "pairs"],
   generate: ["rankings", "pairs"],
   evaluate: ["rankings", "pairs"],
@@ -169,6 +170,26 @@ export function NewRunForm() {
           </div>
         )}
         {kind === "train_safety" && splitField}
+
+        {kind === "dpo" && (
+          <>
+            <div className="grid gap-4 sm:grid-cols-4">
+              {snapshotProject}
+              {snapshot}
+              <ModelSelect id="run-base-model" label="Policy to train (also the reference)" models={modelList} kinds={policyKinds} value={f.baseModelId} onChange={set("baseModelId")} empty="Default (built-in policy)" />
+              {nameField}
+            </div>
+            <div className="grid gap-4 sm:grid-cols-6">
+              <ChoiceSelect id="run-dpo-loss" label="Loss" options={dpoLossTypes} value={f.dpoLossType} onChange={set("dpoLossType")} error={errors.dpoLossType} />
+              <TextInput id="run-beta" label="β" inputMode="decimal" value={f.beta} onChange={set("beta")} error={errors.beta} />
+              <TextInput id="run-dpo-lr" label="Learning rate" inputMode="decimal" value={f.dpoLr} onChange={set("dpoLr")} error={errors.dpoLr} />
+              <TextInput id="run-dpo-epochs" label="Epochs" inputMode="numeric" value={f.dpoEpochs} onChange={set("dpoEpochs")} error={errors.dpoEpochs} />
+              <TextInput id="run-batch-size" label="Batch size" inputMode="numeric" value={f.batchSize} onChange={set("batchSize")} error={errors.batchSize} />
+              <TextInput id="run-lora-r" label="LoRA r (0 = full)" inputMode="numeric" value={f.loraR} onChange={set("loraR")} error={errors.loraR} />
+            </div>
+            {splitField}
+          </>
+        )}
 
         {kind === "ppo" && (
           <>

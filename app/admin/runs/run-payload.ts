@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { ZStartRunInput } from "../../../server/runs/run.schema";
+import { ZDpoOverrides } from "../../../server/training/trainer-options.generated";
 
 type TStartRunInput = z.input<typeof ZStartRunInput>;
 
@@ -8,6 +9,7 @@ export const formKinds = [
   { kind: "train_reward", label: "Reward model" },
   { kind: "train_safety", label: "Safety model" },
   { kind: "train_sft", label: "SFT" },
+  { kind: "dpo", label: "DPO (policy straight from the labels)" },
   { kind: "ppo", label: "PPO" },
   { kind: "generate", label: "Generate" },
   { kind: "evaluate", label: "Evaluate" },
@@ -16,6 +18,8 @@ export type FormKind = (typeof formKinds)[number]["kind"];
 
 export const margins = ["none", "small", "large"] as const;
 export const safetyModes = ["auto", "table", "gated", "lagrangian", "none"] as const;
+/** TRL's DPO losses, as the trainer accepts them. */
+export const dpoLossTypes = ZDpoOverrides.shape.loss_type.unwrap().options;
 
 /** The trainer's own defaults (workers/trainer/trainer/commands/*.py), shown so nothing is hidden. */
 export const defaultFields = {
@@ -34,6 +38,11 @@ export const defaultFields = {
   batchSize: "8",
   lr: "0.00001",
   margin: "none",
+  // dpo
+  dpoLossType: "sigmoid",
+  beta: "0.1",
+  dpoLr: "0.000001",
+  dpoEpochs: "1",
   // ppo, generate, evaluate
   policyModelId: "",
   rewardModelId: "",
@@ -60,7 +69,7 @@ export type Fields = typeof defaultFields;
 export type FieldErrors = Partial<Record<keyof Fields, string>>;
 
 /** The format a snapshot created for each kind is frozen in (kinds that read one snapshot). */
-const newSnapshotFormat = { train_reward: "rankings", train_safety: "rankings", train_sft: "sft", ppo: "rankings", generate: "rankings" } as const;
+const newSnapshotFormat = { train_reward: "rankings", train_safety: "rankings", train_sft: "sft", dpo: "rankings", ppo: "rankings", generate: "rankings" } as const;
 export const kindsWithNewSnapshot = Object.keys(newSnapshotFormat) as FormKind[];
 
 function wholeNumber(v: string, min: number, max: number) {
@@ -129,6 +138,29 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
       const s = snapshot(kind, "snapshotId");
       if (kind === "train_safety") return done({ kind, payload: { ...s.payload, ...opt("baseModelId"), ...name, config: { ...split() } }, ...s.newSnapshot });
       return done({ kind, payload: { ...s.payload, ...opt("baseModelId"), ...name, config: {} }, ...s.newSnapshot });
+    }
+    case "dpo": {
+      need("projectId", "Choose a project");
+      need("snapshotId", "Choose a snapshot");
+      const epochs = int("dpoEpochs", "Epochs", 1, 10_000);
+      const batch = int("batchSize", "Batch size", 1, 65_536);
+      const loraR = int("loraR", "LoRA r", 0, 4096);
+      const lr = Number(f.dpoLr);
+      if (f.dpoLr.trim() === "" || !Number.isFinite(lr) || lr <= 0 || lr > 1) errors.dpoLr = "Learning rate must be a number in (0, 1]";
+      const beta = Number(f.beta);
+      if (f.beta.trim() === "" || !Number.isFinite(beta) || beta <= 0) errors.beta = "β must be a number above 0";
+      if (!(dpoLossTypes as readonly string[]).includes(f.dpoLossType)) errors.dpoLossType = `Loss is one of ${dpoLossTypes.join(", ")}`;
+      const s = snapshot(kind, "snapshotId");
+      return done({
+        kind,
+        payload: {
+          ...s.payload,
+          ...opt("baseModelId"),
+          ...name,
+          config: { epochs, batch_size: batch, lr, beta, loss_type: f.dpoLossType as (typeof dpoLossTypes)[number], lora_r: loraR, ...split() },
+        },
+        ...s.newSnapshot,
+      });
     }
     case "ppo": {
       need("rewardModelId", "Choose a reward model");
