@@ -3,10 +3,8 @@ per-pair weights against TRL's own loss, and real training of a tiny model: held
 accuracy, events, checkpoints, SIGTERM and resuming."""
 
 import json
-import os
 import random
 import re
-import signal
 import sys
 from types import SimpleNamespace
 
@@ -16,7 +14,6 @@ from trl import DPOConfig
 
 import trainer.__main__ as cli
 from trainer.commands.dpo import LOSS_TYPES, WeightedDPOTrainer, WeightedPreferenceCollator, preference_dataset
-from trainer.events import EventWriter
 from trainer.loop import SUMMARY_FILE
 from trainer.policy import load_causal_lm, load_policy_tokenizer
 from trainer.preferences import Pair, preference_pairs, read_judgements
@@ -250,41 +247,11 @@ def test_dpo_learns_the_labelled_preference_on_held_out_prompts(task, tmp_path, 
     print(f"held-out reward accuracy over {n} pairs: {before:.3f} before, {after:.3f} after training", file=sys.stderr)
 
 
-class _SigtermAt(EventWriter):
-    """Sends this process SIGTERM once step 3's training loss is out, as a worker cancelling the run would."""
-
-    def metric(self, step, name, value):
-        super().metric(step, name, value)
-        if name == "train/loss" and step == 3:
-            os.kill(os.getpid(), signal.SIGTERM)
-
-
-def test_sigterm_leaves_a_checkpoint_and_the_rerun_resumes_from_its_step(task, tmp_path, capsys, monkeypatch):
+def test_sigterm_leaves_a_checkpoint_and_the_rerun_resumes_from_its_step(task, tmp_path, stopped_and_resumed):
     args = ["--max-steps", "8", "--eval-every", "100", "--checkpoint-every", "100", "--keep-checkpoints", "1"]
-    monkeypatch.setattr(cli, "EventWriter", _SigtermAt)
-    assert cli.main(_args(task, tmp_path / "out", *args)) == 0
-    monkeypatch.undo()
-    events = _events(capsys)
-    done = events[-1]
-    # The flag is seen at the end of the next step: step 4 is saved and the run ends there.
-    assert done["event"] == "done" and done["interrupted"] and done["steps"] == 4 and done["total_steps"] == 8
-    assert done["checkpoint"] == str(tmp_path / "out" / "checkpoints" / "step-4")
-    assert [e["step"] for e in events if e["event"] == "checkpoint"] == [4]
-    assert (tmp_path / "out" / "checkpoints" / "step-4" / "model" / "config.json").is_file()
-    assert not (tmp_path / "out" / "model").exists()
-
-    assert cli.main(_args(task, tmp_path / "out", *args)) == 0
-    resumed = _events(capsys)
-    assert resumed[-1]["event"] == "done" and not resumed[-1]["interrupted"] and resumed[-1]["steps"] == 8
-    losses = [e for e in resumed if e["event"] == "metric" and e["name"] == "train/loss"]
-    assert [e["step"] for e in losses] == [5, 6, 7, 8]
+    resumed = stopped_and_resumed(lambda out: _args(task, out, *args))
     assert not [e for e in resumed if e["event"] == "eval" and e["step"] < 4]
-    assert (tmp_path / "out" / "model" / "config.json").is_file()
     assert [p.name for p in (tmp_path / "out" / "checkpoints").iterdir()] == ["step-8"]  # keep_checkpoints 1
-    # The same run without the stop: the resumed steps repeat its losses (weights, optimizer, data order, RNG).
-    assert cli.main(_args(task, tmp_path / "whole", *args)) == 0
-    whole = [e["value"] for e in _events(capsys) if e["event"] == "metric" and e["name"] == "train/loss"]
-    assert [e["value"] for e in losses] == pytest.approx(whole[4:], abs=1e-5)
 
 
 def test_dpo_with_lora_exports_merged_plain_models(task, tmp_path, capsys):

@@ -1,8 +1,8 @@
 """The options the commands share, as dataclasses their `Config`s inherit (as TRL's base_config).
 
-BaseConfig (every command) → TrainConfig (reward, safety, sft, ppo, dpo) → EpochConfig (reward, safety,
-sft, dpo: passes over a snapshot) → HeadConfig (reward, safety: heads on a backbone, early stopping)
-or PolicyConfig (sft, dpo: a causal LM, optionally with LoRA, checkpointed every N steps).
+BaseConfig (every command) → TrainConfig (reward, safety, sft, ppo, dpo, kto) → EpochConfig (reward,
+safety, sft, dpo, kto: passes over a snapshot) → HeadConfig (reward, safety: heads on a backbone, early
+stopping) or PolicyConfig (sft, dpo, kto: a causal LM, optionally with LoRA, checkpointed every N steps).
 Fields are keyword-only, so a command can add required fields after inherited defaults. A command
 redeclares a shared field to give it its own default or say what it means there; a redeclaration
 without a comment keeps the inherited one (`python -m trainer.docs` reads the comments).

@@ -1,8 +1,9 @@
 """Reading dataset snapshot files (the JSON-lines layouts the export API serves).
 
 Every reader checks each line and stops at the first bad one with `file:line: what is wrong`, so
-a malformed snapshot never trains half a model. Layouts: `rankings`, `pairs`, `sft` and `prompts`
-(`{"prompt": [messages], "policy"?: …}`; rankings and pairs records are accepted as prompts too).
+a malformed snapshot never trains half a model. Layouts: `rankings`, `pairs`, `kto` (one labelled
+response a record), `sft` and `prompts` (`{"prompt": [messages], "policy"?: …}`; rankings and pairs
+records are accepted as prompts too).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class RankedResponse:
     content: str
     rank: int | None
     rubric: str | None
+    label: bool | None = None  # an imported thumbs up (true) or down (false), where the record has one
 
 
 @dataclass
@@ -101,6 +103,19 @@ class PairRecord:
     source: str | None = None
     strength: str | None = None  # meta.export.strength of an exported pair; None for a file's own pairs
     judgement: str | None = None  # the annotation it comes from (meta.export.annotationId)
+
+
+@dataclass
+class KtoRecord:
+    id: str
+    prompt: list[Message]
+    completion: str
+    label: bool  # desirable (true) or undesirable (false)
+    policy: str | None = None
+    source: str | None = None
+    judgement: str | None = None  # the annotation it comes from (meta.export.annotationId)
+    response: str | None = None  # meta.export.responseId
+    reason: str | None = None  # meta.export.reason: which rule of the platform's mapping gave the label
 
 
 @dataclass
@@ -192,8 +207,12 @@ def _optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def detect_format(path: str, fmt: str = "auto") -> str:
-    """`rankings` or `pairs`: as configured, else from the first record's keys."""
+# The key that tells each snapshot layout apart, in its first record.
+LAYOUT_KEYS = {"rankings": "responses", "pairs": "chosen", "kto": "label"}
+
+
+def detect_format(path: str, fmt: str = "auto", layouts: tuple[str, ...] = ("rankings", "pairs")) -> str:
+    """One of `layouts`: as configured, else from the first record's keys."""
     if fmt != "auto":
         return fmt
     p = Path(path)
@@ -206,12 +225,14 @@ def detect_format(path: str, fmt: str = "auto") -> str:
             try:
                 first = json.loads(raw)
             except json.JSONDecodeError:
-                return "pairs"  # the reader names the bad line
-            if isinstance(first, dict) and "responses" in first:
-                return "rankings"
-            if isinstance(first, dict) and "chosen" in first:
-                return "pairs"
-            raise TrainerError(f"{p}:1: cannot tell the layout: a rankings record has 'responses', a pairs record 'chosen'; set --format")
+                return layouts[-1]  # the reader names the bad line
+            found = next((layout for layout, key in LAYOUT_KEYS.items() if isinstance(first, dict) and key in first), None)
+            if found in layouts:
+                return found
+            if found is not None:
+                raise TrainerError(f"{p}:1: a {found} record; this command reads {' or '.join(layouts)} snapshots")
+            keys = ", ".join(f"a {layout} record has {LAYOUT_KEYS[layout]!r}" for layout in layouts)
+            raise TrainerError(f"{p}:1: cannot tell the layout: {keys}; set --format")
     raise TrainerError(f"snapshot file {p} has no records")
 
 
@@ -231,7 +252,10 @@ def read_rankings(path: str | Path) -> list[RankingRecord]:
             rubric = r.get("rubric")
             if rubric is not None and rubric not in RUBRICS:
                 raise line.fail(f"a response's 'rubric' must be one of {', '.join(RUBRICS)} or null")
-            parsed.append(RankedResponse(id=str(r.get("id", len(parsed))), content=r["content"], rank=rank, rubric=rubric))
+            label = r.get("label")
+            if label is not None and not isinstance(label, bool):
+                raise line.fail("a response's 'label' must be true, false or null")
+            parsed.append(RankedResponse(id=str(r.get("id", len(parsed))), content=r["content"], rank=rank, rubric=rubric, label=label))
         strengths = line.value.get("strengths") or []
         if not isinstance(strengths, list) or not all(isinstance(s, str) for s in strengths):
             raise line.fail("'strengths' must be a list of strings")
@@ -303,6 +327,33 @@ def read_pairs(path: str | Path) -> list[PairRecord]:
                 source=_optional_str(line.value.get("source")),
                 strength=_optional_str(export.get("strength")),
                 judgement=_optional_str(export.get("annotationId")),
+            )
+        )
+    return records
+
+
+def read_kto(path: str | Path) -> list[KtoRecord]:
+    records = []
+    for line in _lines(path):
+        prompt = line.messages("prompt")
+        if prompt[-1]["role"] == "assistant":
+            raise line.fail("'prompt' must not end with an assistant message (that is the completion)")
+        label = line.get("label", bool)
+        export = _export_meta(line)
+        for key in ("annotationId", "responseId", "reason"):
+            if export.get(key) is not None and not isinstance(export[key], str):
+                raise line.fail(f"meta.export.{key} must be a string")
+        records.append(
+            KtoRecord(
+                id=str(line.value.get("id", line.number)),
+                prompt=prompt,
+                completion=_assistant_text(line, "completion"),
+                label=label,
+                policy=_policy(line, line.value.get("safety")),
+                source=_optional_str(line.value.get("source")),
+                judgement=_optional_str(export.get("annotationId")),
+                response=_optional_str(export.get("responseId")),
+                reason=_optional_str(export.get("reason")),
             )
         )
     return records

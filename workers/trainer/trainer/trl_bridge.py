@@ -1,6 +1,10 @@
 """TRL's trainers inside our protocol: their logs, evaluations and checkpoints become our events and
 our checkpoint layout, the stop flag ends them with a checkpoint, and re-running resumes them.
 
+A command on it (dpo, kto) reads and checks its data, then: `policy_tokenizer`, `begin` (the
+models, the checkpoint to resume from), its TRL trainer with an EventsCallback, and `train`, which
+runs it and writes the final policy with the run's summary.
+
 TRL writes its `checkpoint-N` folders into OUTPUT_DIR/.trl. Each one, once written, gets the step's
 policy exported into `model/` (a plain Hugging Face folder: LoRA merged, tokenizer included) and
 our `state.json`, and is renamed to OUTPUT_DIR/checkpoints/step-N (Checkpoints.adopt), so a step
@@ -12,6 +16,9 @@ adapters, optimizer, scheduler, RNG, trainer state) and skips the batches it has
 Metric names: TRL's log keys with `train/` in front (`loss` → `train/loss`, `rewards/accuracies` →
 `train/rewards/accuracies`, `learning_rate` → `train/lr`) and its `eval_` keys as `eval/…`; values
 that are not finite numbers are left out. Each evaluation is also an `eval` event.
+
+Held-out metrics count every example alike (WholeEvalSet): TRL averages the evaluation batches'
+means, which would let a last, smaller batch count as much as a full one.
 """
 
 from __future__ import annotations
@@ -29,8 +36,11 @@ import torch
 from transformers import PrinterCallback, TrainerCallback
 
 from .context import RunContext
-from .loop import checkpoint_on_stop, log
-from .policy import export_policy
+from .data import Message, render
+from .errors import TrainerError
+from .loop import checkpoint_on_stop, log, master_dtype, write_final_model
+from .policy import export_policy, load_causal_lm, load_policy_tokenizer, uses_template
+from .runtime import seed_everything
 
 # Where TRL writes a checkpoint before it becomes checkpoints/step-N.
 STAGING_DIR = ".trl"
@@ -97,6 +107,34 @@ def training_arguments(cfg: Any, ctx: RunContext, has_eval: bool) -> dict[str, A
     }
 
 
+class WholeEvalSet:
+    """Mixin for a TRL trainer (before it in the bases): each evaluation batch's means count by
+    the batch's size (`eval_batch_size(inputs)`: examples by default), so a held-out metric is the
+    mean over the whole held-out set. TRL averages the batches' means instead, and a last batch of
+    one example of 65 would count as a fifth of the result."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._eval_batch_sizes: list[int] = []
+        super().__init__(*args, **kwargs)
+
+    def eval_batch_size(self, inputs: dict[str, Any]) -> int:
+        return int(inputs["input_ids"].shape[0])
+
+    def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch: Any = None) -> Any:
+        if not self.model.training:
+            self._eval_batch_sizes.append(self.eval_batch_size(inputs))
+        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        sizes, self._eval_batch_sizes = self._eval_batch_sizes, []
+        if not self.model.training and sizes:
+            # A metric TRL records once per batch; others (a count, a metric set once) are left alone.
+            for values in self._metrics["eval"].values():
+                if len(values) == len(sizes):
+                    values[:] = [sum(v * n for v, n in zip(values, sizes)) / sum(sizes)]
+        super().log(logs, start_time)
+
+
 class EventsCallback(TrainerCallback):
     """TRL's logs, evaluations and checkpoints as our events and step folders; the stop flag as a
     last checkpoint and the end of training. `state` (first and last evaluation, and what the
@@ -147,6 +185,36 @@ class EventsCallback(TrainerCallback):
         self.ctx.runtime.barrier()
 
 
+def policy_tokenizer(cfg: Any, command: str) -> Any:
+    """The tokenizer of `cfg.model`, which `cfg.ref_model` (when set) must share: the command scores
+    a response on the same tokens under both."""
+    tokenizer = load_policy_tokenizer(cfg.model, "model")
+    if cfg.ref_model and load_policy_tokenizer(cfg.ref_model, "reference model").get_vocab() != tokenizer.get_vocab():
+        raise TrainerError(f"the reference model {cfg.ref_model} has another tokenizer than {cfg.model}; {command} scores both on the same tokens")
+    return tokenizer
+
+
+def begin(cfg: Any, ctx: RunContext) -> tuple[Any, Any, Path | None, dict[str, Any]]:
+    """What a run needs before its TRL trainer, once its inputs are checked: (policy, reference or
+    None, the checkpoint to resume from or None, its state.json), with the libraries quietened and
+    everything seeded. The models are in the run's master dtype; without a reference TRL takes the
+    initial policy (with LoRA: the policy with its adapters off)."""
+    quiet()
+    latest, saved = saved_state(ctx)
+    seed_everything(cfg.seed)
+    dtype = master_dtype(ctx.runtime.dtype)
+    model = load_causal_lm(cfg.model, dtype)
+    return model, load_causal_lm(cfg.ref_model, dtype, "reference model") if cfg.ref_model else None, latest, saved
+
+
+def trl_row(tokenizer: Any, prompt: list[Message], **responses: str) -> dict[str, Any]:
+    """A row of a TRL dataset: conversational with a chat template, else the rendered prompt and
+    each response as text (TRL then adds the EOS)."""
+    if uses_template(tokenizer):
+        return {"prompt": prompt, **{k: [{"role": "assistant", "content": v}] for k, v in responses.items()}}
+    return {"prompt": render(tokenizer, prompt, add_generation_prompt=True), **{k: " " + v for k, v in responses.items()}}
+
+
 def saved_state(ctx: RunContext) -> tuple[Path | None, dict[str, Any]]:
     """The latest checkpoint and its state.json (empty for a fresh run)."""
     latest = ctx.checkpoints.latest()
@@ -166,9 +234,12 @@ def quiet() -> None:
     warnings.filterwarnings("ignore", message=r".*`(is_)?gradient_checkpointing` is deprecated", category=FutureWarning)
 
 
-def train(trainer: Any, ctx: RunContext, callback: EventsCallback, latest: Path | None) -> dict[str, Any] | None:
+def train(trainer: Any, ctx: RunContext, callback: EventsCallback, latest: Path | None, tokenizer: Any, counts: dict[str, Any],
+          final_results: tuple[str, ...] = ()) -> dict[str, Any]:
     """Runs `trainer` to the end, or to the stop flag: evaluates first on a fresh run, resumes
-    from `latest` otherwise. The summary of an interrupted run, or None when training finished."""
+    from `latest` otherwise. Returns the run's summary, with `counts` (what the command counted in
+    its data): after a stop, the interrupted run's; else steps, the first and last evaluation's
+    loss and accuracy and the last one's `final_results`, once the final policy is in `model/`."""
     # TRL's PrinterCallback prints every log to stdout, which belongs to the events.
     trainer.remove_callback(PrinterCallback)
     if ctx.runtime.is_main:
@@ -188,5 +259,20 @@ def train(trainer: Any, ctx: RunContext, callback: EventsCallback, latest: Path 
         shutil.rmtree(ctx.output_dir / STAGING_DIR, ignore_errors=True)  # only TRL's model card is left there
     step, total = trainer.state.global_step, trainer.state.max_steps
     if callback.stopped:
-        return checkpoint_on_stop(ctx, step, total, True, lambda: None)
-    return None
+        return {**(checkpoint_on_stop(ctx, step, total, True, lambda: None) or {}), **counts}
+
+    first, final = callback.state["first_eval"] or {}, callback.state["last_eval"] or {}
+    summary = {
+        "interrupted": False,
+        "steps": step,
+        "total_steps": total,
+        "first_eval_loss": first.get("loss"),
+        "final_eval_loss": final.get("loss"),
+        "first_eval_accuracy": first.get("accuracy"),
+        "final_eval_accuracy": final.get("accuracy"),
+        **{f"final_eval_{name}": final.get(name) for name in final_results},
+        "model": str(ctx.output_dir / "model"),
+        **counts,
+    }
+    write_final_model(ctx, summary, lambda tmp: export_policy(trainer.model, tokenizer, tmp))
+    return summary

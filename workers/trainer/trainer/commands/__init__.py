@@ -8,6 +8,7 @@ COMMANDS: dict[str, str] = {
     "sft": "trainer.commands.sft",
     "ppo": "trainer.commands.ppo",
     "dpo": "trainer.commands.dpo",
+    "kto": "trainer.commands.kto",
     "generate": "trainer.commands.generate",
     "evaluate": "trainer.commands.evaluate",
 }

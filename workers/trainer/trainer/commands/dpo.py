@@ -37,16 +37,13 @@ from trl.trainer.dpo_trainer import DataCollatorForPreference
 
 from ..base_config import BATCH, SPLIT_NAME, PolicyConfig
 from ..context import RunContext
-from ..data import render
 from ..errors import TrainerError
-from ..loop import finished_summary, log, master_dtype, write_final_model
+from ..loop import finished_summary, log
 from ..options import opt
-from ..policy import export_policy, load_causal_lm, load_policy_tokenizer, lora_config, uses_template
+from ..policy import lora_config
 from ..preferences import STRENGTHS, Pair, preference_pairs, read_judgements
-from ..reward_model import check_model_folder
-from ..runtime import seed_everything
 from ..split import train_and_held_out
-from ..trl_bridge import EventsCallback, quiet, saved_state, train, training_arguments
+from ..trl_bridge import EventsCallback, WholeEvalSet, begin, policy_tokenizer, train, training_arguments, trl_row
 
 # TRL 1.16's DPO loss types (DPOConfig.loss_type); a test checks the list against TRL's.
 LOSS_TYPES = ("sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair", "sppo_hard", "aot", "aot_unpaired",
@@ -108,35 +105,22 @@ class WeightedPreferenceCollator(DataCollatorForPreference):
         return batch
 
 
-class WeightedDPOTrainer(DPOTrainer):
+class WeightedDPOTrainer(WholeEvalSet, DPOTrainer):
     """TRL's DPOTrainer; a batch's `weight` scales the gradient each pair passes through its chosen
     and rejected log-probs (the module docstring says why there), and the held-out metrics count
     every pair alike."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._eval_batch_pairs: list[int] = []
-        super().__init__(*args, **kwargs)
+    def eval_batch_size(self, inputs: dict[str, Any]) -> int:
+        return int(inputs["input_ids"].shape[0]) // 2  # the batch is [chosen; rejected]
 
     def _set_signature_columns_if_needed(self) -> None:
         super()._set_signature_columns_if_needed()
         if WEIGHT not in self._signature_columns:
             self._signature_columns.append(WEIGHT)
 
-    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        # TRL averages the evaluation batches' means, so a last, smaller batch would count as much
-        # as a full one (one pair of 65 as a fifth of the accuracy): weigh each batch by its pairs.
-        sizes, self._eval_batch_pairs = self._eval_batch_pairs, []
-        if not self.model.training and sizes:
-            for values in self._metrics["eval"].values():
-                if len(values) == len(sizes):
-                    values[:] = [sum(v * n for v, n in zip(values, sizes)) / sum(sizes)]
-        super().log(logs, start_time)
-
     def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch: Any = None) -> Any:
         inputs = dict(inputs)
         weight = inputs.pop(WEIGHT, None)
-        if not self.model.training:
-            self._eval_batch_pairs.append(int(inputs["input_ids"].shape[0]) // 2)
         if weight is None or not torch.is_grad_enabled():
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         rows = torch.cat([weight, weight])[:, None]  # the batch is [chosen; rejected]
@@ -154,18 +138,8 @@ class WeightedDPOTrainer(DPOTrainer):
 
 
 def preference_dataset(pairs: list[Pair], tokenizer: Any, weighted: bool) -> Any:
-    """The pairs as TRL's preference dataset: conversational with a chat template, else the
-    rendered prompt and the responses as text (TRL then adds the EOS)."""
-    rows = []
-    for p in pairs:
-        if uses_template(tokenizer):
-            row: dict[str, Any] = {"prompt": p.prompt, "chosen": [{"role": "assistant", "content": p.chosen}],
-                                   "rejected": [{"role": "assistant", "content": p.rejected}]}
-        else:
-            row = {"prompt": render(tokenizer, p.prompt, add_generation_prompt=True), "chosen": " " + p.chosen, "rejected": " " + p.rejected}
-        if weighted:
-            row[WEIGHT] = p.weight
-        rows.append(row)
+    """The pairs as TRL's preference dataset, with their weights when `weighted`."""
+    rows = [trl_row(tokenizer, p.prompt, chosen=p.chosen, rejected=p.rejected) | ({WEIGHT: p.weight} if weighted else {}) for p in pairs]
     return Dataset.from_list(rows)
 
 
@@ -173,7 +147,6 @@ def preference_dataset(pairs: list[Pair], tokenizer: Any, weighted: bool) -> Any
 
 
 def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
-    rt = ctx.runtime
     # Every input is read and checked before anything is written.
     pairs, counts = preference_pairs(read_judgements(cfg.data, cfg.format), cfg)
 
@@ -186,20 +159,12 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     train_pairs, held_pairs = train_and_held_out(pairs, cfg, read_eval)
     if not train_pairs:
         raise TrainerError(f"{cfg.data} leaves no preference pair to train on")
-    check_model_folder(cfg.model, "model")
-    tokenizer = load_policy_tokenizer(cfg.model, "model")
-    if cfg.ref_model and load_policy_tokenizer(cfg.ref_model, "reference model").get_vocab() != tokenizer.get_vocab():
-        raise TrainerError(f"the reference model {cfg.ref_model} has another tokenizer than {cfg.model}; DPO scores both on the same tokens")
+    tokenizer = policy_tokenizer(cfg, "DPO")
     done = finished_summary(ctx.output_dir)
     if done is not None:
         return done
 
-    quiet()
-    latest, saved = saved_state(ctx)
-    seed_everything(cfg.seed)
-    dtype = master_dtype(rt.dtype)
-    model = load_causal_lm(cfg.model, dtype)
-    ref = load_causal_lm(cfg.ref_model, dtype, "reference model") if cfg.ref_model else None
+    model, ref, latest, saved = begin(cfg, ctx)
     losses, loss_weights = [cfg.loss_type], [1.0]
     if cfg.rpo_alpha > 0:
         losses, loss_weights = [cfg.loss_type, "sft"], [1.0, cfg.rpo_alpha]
@@ -221,22 +186,4 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     counts |= {"train_pairs": n_train, "eval_pairs": n_eval, "truncated_pairs_dropped": len(train_pairs) + len(held_pairs) - n_train - n_eval}
     callback.eval_counts = {"pairs": n_eval}
     log(f"dpo: {n_train} train / {n_eval} held-out pairs, loss {'+'.join(losses)}, beta {cfg.beta}")
-    stopped = train(trainer, ctx, callback, latest)
-    if stopped is not None:
-        return {**stopped, **counts}
-
-    first, final = callback.state["first_eval"] or {}, callback.state["last_eval"] or {}
-    summary = {
-        "interrupted": False,
-        "steps": trainer.state.global_step,
-        "total_steps": trainer.state.max_steps,
-        "first_eval_loss": first.get("loss"),
-        "final_eval_loss": final.get("loss"),
-        "first_eval_accuracy": first.get("accuracy"),
-        "final_eval_accuracy": final.get("accuracy"),
-        "final_eval_margin": final.get("margin"),
-        "model": str(ctx.output_dir / "model"),
-        **counts,
-    }
-    write_final_model(ctx, summary, lambda tmp: export_policy(trainer.model, tokenizer, tmp))
-    return summary
+    return train(trainer, ctx, callback, latest, tokenizer, counts, final_results=("margin",))
