@@ -179,6 +179,39 @@ export const ZDpoOverrides = z
   .partial();
 export type DpoOverrides = z.infer<typeof ZDpoOverrides>;
 
+/** What a job may set of `python -m trainer kto`; an unknown key is refused. */
+export const ZKtoOverrides = z
+  .strictObject({
+    balance: z.boolean(),
+    batch_size: z.int().min(2).max(65_536),
+    beta: z.number().gt(0),
+    checkpoint_every: z.int().min(1),
+    desirable_weight: z.number().gt(0).max(1000),
+    device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
+    epochs: z.int().min(1).max(10_000),
+    eval_batch_size: z.int().min(1).max(65_536),
+    eval_every: z.int().min(1),
+    eval_fraction: z.number().min(0).lt(1),
+    grad_clip: z.number().min(0),
+    gradient_checkpointing: z.boolean(),
+    keep_checkpoints: z.int().min(1).max(100),
+    lora_alpha: z.number().gt(0).nullable(),
+    lora_dropout: z.number().min(0).lt(1),
+    lora_r: z.int().min(0).max(4096),
+    loss_type: z.enum(["kto", "apo_zero_unpaired"]),
+    lr: z.number().gt(0).max(1),
+    max_length: z.int().min(8).max(1_048_576),
+    max_steps: z.int().min(0),
+    precision: z.enum(["auto", "fp32", "bf16", "fp64"]),
+    seed: z.int().min(0).max(2_147_483_647),
+    split: ZSplitName.nullable(),
+    undesirable_weight: z.number().gt(0).max(1000),
+    warmup_steps: z.int().min(0),
+    weight_decay: z.number().min(0),
+  })
+  .partial();
+export type KtoOverrides = z.infer<typeof ZKtoOverrides>;
+
 /** What a job may set of `python -m trainer generate`; an unknown key is refused. */
 export const ZGenerateOverrides = z
   .strictObject({
@@ -223,6 +256,7 @@ export const commandKeys = {
   sft: { overrides: ZSftOverrides, pinned: ["data", "model", "output_dir"], unexposed: ["eval_data"] },
   ppo: { overrides: ZPpoOverrides, pinned: ["policy", "reward_model", "prompts", "output_dir", "safety_model"], unexposed: ["eval_prompts"] },
   dpo: { overrides: ZDpoOverrides, pinned: ["data", "model", "output_dir", "ref_model", "format"], unexposed: ["eval_data"] },
+  kto: { overrides: ZKtoOverrides, pinned: ["data", "model", "output_dir", "ref_model", "format"], unexposed: ["eval_data"] },
   generate: { overrides: ZGenerateOverrides, pinned: ["policy", "prompts", "output_dir", "num_samples"], unexposed: [] },
   evaluate: { overrides: ZEvaluateOverrides, pinned: ["output_dir", "reward_model", "pairs", "format", "compare_reward_model", "safety_model", "safety_labels", "policy", "prompts", "reference_policy"], unexposed: [] },
 } as const;
