@@ -9,7 +9,7 @@ import { maxContentChars } from "../import/conversation";
 import { minilmEncoder, smollmPolicy, type BuiltinModel } from "../models/builtin-models";
 import { resolveModel, resolveSnapshot, type SnapshotInput } from "../training/inputs";
 import { defineTrainerJobContract } from "../training/trainer-contract";
-import { readsFormats, ZDpoOverrides, ZGenerateOverrides, ZPpoOverrides, ZRewardOverrides, ZSafetyOverrides, ZSftOverrides } from "../training/trainer-config";
+import { readsFormats, ZDpoOverrides, ZGenerateOverrides, ZKtoOverrides, ZPpoOverrides, ZRewardOverrides, ZSafetyOverrides, ZSftOverrides } from "../training/trainer-config";
 import { defineJobContract, type JobContract, type PrepareDeps } from "./job-contract";
 
 /** The payload of a kind that trains a model on a snapshot, starting from a base model. */
@@ -110,6 +110,18 @@ export const jobKinds = {
     name: "dpo",
     payload: trainModelPayload(ZDpoOverrides.default({})),
     data: { formats: readsFormats.dpo, role: "the preference pairs" },
+    base: { kinds: ["policy", "sft"], role: "the policy to train", default: smollmPolicy },
+    pin: pinHeldOutSplit,
+  }),
+
+  /**
+   * KTO of a policy from responses labelled good or bad (TRL's KTOTrainer): kto records (imported
+   * thumbs up/down), or rankings and pairs mapped to good and bad.
+   */
+  kto: trainModelContract({
+    name: "kto",
+    payload: trainModelPayload(ZKtoOverrides.default({})),
+    data: { formats: readsFormats.kto, role: "the labelled responses" },
     base: { kinds: ["policy", "sft"], role: "the policy to train", default: smollmPolicy },
     pin: pinHeldOutSplit,
   }),

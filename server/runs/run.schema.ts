@@ -16,6 +16,7 @@ export const ZStartRunInput = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("train_safety"), payload: jobKinds.train_safety.payload, newSnapshot: ZNewSnapshot.optional() }),
   z.object({ kind: z.literal("train_sft"), payload: jobKinds.train_sft.payload, newSnapshot: ZNewSnapshot.optional() }),
   z.object({ kind: z.literal("dpo"), payload: jobKinds.dpo.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("kto"), payload: jobKinds.kto.payload, newSnapshot: ZNewSnapshot.optional() }),
   z.object({ kind: z.literal("ppo"), payload: jobKinds.ppo.payload, newSnapshot: ZNewSnapshot.optional() }),
   z.object({ kind: z.literal("generate"), payload: jobKinds.generate.payload, newSnapshot: ZNewSnapshot.optional() }),
   z.object({ kind: z.literal("evaluate"), payload: jobKinds.evaluate.payload }),

@@ -6,7 +6,7 @@ import {
   evaluateConfig,
   generateConfig,
   ppoConfig,
-  rewardConfig,
+  snapshotModelConfig,
   ZEvaluateOverrides,
   ZGenerateOverrides,
   ZPpoOverrides,
@@ -18,7 +18,7 @@ import {
 describe("reward config", () => {
   it("puts the pinned inputs over the overrides", () => {
     const overrides = ZRewardOverrides.parse({ epochs: 2, lr: 1e-4, margin: "small" });
-    expect(rewardConfig({ snapshotFile: "/a/s.jsonl", snapshotFormat: "rankings", modelDir: "/m/minilm", outputDir: "/a/runs/j" }, overrides)).toEqual({
+    expect(snapshotModelConfig({ snapshotFile: "/a/s.jsonl", snapshotFormat: "rankings", modelDir: "/m/minilm", outputDir: "/a/runs/j" }, overrides)).toEqual({
       epochs: 2,
       lr: 1e-4,
       margin: "small",

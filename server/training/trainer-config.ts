@@ -3,12 +3,13 @@
 // What a job may override, with every option's type and range, is generated from the trainer's
 // Config classes (trainer-options.generated.ts, `make generated`); K (num_samples) of generate is
 // the project's responses per task, so it is pinned too.
-import type { DpoOverrides, EvaluateOverrides, GenerateOverrides, PpoOverrides, RewardOverrides, SafetyOverrides, SftOverrides } from "./trainer-options.generated";
+import type { EvaluateOverrides, GenerateOverrides, PpoOverrides, SftOverrides } from "./trainer-options.generated";
 
 export {
   commandKeys,
   ZDpoOverrides,
   ZEvaluateOverrides,
+  ZKtoOverrides,
   ZGenerateOverrides,
   ZPpoOverrides,
   ZRewardOverrides,
@@ -17,6 +18,7 @@ export {
   ZSplitName,
   type DpoOverrides,
   type EvaluateOverrides,
+  type KtoOverrides,
   type GenerateOverrides,
   type PpoOverrides,
   type RewardOverrides,
@@ -26,19 +28,11 @@ export {
 
 export type TrainerConfig = Record<string, unknown> & { output_dir: string };
 
-export function rewardConfig(
-  inputs: { snapshotFile: string; snapshotFormat: string; modelDir: string; outputDir: string },
-  overrides: RewardOverrides,
-): TrainerConfig {
-  return { ...overrides, data: inputs.snapshotFile, format: inputs.snapshotFormat, model: inputs.modelDir, output_dir: inputs.outputDir };
-}
-
-export function safetyConfig(inputs: { snapshotFile: string; snapshotFormat: string; modelDir: string; outputDir: string }, overrides: SafetyOverrides): TrainerConfig {
-  return { ...overrides, data: inputs.snapshotFile, format: inputs.snapshotFormat, model: inputs.modelDir, output_dir: inputs.outputDir };
-}
-
-/** DPO: the snapshot's preference pairs and the policy to train (also the reference). */
-export function dpoConfig(inputs: { snapshotFile: string; snapshotFormat: string; modelDir: string; outputDir: string }, overrides: DpoOverrides): TrainerConfig {
+/**
+ * The commands that train on one snapshot from one model (reward, safety, dpo, kto): the snapshot
+ * (and its layout) and the model, over the overrides.
+ */
+export function snapshotModelConfig(inputs: { snapshotFile: string; snapshotFormat: string; modelDir: string; outputDir: string }, overrides: object): TrainerConfig {
   return { ...overrides, data: inputs.snapshotFile, format: inputs.snapshotFormat, model: inputs.modelDir, output_dir: inputs.outputDir };
 }
 
@@ -100,6 +94,8 @@ export const readsFormats = {
   sft: ["sft"],
   /** Rankings records carry their pairs; pairs records are pairs. */
   dpo: ["rankings", "pairs"],
+  /** Labelled responses: kto records, or the rankings and pairs mapped to good and bad (trainer/unpaired.py). */
+  kto: ["kto", "rankings", "pairs"],
   /** The trainer reads a rankings or pairs record's prompt (and policy label) as a prompt. */
   prompts: ["rankings", "pairs"],
   /** Reward-model evaluation scores every non-tied pair of either layout. */

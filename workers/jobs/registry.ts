@@ -4,7 +4,7 @@ import { generateHandler } from "./generate";
 import type { JobHandler } from "./job-handler";
 import { pingHandler } from "./ping";
 import { ppoHandler } from "./ppo";
-import { dpoHandler, trainRewardHandler, trainSafetyHandler, trainSftHandler } from "./train-model";
+import { dpoHandler, ktoHandler, trainRewardHandler, trainSafetyHandler, trainSftHandler } from "./train-model";
 
 /** What the worker runs for each job kind of server/jobs/kinds.ts. */
 export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
@@ -13,6 +13,7 @@ export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
   train_safety: trainSafetyHandler,
   train_sft: trainSftHandler,
   dpo: dpoHandler,
+  kto: ktoHandler,
   ppo: ppoHandler,
   generate: generateHandler,
   evaluate: evaluateHandler,

@@ -4,7 +4,7 @@ import type { z } from "zod";
 import type { ModelKind } from "../../server/generated/prisma/client";
 import { jobKinds } from "../../server/jobs/kinds";
 import type { ModelInput, SnapshotInput } from "../../server/training/inputs";
-import { dpoConfig, rewardConfig, safetyConfig, sftConfig, type TrainerConfig } from "../../server/training/trainer-config";
+import { sftConfig, snapshotModelConfig, type TrainerConfig } from "../../server/training/trainer-config";
 import type { TrainerJobContract } from "../../server/training/trainer-contract";
 import { trainerJobHandler, type TrainerCommand } from "../training/trainer-job";
 
@@ -22,7 +22,8 @@ function trainModelHandler<TSchema extends z.ZodType<{ config: unknown }>>(
   });
 }
 
-export const trainRewardHandler = trainModelHandler(jobKinds.train_reward, { command: "reward", model: "reward", config: rewardConfig });
-export const trainSafetyHandler = trainModelHandler(jobKinds.train_safety, { command: "safety", model: "safety", config: safetyConfig });
+export const trainRewardHandler = trainModelHandler(jobKinds.train_reward, { command: "reward", model: "reward", config: snapshotModelConfig });
+export const trainSafetyHandler = trainModelHandler(jobKinds.train_safety, { command: "safety", model: "safety", config: snapshotModelConfig });
 export const trainSftHandler = trainModelHandler(jobKinds.train_sft, { command: "sft", model: "sft", config: sftConfig });
-export const dpoHandler = trainModelHandler(jobKinds.dpo, { command: "dpo", model: "policy", config: dpoConfig });
+export const dpoHandler = trainModelHandler(jobKinds.dpo, { command: "dpo", model: "policy", config: snapshotModelConfig });
+export const ktoHandler = trainModelHandler(jobKinds.kto, { command: "kto", model: "policy", config: snapshotModelConfig });
