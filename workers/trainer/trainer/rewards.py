@@ -22,10 +22,11 @@ import torch
 from torch import Tensor
 
 from .base_config import BATCH, MARKERS, TOKENS, TrainConfig
-from .data import Message
+from .data import Message, PromptRecord, read_prompts
 from .errors import TrainerError
 from .options import opt
 from .policy import DEFAULT_REFUSAL_MARKERS, is_refusal
+from .reward_model import check_model_folder
 from .rl_math import combine_gated, combine_table
 from .runtime import Runtime
 
@@ -38,12 +39,13 @@ ScoreFn = Callable[[list[list[Message]], list[str]], Tensor]
 
 @dataclass(kw_only=True)
 class RLConfig(TrainConfig):
-    """The options of the commands that sample a policy and train it against our rewards."""
+    """The options of the commands that sample a policy and train it against our rewards (ppo, grpo, rloo)."""
 
     policy: str = opt(role="input")  # local causal LM folder: the policy to train and the frozen reference
     reward_model: str | None = opt(None, role="input")  # reward model folder (`python -m trainer reward`): the helpfulness reward r_h (none: r_h = 0)
     prompts: str = opt(role="input")  # prompts file (JSON lines of {"prompt": [...], "policy"?})
     safety_model: str | None = opt(None, role="input")  # safety model folder (`python -m trainer safety`)
+    eval_prompts: str | None = opt(None, role="internal")  # held-out prompts (allowed and disallowed) for reward and refusal rates
     steps: int = opt(100, ge=1)  # training steps (one batch of prompts sampled and trained on each)
     max_new_tokens: int = opt(64, **TOKENS)  # response length limit
     temperature: float = opt(1.0, gt=0)  # sampling temperature (log-probs use the same)
@@ -99,6 +101,28 @@ def check_scorers(mode: str, scorers: Scorers) -> None:
         raise TrainerError(f"safety_mode {mode} needs a safety model")
     if mode == "lagrangian" and scorers.cost is None:
         raise TrainerError("safety_mode lagrangian needs a safety model with a cost head")
+
+
+def check_inputs(cfg: RLConfig) -> None:
+    """The prompts files and model folders, checked before the (slow) scorers are loaded and
+    before anything is written."""
+    read_prompts(cfg.prompts)
+    if cfg.eval_prompts:
+        read_prompts(cfg.eval_prompts)
+    for folder, what in ((cfg.policy, "policy"), (cfg.reward_model, "reward model"), (cfg.safety_model, "safety model")):
+        if folder is not None:
+            check_model_folder(folder, what)
+
+
+def read_inputs(cfg: RLConfig, scorers: Scorers) -> tuple[list[PromptRecord], list[PromptRecord], str]:
+    """The prompts, the held-out prompts and the safety mode, once the policy folder is checked and
+    the scorers hold what the mode needs."""
+    records = read_prompts(cfg.prompts)
+    eval_records = read_prompts(cfg.eval_prompts) if cfg.eval_prompts else []
+    check_model_folder(cfg.policy, "policy")
+    mode = resolve_mode(cfg, scorers)
+    check_scorers(mode, scorers)
+    return records, eval_records, mode
 
 
 def no_reward(prompts: list[list[Message]], responses: list[str]) -> Tensor:

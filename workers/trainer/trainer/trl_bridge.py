@@ -31,6 +31,7 @@ from transformers import PrinterCallback, TrainerCallback
 from .context import RunContext
 from .loop import checkpoint_on_stop, log
 from .policy import export_policy
+from .runtime import seed_everything
 
 # Where TRL writes a checkpoint before it becomes checkpoints/step-N.
 STAGING_DIR = ".trl"
@@ -59,10 +60,11 @@ def eval_results(metrics: dict[str, Any], aliases: dict[str, str]) -> dict[str, 
     return {**{ours: results[theirs] for ours, theirs in aliases.items() if theirs in results}, **results}
 
 
-def training_arguments(cfg: Any, ctx: RunContext, has_eval: bool) -> dict[str, Any]:
+def training_arguments(cfg: Any, ctx: RunContext, has_eval: bool, max_steps: int, epochs: int = 1) -> dict[str, Any]:
     """The TrainingArguments every TRL command shares, from our config and runtime: offline, no
-    progress bars or trackers, our schedule (linear warm-up, cosine decay to 10%), a log every step,
-    evaluations every `eval_every` and checkpoints every `checkpoint_every` steps."""
+    progress bars or trackers, our schedule (linear warm-up, cosine decay to 10%) over `max_steps`
+    steps (0: `epochs` passes over the data), a log every step, evaluations every `eval_every` and
+    checkpoints every `checkpoint_every` steps."""
     rt = ctx.runtime
     return {
         "output_dir": str(ctx.output_dir / STAGING_DIR),
@@ -83,8 +85,8 @@ def training_arguments(cfg: Any, ctx: RunContext, has_eval: bool) -> dict[str, A
         "lr_scheduler_type": "cosine_with_min_lr",
         "lr_scheduler_kwargs": {"min_lr_rate": 0.1},
         "max_grad_norm": cfg.grad_clip,
-        "num_train_epochs": cfg.epochs,
-        "max_steps": cfg.max_steps if cfg.max_steps > 0 else -1,
+        "num_train_epochs": epochs,
+        "max_steps": max_steps if max_steps > 0 else -1,
         "gradient_checkpointing": cfg.gradient_checkpointing,
         "logging_strategy": "steps",
         "logging_steps": 1,
@@ -109,6 +111,7 @@ class EventsCallback(TrainerCallback):
         self.eval_aliases = eval_aliases or {}
         self.eval_counts = eval_counts or {}
         self.stopped = False
+        self.last_train: dict[str, float] = {}  # the last training log, by our names without `train/`
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.ctx.events.total_steps = state.max_steps
@@ -122,6 +125,8 @@ class EventsCallback(TrainerCallback):
             number = _number(value)
             if number is not None and (key.startswith("eval_") or not evaluation):
                 self.ctx.events.metric(state.global_step, metric_name(key), number)
+        if not evaluation:
+            self.last_train = {metric_name(k)[6:]: v for k, v in ((k, _number(v)) for k, v in logs.items()) if v is not None}
 
     def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, Any] | None = None, **kwargs: Any) -> None:
         results = {**eval_results(metrics or {}, self.eval_aliases), **self.eval_counts}
@@ -164,6 +169,14 @@ def quiet() -> None:
     datasets.disable_progress_bars()
     hf_logging.disable_progress_bar()
     warnings.filterwarnings("ignore", message=r".*`(is_)?gradient_checkpointing` is deprecated", category=FutureWarning)
+
+
+def start(ctx: RunContext, seed: int) -> tuple[Path | None, dict[str, Any]]:
+    """Before the trainer is built: libraries quiet, everything seeded; the latest checkpoint and
+    its state.json (None and empty for a fresh run)."""
+    quiet()
+    seed_everything(seed)
+    return saved_state(ctx)
 
 
 def train(trainer: Any, ctx: RunContext, callback: EventsCallback, latest: Path | None) -> dict[str, Any] | None:

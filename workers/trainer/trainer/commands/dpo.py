@@ -44,9 +44,8 @@ from ..options import opt
 from ..policy import export_policy, load_causal_lm, load_policy_tokenizer, lora_config, uses_template
 from ..preferences import STRENGTHS, Pair, preference_pairs, read_judgements
 from ..reward_model import check_model_folder
-from ..runtime import seed_everything
 from ..split import train_and_held_out
-from ..trl_bridge import EventsCallback, quiet, saved_state, train, training_arguments
+from ..trl_bridge import EventsCallback, start, train, training_arguments
 
 # TRL 1.16's DPO loss types (DPOConfig.loss_type); a test checks the list against TRL's.
 LOSS_TYPES = ("sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair", "sppo_hard", "aot", "aot_unpaired",
@@ -194,16 +193,14 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     if done is not None:
         return done
 
-    quiet()
-    latest, saved = saved_state(ctx)
-    seed_everything(cfg.seed)
+    latest, saved = start(ctx, cfg.seed)
     dtype = master_dtype(rt.dtype)
     model = load_causal_lm(cfg.model, dtype)
     ref = load_causal_lm(cfg.ref_model, dtype, "reference model") if cfg.ref_model else None
     losses, loss_weights = [cfg.loss_type], [1.0]
     if cfg.rpo_alpha > 0:
         losses, loss_weights = [cfg.loss_type, "sft"], [1.0, cfg.rpo_alpha]
-    args = DPOConfig(**training_arguments(cfg, ctx, has_eval=bool(held_pairs)), beta=cfg.beta, loss_type=losses, loss_weights=loss_weights,
+    args = DPOConfig(**training_arguments(cfg, ctx, bool(held_pairs), cfg.max_steps, cfg.epochs), beta=cfg.beta, loss_type=losses, loss_weights=loss_weights,
                      label_smoothing=cfg.label_smoothing, max_length=cfg.max_length)
     callback = EventsCallback(ctx, saved, eval_aliases={"accuracy": "rewards/accuracies", "margin": "rewards/margins"})
     trainer = WeightedDPOTrainer(

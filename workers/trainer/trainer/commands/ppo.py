@@ -34,7 +34,7 @@ from torch import Tensor
 
 from ..base_config import BATCH, TOKENS
 from ..context import RunContext
-from ..data import PromptRecord, read_prompts
+from ..data import PromptRecord
 from ..errors import TrainerError
 from ..loop import checkpoint_on_stop, finished_summary, log, make_optimizer, master_dtype, resume, save_checkpoint, write_final_model
 from ..options import opt
@@ -51,8 +51,7 @@ from ..policy import (
     load_policy,
     refusal_stats,
 )
-from ..reward_model import check_model_folder
-from ..rewards import RLConfig, Scorers, as_scores, check_scorers, model_scorers, resolve_mode, score_responses
+from ..rewards import RLConfig, Scorers, as_scores, check_inputs, model_scorers, read_inputs, score_responses
 from ..rl_math import (
     AdaptiveKLController,
     FixedKLController,
@@ -74,7 +73,6 @@ from ..runtime import Runtime, seed_everything
 @dataclass(kw_only=True)
 class Config(RLConfig):
     reward_model: str = opt(role="input")  # reward model folder (`python -m trainer reward`): the helpfulness reward r_h
-    eval_prompts: str | None = opt(None, role="internal")  # held-out prompts (allowed and disallowed) for reward and refusal rates
     steps: int = opt(100, ge=1)  # PPO steps (one rollout batch and its updates each)
     batch_size: int = opt(8, **BATCH)  # prompts per rollout (global, over all ranks)
     mini_batch_size: int = opt(4, **BATCH)  # rollouts per gradient step
@@ -247,25 +245,14 @@ def evaluate_policy(model: PolicyWithValue, tokenizer: Any, records: Sequence[Pr
 
 
 def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
-    # Inputs are checked before the (slow) scorers are loaded and before anything is written.
-    read_prompts(cfg.prompts)
-    if cfg.eval_prompts:
-        read_prompts(cfg.eval_prompts)
-    check_model_folder(cfg.policy, "policy")
-    check_model_folder(cfg.reward_model, "reward model")
-    if cfg.safety_model is not None:
-        check_model_folder(cfg.safety_model, "safety model")
+    check_inputs(cfg)
     return train(cfg, ctx, model_scorers(cfg, ctx.runtime))
 
 
 def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
     """The PPO loop with the given scorers (the Python API; `run` builds them from folders)."""
     rt = ctx.runtime
-    records = read_prompts(cfg.prompts)
-    eval_records = read_prompts(cfg.eval_prompts) if cfg.eval_prompts else []
-    check_model_folder(cfg.policy, "policy")
-    mode = resolve_mode(cfg, scorers)
-    check_scorers(mode, scorers)
+    records, eval_records, mode = read_inputs(cfg, scorers)
     if mode == "gated" and cfg.batch_size < 2:
         raise TrainerError("safety_mode gated whitens over the batch: batch_size must be >= 2")
     if rt.distributed and cfg.batch_size % rt.world_size:
