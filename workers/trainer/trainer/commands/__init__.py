@@ -8,6 +8,8 @@ COMMANDS: dict[str, str] = {
     "sft": "trainer.commands.sft",
     "ppo": "trainer.commands.ppo",
     "dpo": "trainer.commands.dpo",
+    "grpo": "trainer.commands.grpo",
+    "rloo": "trainer.commands.rloo",
     "generate": "trainer.commands.generate",
     "evaluate": "trainer.commands.evaluate",
 }
