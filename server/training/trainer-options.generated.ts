@@ -212,6 +212,98 @@ export const ZKtoOverrides = z
   .partial();
 export type KtoOverrides = z.infer<typeof ZKtoOverrides>;
 
+/** What a job may set of `python -m trainer grpo`; an unknown key is refused. */
+export const ZGrpoOverrides = z
+  .strictObject({
+    batch_size: z.int().min(1).max(65_536),
+    beta: z.number().min(0),
+    checkpoint_every: z.int().min(1),
+    cost_limit: z.number(),
+    device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
+    eval_batch_size: z.int().min(1).max(65_536),
+    eval_every: z.int().min(1),
+    gate_threshold: z.number().min(0).max(1),
+    grad_clip: z.number().min(0),
+    gradient_checkpointing: z.boolean(),
+    importance_sampling_level: z.enum(["token", "sequence"]),
+    keep_checkpoints: z.int().min(1).max(100),
+    lagrangian_lr: z.number().min(0),
+    lambda_delay_steps: z.int().min(0),
+    lambda_init: z.number().gt(0),
+    lambda_max: z.number().gt(0).nullable(),
+    lora_alpha: z.number().gt(0).nullable(),
+    lora_dropout: z.number().min(0).lt(1),
+    lora_r: z.int().min(0).max(4096),
+    loss_type: z.enum(["grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo"]),
+    lr: z.number().gt(0).max(1),
+    max_new_tokens: z.int().min(1).max(1_048_576),
+    max_prompt_length: z.int().min(1).max(1_048_576),
+    num_generations: z.int().min(2).max(1024),
+    precision: z.enum(["auto", "fp32", "bf16", "fp64"]),
+    refusal_markers: z.array(z.string().min(1).max(200)).min(1).max(100),
+    refusal_weight: z.number().min(0),
+    safety_mode: z.enum(["auto", "table", "gated", "lagrangian", "none"]),
+    safety_weight: z.number().min(0),
+    scale_rewards: z.enum(["group", "batch", "none"]),
+    score_batch_size: z.int().min(1).max(65_536),
+    score_max_length: z.int().min(8).max(1_048_576),
+    seed: z.int().min(0).max(2_147_483_647),
+    steps: z.int().min(1),
+    temperature: z.number().gt(0),
+    top_p: z.number().gt(0).max(1),
+    use_vllm: z.enum(["auto", "yes", "no"]),
+    vllm_gpu_memory_utilization: z.number().gt(0).max(1),
+    warmup_steps: z.int().min(0),
+    weight_decay: z.number().min(0),
+  })
+  .partial();
+export type GrpoOverrides = z.infer<typeof ZGrpoOverrides>;
+
+/** What a job may set of `python -m trainer rloo`; an unknown key is refused. */
+export const ZRlooOverrides = z
+  .strictObject({
+    batch_size: z.int().min(1).max(65_536),
+    beta: z.number().min(0),
+    checkpoint_every: z.int().min(1),
+    cost_limit: z.number(),
+    device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
+    eval_batch_size: z.int().min(1).max(65_536),
+    eval_every: z.int().min(1),
+    gate_threshold: z.number().min(0).max(1),
+    grad_clip: z.number().min(0),
+    gradient_checkpointing: z.boolean(),
+    keep_checkpoints: z.int().min(1).max(100),
+    lagrangian_lr: z.number().min(0),
+    lambda_delay_steps: z.int().min(0),
+    lambda_init: z.number().gt(0),
+    lambda_max: z.number().gt(0).nullable(),
+    lora_alpha: z.number().gt(0).nullable(),
+    lora_dropout: z.number().min(0).lt(1),
+    lora_r: z.int().min(0).max(4096),
+    lr: z.number().gt(0).max(1),
+    max_new_tokens: z.int().min(1).max(1_048_576),
+    max_prompt_length: z.int().min(1).max(1_048_576),
+    normalize_advantages: z.boolean(),
+    num_generations: z.int().min(2).max(1024),
+    precision: z.enum(["auto", "fp32", "bf16", "fp64"]),
+    refusal_markers: z.array(z.string().min(1).max(200)).min(1).max(100),
+    refusal_weight: z.number().min(0),
+    safety_mode: z.enum(["auto", "table", "gated", "lagrangian", "none"]),
+    safety_weight: z.number().min(0),
+    score_batch_size: z.int().min(1).max(65_536),
+    score_max_length: z.int().min(8).max(1_048_576),
+    seed: z.int().min(0).max(2_147_483_647),
+    steps: z.int().min(1),
+    temperature: z.number().gt(0),
+    top_p: z.number().gt(0).max(1),
+    use_vllm: z.enum(["auto", "yes", "no"]),
+    vllm_gpu_memory_utilization: z.number().gt(0).max(1),
+    warmup_steps: z.int().min(0),
+    weight_decay: z.number().min(0),
+  })
+  .partial();
+export type RlooOverrides = z.infer<typeof ZRlooOverrides>;
+
 /** What a job may set of `python -m trainer generate`; an unknown key is refused. */
 export const ZGenerateOverrides = z
   .strictObject({
@@ -257,6 +349,8 @@ export const commandKeys = {
   ppo: { overrides: ZPpoOverrides, pinned: ["policy", "reward_model", "prompts", "output_dir", "safety_model"], unexposed: ["eval_prompts"] },
   dpo: { overrides: ZDpoOverrides, pinned: ["data", "model", "output_dir", "ref_model", "format"], unexposed: ["eval_data"] },
   kto: { overrides: ZKtoOverrides, pinned: ["data", "model", "output_dir", "ref_model", "format"], unexposed: ["eval_data"] },
+  grpo: { overrides: ZGrpoOverrides, pinned: ["policy", "prompts", "output_dir", "reward_model", "safety_model"], unexposed: ["eval_prompts"] },
+  rloo: { overrides: ZRlooOverrides, pinned: ["policy", "prompts", "output_dir", "reward_model", "safety_model"], unexposed: ["eval_prompts"] },
   generate: { overrides: ZGenerateOverrides, pinned: ["policy", "prompts", "output_dir", "num_samples"], unexposed: [] },
   evaluate: { overrides: ZEvaluateOverrides, pinned: ["output_dir", "reward_model", "pairs", "format", "compare_reward_model", "safety_model", "safety_labels", "policy", "prompts", "reference_policy"], unexposed: [] },
 } as const;

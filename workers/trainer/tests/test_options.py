@@ -18,6 +18,8 @@ def _load(command: str, *flags: str):
     module = importlib.import_module(COMMANDS[command])
     required = {"reward": ["--data", "d", "--model", "m"], "safety": ["--data", "d", "--model", "m"], "sft": ["--data", "d", "--model", "m"],
                 "dpo": ["--data", "d", "--model", "m"], "kto": ["--data", "d", "--model", "m"],
+                "grpo": ["--policy", "p", "--prompts", "q", "--reward-model", "r"],
+                "rloo": ["--policy", "p", "--prompts", "q", "--reward-model", "r"],
                 "ppo": ["--policy", "p", "--reward-model", "r", "--prompts", "q"], "generate": ["--policy", "p", "--prompts", "q"],
                 "evaluate": ["--policy", "p", "--prompts", "q"]}[command]
     return load_config(module.Config, command, None, ["--output-dir", "o", *required, *flags])

@@ -69,10 +69,11 @@ def eval_results(metrics: dict[str, Any], aliases: dict[str, str]) -> dict[str, 
     return {**{ours: results[theirs] for ours, theirs in aliases.items() if theirs in results}, **results}
 
 
-def training_arguments(cfg: Any, ctx: RunContext, has_eval: bool) -> dict[str, Any]:
+def training_arguments(cfg: Any, ctx: RunContext, has_eval: bool, max_steps: int, epochs: int = 1) -> dict[str, Any]:
     """The TrainingArguments every TRL command shares, from our config and runtime: offline, no
-    progress bars or trackers, our schedule (linear warm-up, cosine decay to 10%), a log every step,
-    evaluations every `eval_every` and checkpoints every `checkpoint_every` steps."""
+    progress bars or trackers, our schedule (linear warm-up, cosine decay to 10%) over `max_steps`
+    steps (0: `epochs` passes over the data), a log every step, evaluations every `eval_every` and
+    checkpoints every `checkpoint_every` steps."""
     rt = ctx.runtime
     return {
         "output_dir": str(ctx.output_dir / STAGING_DIR),
@@ -93,8 +94,8 @@ def training_arguments(cfg: Any, ctx: RunContext, has_eval: bool) -> dict[str, A
         "lr_scheduler_type": "cosine_with_min_lr",
         "lr_scheduler_kwargs": {"min_lr_rate": 0.1},
         "max_grad_norm": cfg.grad_clip,
-        "num_train_epochs": cfg.epochs,
-        "max_steps": cfg.max_steps if cfg.max_steps > 0 else -1,
+        "num_train_epochs": epochs,
+        "max_steps": max_steps if max_steps > 0 else -1,
         "gradient_checkpointing": cfg.gradient_checkpointing,
         "logging_strategy": "steps",
         "logging_steps": 1,
@@ -147,6 +148,7 @@ class EventsCallback(TrainerCallback):
         self.eval_aliases = eval_aliases or {}
         self.eval_counts = eval_counts or {}
         self.stopped = False
+        self.last_train: dict[str, float] = {}  # the last training log, by our names without `train/`
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.ctx.events.total_steps = state.max_steps
@@ -160,6 +162,8 @@ class EventsCallback(TrainerCallback):
             number = _number(value)
             if number is not None and (key.startswith("eval_") or not evaluation):
                 self.ctx.events.metric(state.global_step, metric_name(key), number)
+        if not evaluation:
+            self.last_train = {metric_name(k)[6:]: v for k, v in ((k, _number(v)) for k, v in logs.items()) if v is not None}
 
     def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, Any] | None = None, **kwargs: Any) -> None:
         results = {**eval_results(metrics or {}, self.eval_aliases), **self.eval_counts}
@@ -199,12 +203,19 @@ def begin(cfg: Any, ctx: RunContext) -> tuple[Any, Any, Path | None, dict[str, A
     None, the checkpoint to resume from or None, its state.json), with the libraries quietened and
     everything seeded. The models are in the run's master dtype; without a reference TRL takes the
     initial policy (with LoRA: the policy with its adapters off)."""
-    quiet()
-    latest, saved = saved_state(ctx)
-    seed_everything(cfg.seed)
+    latest, saved = start(ctx, cfg.seed)
     dtype = master_dtype(ctx.runtime.dtype)
     model = load_causal_lm(cfg.model, dtype)
     return model, load_causal_lm(cfg.ref_model, dtype, "reference model") if cfg.ref_model else None, latest, saved
+
+
+def start(ctx: RunContext, seed: int) -> tuple[Path | None, dict[str, Any]]:
+    """Before the trainer is built: libraries quiet, everything seeded; the latest checkpoint and
+    its state.json (None and empty for a fresh run)."""
+    quiet()
+    latest, saved = saved_state(ctx)
+    seed_everything(seed)
+    return latest, saved
 
 
 def trl_row(tokenizer: Any, prompt: list[Message], **responses: str) -> dict[str, Any]:
@@ -234,12 +245,9 @@ def quiet() -> None:
     warnings.filterwarnings("ignore", message=r".*`(is_)?gradient_checkpointing` is deprecated", category=FutureWarning)
 
 
-def train(trainer: Any, ctx: RunContext, callback: EventsCallback, latest: Path | None, tokenizer: Any, counts: dict[str, Any],
-          final_results: tuple[str, ...] = ()) -> dict[str, Any]:
+def run_trainer(trainer: Any, ctx: RunContext, callback: EventsCallback, latest: Path | None) -> dict[str, Any] | None:
     """Runs `trainer` to the end, or to the stop flag: evaluates first on a fresh run, resumes
-    from `latest` otherwise. Returns the run's summary, with `counts` (what the command counted in
-    its data): after a stop, the interrupted run's; else steps, the first and last evaluation's
-    loss and accuracy and the last one's `final_results`, once the final policy is in `model/`."""
+    from `latest` otherwise. The summary of an interrupted run, or None when training finished."""
     # TRL's PrinterCallback prints every log to stdout, which belongs to the events.
     trainer.remove_callback(PrinterCallback)
     if ctx.runtime.is_main:
@@ -259,8 +267,19 @@ def train(trainer: Any, ctx: RunContext, callback: EventsCallback, latest: Path 
         shutil.rmtree(ctx.output_dir / STAGING_DIR, ignore_errors=True)  # only TRL's model card is left there
     step, total = trainer.state.global_step, trainer.state.max_steps
     if callback.stopped:
-        return {**(checkpoint_on_stop(ctx, step, total, True, lambda: None) or {}), **counts}
+        return checkpoint_on_stop(ctx, step, total, True, lambda: None) or {}
+    return None
 
+
+def train(trainer: Any, ctx: RunContext, callback: EventsCallback, latest: Path | None, tokenizer: Any, counts: dict[str, Any],
+          final_results: tuple[str, ...] = ()) -> dict[str, Any]:
+    """run_trainer, then the run's summary, with `counts` (what the command counted in its data):
+    after a stop, the interrupted run's; else steps, the first and last evaluation's loss and
+    accuracy and the last one's `final_results`, once the final policy is in `model/`."""
+    stopped = run_trainer(trainer, ctx, callback, latest)
+    if stopped is not None:
+        return {**stopped, **counts}
+    step, total = trainer.state.global_step, trainer.state.max_steps
     first, final = callback.state["first_eval"] or {}, callback.state["last_eval"] or {}
     summary = {
         "interrupted": False,

@@ -9,6 +9,8 @@ COMMANDS: dict[str, str] = {
     "ppo": "trainer.commands.ppo",
     "dpo": "trainer.commands.dpo",
     "kto": "trainer.commands.kto",
+    "grpo": "trainer.commands.grpo",
+    "rloo": "trainer.commands.rloo",
     "generate": "trainer.commands.generate",
     "evaluate": "trainer.commands.evaluate",
 }

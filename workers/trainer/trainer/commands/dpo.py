@@ -168,7 +168,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     losses, loss_weights = [cfg.loss_type], [1.0]
     if cfg.rpo_alpha > 0:
         losses, loss_weights = [cfg.loss_type, "sft"], [1.0, cfg.rpo_alpha]
-    args = DPOConfig(**training_arguments(cfg, ctx, has_eval=bool(held_pairs)), beta=cfg.beta, loss_type=losses, loss_weights=loss_weights,
+    args = DPOConfig(**training_arguments(cfg, ctx, bool(held_pairs), cfg.max_steps, cfg.epochs), beta=cfg.beta, loss_type=losses, loss_weights=loss_weights,
                      label_smoothing=cfg.label_smoothing, max_length=cfg.max_length)
     callback = EventsCallback(ctx, saved, eval_aliases={"accuracy": "rewards/accuracies", "margin": "rewards/margins"})
     trainer = WeightedDPOTrainer(

@@ -256,7 +256,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     model, ref, latest, saved = begin(cfg, ctx)
     # The KL estimate pairs each response with its neighbour's prompt, so TRL keeps the order: shuffle it here.
     random.Random(cfg.seed).shuffle(train_records)
-    args = KTOConfig(**training_arguments(cfg, ctx, has_eval=bool(held_records)), beta=cfg.beta, loss_type=cfg.loss_type,
+    args = KTOConfig(**training_arguments(cfg, ctx, bool(held_records), cfg.max_steps, cfg.epochs), beta=cfg.beta, loss_type=cfg.loss_type,
                      desirable_weight=weights[0], undesirable_weight=weights[1], max_length=cfg.max_length)
     callback = EventsCallback(ctx, saved, eval_aliases={"margin": "rewards/margins"})
     trainer = HeldOutKTOTrainer(

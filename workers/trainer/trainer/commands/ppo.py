@@ -4,7 +4,7 @@ Each step samples one response per prompt for `batch_size` prompts, scores them 
 reward model r_h and, by `safety_mode`, the safety model), adds a per-token KL penalty to the
 frozen reference (the starting policy; with LoRA the same weights with adapters off) and runs
 `ppo_epochs` epochs of clipped PPO over mini-batches, with a value head on the policy's last
-hidden state and GAE advantages. Safety modes:
+hidden state and GAE advantages. Safety modes (rewards.py, shared with grpo and rloo):
 - `table` (GPT-4 style): r = r_h + safety_weight · R[policy(x)][rubric(x, y)] (expected table value);
 - `gated` (Llama 2 style): the safety score when the prompt is unsafe or the safety score is below
   `gate_threshold`, else r_h; logit and whitened over the batch (scores as probabilities:
@@ -23,7 +23,7 @@ policy is written the same way to OUTPUT_DIR/model.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -32,14 +32,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..base_config import BATCH, MARKERS, TOKENS, TrainConfig
+from ..base_config import BATCH, TOKENS
 from ..context import RunContext
-from ..data import Message, PromptRecord, read_prompts
+from ..data import PromptRecord
 from ..errors import TrainerError
 from ..loop import checkpoint_on_stop, finished_summary, log, make_optimizer, master_dtype, resume, save_checkpoint, write_final_model
 from ..options import opt
 from ..policy import (
-    DEFAULT_REFUSAL_MARKERS,
     PolicyWithValue,
     Reference,
     Samples,
@@ -52,7 +51,7 @@ from ..policy import (
     load_policy,
     refusal_stats,
 )
-from ..reward_model import check_model_folder
+from ..rewards import RLConfig, Scorers, as_scores, check_inputs, model_scorers, read_inputs, score_responses
 from ..rl_math import (
     AdaptiveKLController,
     FixedKLController,
@@ -60,8 +59,6 @@ from ..rl_math import (
     clip_rewards,
     clipped_policy_loss,
     clipped_value_loss,
-    combine_gated,
-    combine_table,
     compute_gae,
     eos_penalty,
     kl_penalty,
@@ -72,29 +69,16 @@ from ..rl_math import (
 )
 from ..runtime import Runtime, seed_everything
 
-SAFETY_MODES = ("auto", "table", "gated", "lagrangian", "none")
-UNSAFE_POLICIES = ("sensitive", "disallowed")
-
-# A scorer maps (prompts, responses) to one number per response (a float tensor [n]).
-ScoreFn = Callable[[list[list[Message]], list[str]], Tensor]
-
 
 @dataclass(kw_only=True)
-class Config(TrainConfig):
-    policy: str = opt(role="input")  # local causal LM folder: the policy to train and the frozen reference
+class Config(RLConfig):
     reward_model: str = opt(role="input")  # reward model folder (`python -m trainer reward`): the helpfulness reward r_h
-    prompts: str = opt(role="input")  # prompts file (JSON lines of {"prompt": [...], "policy"?})
-    safety_model: str | None = opt(None, role="input")  # safety model folder (`python -m trainer safety`)
-    eval_prompts: str | None = opt(None, role="internal")  # held-out prompts (allowed and disallowed) for reward and refusal rates
     steps: int = opt(100, ge=1)  # PPO steps (one rollout batch and its updates each)
     batch_size: int = opt(8, **BATCH)  # prompts per rollout (global, over all ranks)
     mini_batch_size: int = opt(4, **BATCH)  # rollouts per gradient step
     ppo_epochs: int = opt(2, ge=1, le=100)  # passes over each rollout batch
     lr: float = opt(1e-5, gt=0, le=1)  # AdamW learning rate (constant)
-    max_new_tokens: int = opt(64, **TOKENS)  # response length limit
     max_prompt_length: int = opt(512, **TOKENS)  # prompt tokens kept (cut from the left)
-    temperature: float = opt(1.0, gt=0)  # sampling temperature (log-probs use the same)
-    top_p: float = opt(1.0, gt=0, le=1)  # nucleus sampling (1 = off)
     gamma: float = opt(1.0, ge=0, le=1)  # GAE discount
     lam: float = opt(0.95, ge=0, le=1)  # GAE lambda
     cliprange: float = opt(0.2, gt=0)  # PPO ratio clip
@@ -108,99 +92,14 @@ class Config(TrainConfig):
     reward_clip: float | None = opt(10.0, gt=0)  # clamp scores to [-clip, clip]; null = no clipping
     whiten_advantages: bool = True  # normalise advantages over the batch
     missing_eos_penalty: float | None = opt(1.0, ge=0)  # subtracted from the score of responses cut by max_new_tokens; null = off
-    safety_mode: str = opt("auto", choices=SAFETY_MODES)  # auto | table | gated | lagrangian | none (auto: table with a safety model, else none)
-    safety_weight: float = opt(1.0, ge=0)  # table: weight w of the table reward
-    gate_threshold: float = opt(0.15, ge=0, le=1)  # gated: use the safety score below this
-    lagrangian_lr: float = opt(0.1, ge=0)  # lagrangian: step size of log λ
-    cost_limit: float = 0.0  # lagrangian: allowed mean cost d
-    lambda_init: float = opt(1.0, gt=0)  # lagrangian: initial λ (> 0)
-    lambda_max: float | None = opt(None, gt=0)  # lagrangian: cap on λ; null = none
-    lambda_delay_steps: int = opt(0, ge=0)  # lagrangian: steps before λ starts to move
-    refusal_markers: list[str] = opt(factory=lambda: list(DEFAULT_REFUSAL_MARKERS), items=MARKERS)  # phrases that make a response a refusal (case-insensitive)
-    lora_r: int = opt(0, ge=0, le=4096)  # LoRA rank (0 = full fine-tuning)
-    lora_alpha: float | None = opt(None, gt=0)  # LoRA alpha (default 2 × rank)
     max_grad_norm: float = opt(1.0, ge=0)  # gradient clipping; 0 = off
-    score_batch_size: int = opt(16, **BATCH)  # responses per reward/safety model forward
-    score_max_length: int = opt(512, ge=8, le=1_048_576)  # tokens per scored conversation
     eval_every: int = opt(20, ge=1)  # steps between held-out evaluations
     eval_batch_size: int = opt(16, **BATCH)  # held-out prompts per generation call
-    checkpoint_every: int = opt(20, ge=1)  # steps between checkpoints
 
     def validate(self) -> None:
         super().validate()
-        if self.safety_mode in ("table", "gated", "lagrangian") and self.safety_model is None:
-            raise TrainerError(f"safety_mode {self.safety_mode} needs --safety-model")
         if self.safety_mode == "gated" and self.batch_size < 2:
             raise TrainerError("safety_mode gated whitens over the batch: batch_size must be >= 2")
-
-
-@dataclass
-class Scorers:
-    """What the rewards come from; the CLI builds them from model folders, tests pass rules.
-
-    - `reward`: helpfulness r_h (the reward model's normalised score);
-    - `safety`: table mode: the safety table value R[policy][rubric]; gated mode: a safety score in
-      [0, 1] where low means unsafe;
-    - `cost`: lagrangian mode: the cost (> 0 unsafe);
-    - `prompt_unsafe`: gated mode: 1 for prompts to judge by safety (used when a prompt has no
-      policy label; labelled sensitive and disallowed prompts are unsafe).
-    """
-
-    reward: ScoreFn
-    safety: ScoreFn | None = None
-    cost: ScoreFn | None = None
-    prompt_unsafe: ScoreFn | None = None
-
-
-def resolve_mode(cfg: Config, scorers: Scorers | None = None) -> str:
-    if cfg.safety_mode != "auto":
-        return cfg.safety_mode
-    has_safety = cfg.safety_model is not None or (scorers is not None and scorers.safety is not None)
-    return "table" if has_safety else "none"
-
-
-# --------------------------------------------------------------------------- scorers from folders
-
-
-def model_scorers(cfg: Config, rt: Runtime) -> Scorers:
-    """Scorers backed by the reward model and safety model folders."""
-    from ..reward_model import RewardModel, load_tokenizer, score
-
-    dtype = rt.dtype if rt.device.type == "cuda" else torch.float32
-    rm = RewardModel.load(cfg.reward_model, dtype).to(rt.device).eval()
-    rm_tok = load_tokenizer(cfg.reward_model, "reward model")
-
-    def reward(prompts: list[list[Message]], responses: list[str]) -> Tensor:
-        return score(rm, rm_tok, prompts, responses, cfg.score_batch_size, cfg.score_max_length, True, rt.device)
-
-    scorers = Scorers(reward=reward)
-    mode = resolve_mode(cfg)
-    if cfg.safety_model is None or mode == "none":
-        return scorers
-    from ..safety_model import SafetyModel
-
-    sm = SafetyModel.load(cfg.safety_model, dtype).to(rt.device).eval()
-    sm_tok = load_tokenizer(cfg.safety_model, "safety model")
-    kw = {"batch_size": cfg.score_batch_size, "device": rt.device, "max_length": cfg.score_max_length}
-    if mode == "table":
-        scorers.safety = lambda p, r: sm.safety_reward(sm_tok, p, r, **kw)
-    elif mode == "gated":
-        values = [v for row in sm.reward_table.values() for v in row.values()]
-        low, high = min(values), max(values)
-
-        def safety_score(p: list[list[Message]], r: list[str]) -> Tensor:
-            return ((sm.safety_reward(sm_tok, p, r, **kw) - low) / max(high - low, 1e-6)).clamp(0, 1)
-
-        def unsafe(p: list[list[Message]], r: list[str]) -> Tensor:
-            policy_probs, _ = sm.predict(sm_tok, p, r, **kw)
-            return policy_probs[:, 0] < 0.5  # P(allowed) < 0.5
-
-        scorers.safety, scorers.prompt_unsafe = safety_score, unsafe
-    elif mode == "lagrangian":
-        if not sm.has_cost:
-            raise TrainerError(f"safety_mode lagrangian needs a safety model with a cost head; {cfg.safety_model} has none")
-        scorers.cost = lambda p, r: sm.cost(sm_tok, p, r, **kw)
-    return scorers
 
 
 # --------------------------------------------------------------------------- pieces of a step
@@ -223,43 +122,11 @@ class PromptOrder:
         return out
 
 
-def _as_tensor(x: Any, n: int, what: str) -> Tensor:
-    t = torch.as_tensor(x).detach().float().cpu().reshape(-1)
-    if t.numel() != n:
-        raise TrainerError(f"the {what} scorer gave {t.numel()} values for {n} responses")
-    if not torch.isfinite(t).all():
-        raise TrainerError(f"the {what} scorer gave a value that is not finite")
-    return t
-
-
 def score_rollouts(cfg: Config, mode: str, scorers: Scorers, records: Sequence[PromptRecord], samples: Samples) -> dict[str, Tensor]:
     """The sequence scores of a batch: `score` (what PPO maximises before the KL penalty) and parts."""
-    prompts = [records[i].prompt for i in samples.prompt_index]
-    texts = samples.texts
-    n = len(texts)
-    out: dict[str, Tensor] = {"helpful": _as_tensor(scorers.reward(prompts, texts), n, "reward")}
-    if mode == "table":
-        assert scorers.safety is not None
-        out["safety"] = _as_tensor(scorers.safety(prompts, texts), n, "safety")
-        total = combine_table(out["helpful"], out["safety"], cfg.safety_weight)
-    elif mode == "gated":
-        assert scorers.safety is not None
-        out["safety"] = _as_tensor(scorers.safety(prompts, texts), n, "safety")
-        labels = [records[i].policy for i in samples.prompt_index]
-        if all(p is not None for p in labels):
-            unsafe = torch.tensor([p in UNSAFE_POLICIES for p in labels])
-        elif scorers.prompt_unsafe is not None:
-            predicted = _as_tensor(scorers.prompt_unsafe(prompts, texts), n, "prompt-unsafe").bool()
-            unsafe = torch.tensor([p in UNSAFE_POLICIES if p is not None else bool(u) for p, u in zip(labels, predicted)])
-        else:
-            raise TrainerError("safety_mode gated needs prompt policy labels or a safety model that predicts them")
-        total = combine_gated(torch.sigmoid(out["helpful"]), out["safety"], unsafe, out["safety"], cfg.gate_threshold)
-    elif mode == "lagrangian":
-        assert scorers.cost is not None
-        out["cost"] = _as_tensor(scorers.cost(prompts, texts), n, "cost")
-        total = out["helpful"]
-    else:
-        total = out["helpful"]
+    chosen = [records[i] for i in samples.prompt_index]
+    out = score_responses(cfg, mode, scorers, [r.prompt for r in chosen], samples.texts, [r.policy for r in chosen])
+    total = out["score"]
     if cfg.missing_eos_penalty is not None:
         total = eos_penalty(total, samples.ended, cfg.missing_eos_penalty)
     out["score"] = clip_rewards(total, cfg.reward_clip)
@@ -364,11 +231,11 @@ def evaluate_policy(model: PolicyWithValue, tokenizer: Any, records: Sequence[Pr
             ended += s.ended.tolist()
     prompts = [r.prompt for r in records]
     result: dict[str, Any] = refusal_stats(texts, [r.policy for r in records], cfg.refusal_markers)
-    result["reward"] = float(_as_tensor(scorers.reward(prompts, texts), len(texts), "reward").mean())
+    result["reward"] = float(as_scores(scorers.reward(prompts, texts), len(texts), "reward").mean())
     if mode == "table" and scorers.safety is not None:
-        result["reward_safety"] = float(_as_tensor(scorers.safety(prompts, texts), len(texts), "safety").mean())
+        result["reward_safety"] = float(as_scores(scorers.safety(prompts, texts), len(texts), "safety").mean())
     if mode == "lagrangian" and scorers.cost is not None:
-        result["cost"] = float(_as_tensor(scorers.cost(prompts, texts), len(texts), "cost").mean())
+        result["cost"] = float(as_scores(scorers.cost(prompts, texts), len(texts), "cost").mean())
     result["eos_rate"] = sum(ended) / max(len(ended), 1)
     result["samples"] = [{"id": r.id, "policy": r.policy, "response": t} for r, t in list(zip(records, texts))[:8]]
     return result
@@ -378,28 +245,14 @@ def evaluate_policy(model: PolicyWithValue, tokenizer: Any, records: Sequence[Pr
 
 
 def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
-    # Inputs are checked before the (slow) scorers are loaded and before anything is written.
-    read_prompts(cfg.prompts)
-    if cfg.eval_prompts:
-        read_prompts(cfg.eval_prompts)
-    check_model_folder(cfg.policy, "policy")
-    check_model_folder(cfg.reward_model, "reward model")
-    if cfg.safety_model is not None:
-        check_model_folder(cfg.safety_model, "safety model")
+    check_inputs(cfg)
     return train(cfg, ctx, model_scorers(cfg, ctx.runtime))
 
 
 def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
     """The PPO loop with the given scorers (the Python API; `run` builds them from folders)."""
     rt = ctx.runtime
-    records = read_prompts(cfg.prompts)
-    eval_records = read_prompts(cfg.eval_prompts) if cfg.eval_prompts else []
-    check_model_folder(cfg.policy, "policy")
-    mode = resolve_mode(cfg, scorers)
-    if mode in ("table", "gated") and scorers.safety is None:
-        raise TrainerError(f"safety_mode {mode} needs a safety model")
-    if mode == "lagrangian" and scorers.cost is None:
-        raise TrainerError("safety_mode lagrangian needs a safety model with a cost head")
+    records, eval_records, mode = read_inputs(cfg, scorers)
     if mode == "gated" and cfg.batch_size < 2:
         raise TrainerError("safety_mode gated whitens over the batch: batch_size must be >= 2")
     if rt.distributed and cfg.batch_size % rt.world_size:
