@@ -9,7 +9,7 @@ import { maxContentChars } from "../import/conversation";
 import { minilmEncoder, smollmPolicy, type BuiltinModel } from "../models/builtin-models";
 import { resolveModel, resolveSnapshot, type SnapshotInput } from "../training/inputs";
 import { defineTrainerJobContract } from "../training/trainer-contract";
-import { readsFormats, ZDpoOverrides, ZGenerateOverrides, ZKtoOverrides, ZPpoOverrides, ZRewardOverrides, ZSafetyOverrides, ZSftOverrides } from "../training/trainer-config";
+import { readsFormats, ZDpoOverrides, ZGenerateOverrides, ZGrpoOverrides, ZKtoOverrides, ZRlooOverrides, ZPpoOverrides, ZRewardOverrides, ZSafetyOverrides, ZSftOverrides } from "../training/trainer-config";
 import { defineJobContract, type JobContract, type PrepareDeps } from "./job-contract";
 
 /** The payload of a kind that trains a model on a snapshot, starting from a base model. */
@@ -50,6 +50,38 @@ function trainModelContract<TSchema extends z.ZodType<{ snapshotId?: string; bas
 /** The split is pinned at enqueue; on the worker the payload already names it. */
 async function pinHeldOutSplit<T extends { config: { split?: string | null; eval_fraction?: number } }>(payload: T, snapshot: SnapshotInput, deps: PrepareDeps): Promise<T> {
   return { ...payload, config: await withHeldOutSplit(deps.db, snapshot.projectId, payload.config) };
+}
+
+const rewardModelId = z.uuid("rewardModelId must be a model version's id");
+
+/**
+ * ppo, grpo and rloo: a policy trained online on a snapshot's prompts against the reward model and,
+ * optionally, the safety model (grpo and rloo may also learn from the safety model or the refusal
+ * rule alone: their `rewardModelId` is optional).
+ */
+function policyRlContract<TConfig extends z.ZodType, TReward extends z.ZodType<string | undefined>>(name: string, config: TConfig, rewardModelId: TReward) {
+  return defineTrainerJobContract({
+    name,
+    payload: z.strictObject({
+      /** The policy to train (and the frozen reference). Default: the built-in SmolLM2 policy (pinned at enqueue). */
+      policyModelId: z.uuid("policyModelId must be a model version's id").optional(),
+      rewardModelId,
+      safetyModelId: z.uuid("safetyModelId must be a model version's id").optional(),
+      /** A rankings or pairs snapshot whose prompts are sampled. Required; `runs.start` fills it from `newSnapshot`. */
+      promptsSnapshotId: z.uuid("promptsSnapshotId must be a snapshot's id").optional(),
+      name: z.string().trim().min(1).max(200).optional(),
+      config,
+    }),
+    resolve: async (payload, deps) => {
+      const prompts = await resolveSnapshot(deps, payload.promptsSnapshotId, { formats: readsFormats.prompts, role: `the ${name} prompts` });
+      const policy = await resolveModel(deps, payload.policyModelId, { kinds: ["policy", "sft"], role: "the policy to train", default: smollmPolicy });
+      // Generic over the field's schema, TypeScript cannot see the key; its value is a string or undefined.
+      const rewardId = (payload as { rewardModelId?: string }).rewardModelId;
+      const reward = rewardId === undefined ? null : await resolveModel(deps, rewardId, { kinds: ["reward"], role: "the reward model" });
+      const safety = payload.safetyModelId === undefined ? null : await resolveModel(deps, payload.safetyModelId, { kinds: ["safety"], role: "the safety model" });
+      return { payload: { ...payload, policyModelId: policy.id }, inputs: { prompts, policy, reward, safety } };
+    },
+  });
 }
 
 export const jobKinds = {
@@ -127,26 +159,13 @@ export const jobKinds = {
   }),
 
   /** PPO of a policy against a reward model (and optionally a safety model) over a snapshot's prompts. */
-  ppo: defineTrainerJobContract({
-    name: "ppo",
-    payload: z.strictObject({
-      /** The policy to train (and the frozen reference). Default: the built-in SmolLM2 policy (pinned at enqueue). */
-      policyModelId: z.uuid("policyModelId must be a model version's id").optional(),
-      rewardModelId: z.uuid("rewardModelId must be a model version's id"),
-      safetyModelId: z.uuid("safetyModelId must be a model version's id").optional(),
-      /** A rankings or pairs snapshot whose prompts are sampled. Required; `runs.start` fills it from `newSnapshot`. */
-      promptsSnapshotId: z.uuid("promptsSnapshotId must be a snapshot's id").optional(),
-      name: z.string().trim().min(1).max(200).optional(),
-      config: ZPpoOverrides.default({}),
-    }),
-    resolve: async (payload, deps) => {
-      const prompts = await resolveSnapshot(deps, payload.promptsSnapshotId, { formats: readsFormats.prompts, role: "the PPO prompts" });
-      const policy = await resolveModel(deps, payload.policyModelId, { kinds: ["policy", "sft"], role: "the policy to train", default: smollmPolicy });
-      const reward = await resolveModel(deps, payload.rewardModelId, { kinds: ["reward"], role: "the reward model" });
-      const safety = payload.safetyModelId === undefined ? null : await resolveModel(deps, payload.safetyModelId, { kinds: ["safety"], role: "the safety model" });
-      return { payload: { ...payload, policyModelId: policy.id }, inputs: { prompts, policy, reward, safety } };
-    },
-  }),
+  ppo: policyRlContract("ppo", ZPpoOverrides.default({}), rewardModelId),
+
+  /** GRPO (TRL's GRPOTrainer): G samples a prompt, each judged against its group by our reward functions. */
+  grpo: policyRlContract("grpo", ZGrpoOverrides.default({}), rewardModelId.optional()),
+
+  /** RLOO (TRL's RLOOTrainer): REINFORCE with the other samples of a prompt as the baseline. */
+  rloo: policyRlContract("rloo", ZRlooOverrides.default({}), rewardModelId.optional()),
 
   /**
    * The online loop's step: K responses per prompt from a policy (K = the project's responses per

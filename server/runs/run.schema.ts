@@ -18,6 +18,8 @@ export const ZStartRunInput = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("dpo"), payload: jobKinds.dpo.payload, newSnapshot: ZNewSnapshot.optional() }),
   z.object({ kind: z.literal("kto"), payload: jobKinds.kto.payload, newSnapshot: ZNewSnapshot.optional() }),
   z.object({ kind: z.literal("ppo"), payload: jobKinds.ppo.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("grpo"), payload: jobKinds.grpo.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("rloo"), payload: jobKinds.rloo.payload, newSnapshot: ZNewSnapshot.optional() }),
   z.object({ kind: z.literal("generate"), payload: jobKinds.generate.payload, newSnapshot: ZNewSnapshot.optional() }),
   z.object({ kind: z.literal("evaluate"), payload: jobKinds.evaluate.payload }),
 ]);

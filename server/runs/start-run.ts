@@ -9,7 +9,7 @@ import type { TNewSnapshot, TStartRunInput } from "./run.schema";
 type Deps = { db: Db; boss: PgBoss; paths?: StoragePaths };
 
 /** The payload key a snapshot created from filters fills, per kind. */
-const snapshotKey = { train_reward: "snapshotId", train_safety: "snapshotId", train_sft: "snapshotId", dpo: "snapshotId", kto: "snapshotId", ppo: "promptsSnapshotId", generate: "snapshotId" } as const;
+const snapshotKey = { train_reward: "snapshotId", train_safety: "snapshotId", train_sft: "snapshotId", dpo: "snapshotId", kto: "snapshotId", ppo: "promptsSnapshotId", grpo: "promptsSnapshotId", rloo: "promptsSnapshotId", generate: "snapshotId" } as const;
 
 /**
  * Starts a run of any trainer kind. The payload was checked with the kind's own schema; `enqueue`
@@ -34,6 +34,10 @@ function enqueueRun(deps: Deps, input: TStartRunInput, options: { createdById?: 
     case "kto":
       return enqueue(deps, input.kind, input.payload, options);
     case "ppo":
+      return enqueue(deps, input.kind, input.payload, options);
+    case "grpo":
+      return enqueue(deps, input.kind, input.payload, options);
+    case "rloo":
       return enqueue(deps, input.kind, input.payload, options);
     case "generate":
       return enqueue(deps, input.kind, input.payload, options);

@@ -3,7 +3,7 @@
 // What a job may override, with every option's type and range, is generated from the trainer's
 // Config classes (trainer-options.generated.ts, `make generated`); K (num_samples) of generate is
 // the project's responses per task, so it is pinned too.
-import type { EvaluateOverrides, GenerateOverrides, PpoOverrides, SftOverrides } from "./trainer-options.generated";
+import type { EvaluateOverrides, GenerateOverrides, SftOverrides } from "./trainer-options.generated";
 
 export {
   commandKeys,
@@ -11,8 +11,10 @@ export {
   ZEvaluateOverrides,
   ZKtoOverrides,
   ZGenerateOverrides,
+  ZGrpoOverrides,
   ZPpoOverrides,
   ZRewardOverrides,
+  ZRlooOverrides,
   ZSafetyOverrides,
   ZSftOverrides,
   ZSplitName,
@@ -40,9 +42,10 @@ export function sftConfig(inputs: { snapshotFile: string; modelDir: string; outp
   return { ...overrides, data: inputs.snapshotFile, model: inputs.modelDir, output_dir: inputs.outputDir };
 }
 
+/** ppo, grpo and rloo: the policy, the prompts and the models that judge its samples. */
 export function ppoConfig(
-  inputs: { policyDir: string; rewardModelDir: string; safetyModelDir: string | null; promptsFile: string; outputDir: string },
-  overrides: PpoOverrides,
+  inputs: { policyDir: string; rewardModelDir: string | null; safetyModelDir: string | null; promptsFile: string; outputDir: string },
+  overrides: object,
 ): TrainerConfig {
   return {
     ...overrides,

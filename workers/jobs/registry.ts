@@ -3,7 +3,7 @@ import { evaluateHandler } from "./evaluate";
 import { generateHandler } from "./generate";
 import type { JobHandler } from "./job-handler";
 import { pingHandler } from "./ping";
-import { ppoHandler } from "./ppo";
+import { grpoHandler, ppoHandler, rlooHandler } from "./ppo";
 import { dpoHandler, ktoHandler, trainRewardHandler, trainSafetyHandler, trainSftHandler } from "./train-model";
 
 /** What the worker runs for each job kind of server/jobs/kinds.ts. */
@@ -15,6 +15,8 @@ export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
   dpo: dpoHandler,
   kto: ktoHandler,
   ppo: ppoHandler,
+  grpo: grpoHandler,
+  rloo: rlooHandler,
   generate: generateHandler,
   evaluate: evaluateHandler,
 };

@@ -137,6 +137,29 @@ describe("the online loop", () => {
     expect((job.payload as { config: { split?: string } }).config.split).toBeTruthy();
   }, 180_000);
 
+  it("trains a policy with KTO from the same labels, and with GRPO and RLOO against the refusal rule alone", async () => {
+    const kto = await finished(
+      (
+        await send("kto", {
+          snapshotId: rankingsId,
+          baseModelId: policyId,
+          config: { epochs: 1, batch_size: 2, max_steps: 1, checkpoint_every: 1, eval_fraction: 0, max_length: 64, lr: 1e-3, device: "cpu" },
+        })
+      ).id,
+    );
+    expect(kto.error).toBeNull();
+    expect(await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: kto.id, checkpointStep: null } })).toMatchObject({ kind: "policy", parentId: policyId, snapshotId: rankingsId });
+
+    for (const kind of ["grpo", "rloo"] as const) {
+      const config = { steps: 1, batch_size: 2, num_generations: 2, max_new_tokens: 4, refusal_weight: 1, checkpoint_every: 1, eval_every: 100, device: "cpu" };
+      const job = await finished((await send(kind, { policyModelId: policyId, promptsSnapshotId: rankingsId, config })).id);
+      expect(job.error, kind).toBeNull();
+      const policy = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: job.id, checkpointStep: null } });
+      expect(policy, kind).toMatchObject({ kind: "policy", parentId: policyId, rewardModelId: null, safetyModelId: null, snapshotId: rankingsId, path: `runs/${job.id}/model` });
+      expect(policy.name.startsWith(`${kind}-`), policy.name).toBe(true);
+    }
+  }, 300_000);
+
   it("evaluates a reward model on a pairs snapshot and stores the result on the model version", async () => {
     const rewardJob = await finished((await send("train_reward", { snapshotId: pairsId, baseModelId: encoderId, config: { epochs: 1, batch_size: 4, eval_fraction: 0, device: "cpu" } })).id);
     const reward = await deps.db.modelVersion.findFirstOrThrow({ where: { jobId: rewardJob.id, kind: "reward", checkpointStep: null } });

@@ -14,6 +14,9 @@ const snapshotFormats: Record<FormKind, readonly string[]> = {
   train_safety: ["rankings", "pairs"],
   train_sft: ["sft"],
   dpo: ["rankings", "pairs"],
+  kto: ["kto", "rankings", "pairs"],
+  grpo: ["rankings", "pairs"],
+  rloo: ["rankings", "pairs"],
   ppo: ["rankings", "pairs"],
   generate: ["rankings", "pairs"],
   evaluate: ["rankings", "pairs"],
@@ -84,7 +87,7 @@ export function NewRunForm() {
   const snapshotProject = (
     <ProjectSelect
       id="run-project"
-      label={kind === "ppo" || kind === "generate" ? "Prompts from project" : "Project"}
+      label={kind === "ppo" || kind === "grpo" || kind === "rloo" || kind === "generate" ? "Prompts from project" : "Project"}
       value={f.projectId}
       onChange={(v) => setF((p) => ({ ...p, projectId: v, snapshotId: "" }))}
       projects={projectList}
@@ -94,7 +97,7 @@ export function NewRunForm() {
   const snapshot = (
     <SnapshotSelect
       id="run-snapshot"
-      label={kind === "ppo" || kind === "generate" ? "Prompts snapshot" : evalTarget === "safety" ? "Snapshot with safety labels" : evalTarget === "reward" ? "Snapshot of comparisons" : "Snapshot"}
+      label={kind === "ppo" || kind === "grpo" || kind === "rloo" || kind === "generate" ? "Prompts snapshot" : evalTarget === "safety" ? "Snapshot with safety labels" : evalTarget === "reward" ? "Snapshot of comparisons" : "Snapshot"}
       projectId={f.projectId}
       formats={snapshotFormats[kind]}
       value={f.snapshotId}
@@ -171,7 +174,7 @@ export function NewRunForm() {
         )}
         {kind === "train_safety" && splitField}
 
-        {kind === "dpo" && (
+        {(kind === "dpo" || kind === "kto") && (
           <>
             <div className="grid gap-4 sm:grid-cols-4">
               {snapshotProject}
@@ -180,7 +183,7 @@ export function NewRunForm() {
               {nameField}
             </div>
             <div className="grid gap-4 sm:grid-cols-6">
-              <ChoiceSelect id="run-dpo-loss" label="Loss" options={dpoLossTypes} value={f.dpoLossType} onChange={set("dpoLossType")} error={errors.dpoLossType} />
+              {kind === "dpo" && <ChoiceSelect id="run-dpo-loss" label="Loss" options={dpoLossTypes} value={f.dpoLossType} onChange={set("dpoLossType")} error={errors.dpoLossType} />}
               <TextInput id="run-beta" label="β" inputMode="decimal" value={f.beta} onChange={set("beta")} error={errors.beta} />
               <TextInput id="run-dpo-lr" label="Learning rate" inputMode="decimal" value={f.dpoLr} onChange={set("dpoLr")} error={errors.dpoLr} />
               <TextInput id="run-dpo-epochs" label="Epochs" inputMode="numeric" value={f.dpoEpochs} onChange={set("dpoEpochs")} error={errors.dpoEpochs} />
@@ -191,11 +194,20 @@ export function NewRunForm() {
           </>
         )}
 
-        {kind === "ppo" && (
+        {(kind === "ppo" || kind === "grpo" || kind === "rloo") && (
           <>
             <div className="grid gap-4 sm:grid-cols-3">
               {policy}
-              <ModelSelect id="run-reward-model" label="Reward model" models={modelList} kinds={["reward"]} value={f.rewardModelId} onChange={set("rewardModelId")} empty="Choose…" error={errors.rewardModelId} />
+              <ModelSelect
+                id="run-reward-model"
+                label={kind === "ppo" ? "Reward model" : "Reward model (optional with a safety model)"}
+                models={modelList}
+                kinds={["reward"]}
+                value={f.rewardModelId}
+                onChange={set("rewardModelId")}
+                empty={kind === "ppo" ? "Choose…" : "None"}
+                error={errors.rewardModelId}
+              />
               <ModelSelect id="run-safety-model" label="Safety model (optional)" models={modelList} kinds={["safety"]} value={f.safetyModelId} onChange={set("safetyModelId")} empty="None" />
               {snapshotProject}
               {snapshot}
@@ -207,6 +219,9 @@ export function NewRunForm() {
               <TextInput id="run-max-new-tokens" label="Max new tokens" inputMode="numeric" value={f.maxNewTokens} onChange={set("maxNewTokens")} error={errors.maxNewTokens} />
               <ChoiceSelect id="run-safety-mode" label="Safety mode" options={safetyModes} value={f.safetyMode} onChange={set("safetyMode")} error={errors.safetyMode} />
               <TextInput id="run-lora-r" label="LoRA r (0 = full)" inputMode="numeric" value={f.loraR} onChange={set("loraR")} error={errors.loraR} />
+              {kind !== "ppo" && (
+                <TextInput id="run-num-generations" label="Samples per prompt (G)" inputMode="numeric" value={f.numGenerations} onChange={set("numGenerations")} error={errors.numGenerations} />
+              )}
             </div>
           </>
         )}

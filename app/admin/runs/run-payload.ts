@@ -10,7 +10,10 @@ export const formKinds = [
   { kind: "train_safety", label: "Safety model" },
   { kind: "train_sft", label: "SFT" },
   { kind: "dpo", label: "DPO (policy straight from the labels)" },
+  { kind: "kto", label: "KTO (policy from responses labelled good or bad)" },
   { kind: "ppo", label: "PPO" },
+  { kind: "grpo", label: "GRPO" },
+  { kind: "rloo", label: "RLOO" },
   { kind: "generate", label: "Generate" },
   { kind: "evaluate", label: "Evaluate" },
 ] as const;
@@ -43,6 +46,8 @@ export const defaultFields = {
   beta: "0.1",
   dpoLr: "0.000001",
   dpoEpochs: "1",
+  // grpo, rloo
+  numGenerations: "4",
   // ppo, generate, evaluate
   policyModelId: "",
   rewardModelId: "",
@@ -69,7 +74,7 @@ export type Fields = typeof defaultFields;
 export type FieldErrors = Partial<Record<keyof Fields, string>>;
 
 /** The format a snapshot created for each kind is frozen in (kinds that read one snapshot). */
-const newSnapshotFormat = { train_reward: "rankings", train_safety: "rankings", train_sft: "sft", dpo: "rankings", ppo: "rankings", generate: "rankings" } as const;
+const newSnapshotFormat = { train_reward: "rankings", train_safety: "rankings", train_sft: "sft", dpo: "rankings", kto: "rankings", grpo: "rankings", rloo: "rankings", ppo: "rankings", generate: "rankings" } as const;
 export const kindsWithNewSnapshot = Object.keys(newSnapshotFormat) as FormKind[];
 
 function wholeNumber(v: string, min: number, max: number) {
@@ -139,7 +144,8 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
       if (kind === "train_safety") return done({ kind, payload: { ...s.payload, ...opt("baseModelId"), ...name, config: { ...split() } }, ...s.newSnapshot });
       return done({ kind, payload: { ...s.payload, ...opt("baseModelId"), ...name, config: {} }, ...s.newSnapshot });
     }
-    case "dpo": {
+    case "dpo":
+    case "kto": {
       need("projectId", "Choose a project");
       need("snapshotId", "Choose a snapshot");
       const epochs = int("dpoEpochs", "Epochs", 1, 10_000);
@@ -149,21 +155,26 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
       if (f.dpoLr.trim() === "" || !Number.isFinite(lr) || lr <= 0 || lr > 1) errors.dpoLr = "Learning rate must be a number in (0, 1]";
       const beta = Number(f.beta);
       if (f.beta.trim() === "" || !Number.isFinite(beta) || beta <= 0) errors.beta = "β must be a number above 0";
-      if (!(dpoLossTypes as readonly string[]).includes(f.dpoLossType)) errors.dpoLossType = `Loss is one of ${dpoLossTypes.join(", ")}`;
       const s = snapshot(kind, "snapshotId");
+      const common = { epochs, batch_size: batch, lr, beta, lora_r: loraR, ...split() };
+      if (kind === "kto") return done({ kind, payload: { ...s.payload, ...opt("baseModelId"), ...name, config: common }, ...s.newSnapshot });
+      if (!(dpoLossTypes as readonly string[]).includes(f.dpoLossType)) errors.dpoLossType = `Loss is one of ${dpoLossTypes.join(", ")}`;
       return done({
         kind,
         payload: {
           ...s.payload,
           ...opt("baseModelId"),
           ...name,
-          config: { epochs, batch_size: batch, lr, beta, loss_type: f.dpoLossType as (typeof dpoLossTypes)[number], lora_r: loraR, ...split() },
+          config: { ...common, loss_type: f.dpoLossType as (typeof dpoLossTypes)[number] },
         },
         ...s.newSnapshot,
       });
     }
-    case "ppo": {
-      need("rewardModelId", "Choose a reward model");
+    case "ppo":
+    case "grpo":
+    case "rloo": {
+      if (kind === "ppo") need("rewardModelId", "Choose a reward model");
+      else if (!f.rewardModelId && !f.safetyModelId) errors.rewardModelId = "Choose a reward model, a safety model or both";
       need("projectId", "Choose the prompts' project");
       need("snapshotId", "Choose a prompts snapshot");
       const steps = int("steps", "Steps", 1, 1_000_000);
@@ -172,18 +183,12 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
       const loraR = int("loraR", "LoRA r", 0, 4096);
       if (!(safetyModes as readonly string[]).includes(f.safetyMode)) errors.safetyMode = `Safety mode is one of ${safetyModes.join(", ")}`;
       const s = snapshot(kind, "promptsSnapshotId");
-      return done({
-        kind,
-        payload: {
-          ...opt("policyModelId"),
-          rewardModelId: f.rewardModelId,
-          ...opt("safetyModelId"),
-          ...s.payload,
-          ...name,
-          config: { steps, batch_size: batch, max_new_tokens: tokens, safety_mode: f.safetyMode as (typeof safetyModes)[number], lora_r: loraR },
-        },
-        ...s.newSnapshot,
-      });
+      const config = { steps, batch_size: batch, max_new_tokens: tokens, safety_mode: f.safetyMode as (typeof safetyModes)[number], lora_r: loraR };
+      const models = { ...opt("policyModelId"), ...opt("safetyModelId"), ...s.payload, ...name };
+      if (kind === "ppo") return done({ kind, payload: { ...models, rewardModelId: f.rewardModelId, config }, ...s.newSnapshot });
+      const reward = f.rewardModelId ? { rewardModelId: f.rewardModelId } : {};
+      const groups = { num_generations: int("numGenerations", "Samples per prompt", 2, 256) };
+      return done({ kind, payload: { ...models, ...reward, config: { ...config, ...groups } }, ...s.newSnapshot });
     }
     case "generate": {
       need("targetProjectId", "Choose the project the new tasks go to");
