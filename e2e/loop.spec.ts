@@ -1,5 +1,5 @@
 // The demo path of `make dev` in a browser: an admin walks a labelled project through the training
-// loop page (reward model → PPO → promote → generate) and the new tasks come back for labelling.
+// loop page (reward model → policy (PPO) → promote → generate) and the new tasks come back for labelling.
 // The e2e worker's built-in models are tiny stand-ins (global-setup.ts), so each step takes seconds.
 import type { Locator } from "@playwright/test";
 import { expect, rankAll, seedProject, signInThroughApi, test } from "./fixtures";
@@ -30,10 +30,13 @@ test("an admin walks the training loop from labels to new tasks", async ({ page,
   await expectSucceeded(step("reward"), 90_000);
   await expect(step("reward")).toContainText("Reward model reward-");
 
-  await step("ppo").getByRole("button", { name: "Run PPO" }).click();
-  await expectSucceeded(step("ppo"), 150_000);
-  await expect(step("ppo")).toContainText("New policy ppo-");
-  const policyName = (await step("ppo").getByTestId("trained-model").textContent())!;
+  // The route defaults to PPO; the other two are offered beside it.
+  await expect(step("policy").getByLabel("Route")).toHaveValue("ppo");
+  await expect(step("policy").getByLabel("Route").locator("option")).toHaveText(["PPO against the reward model", "GRPO against the reward model", "DPO straight from the labels"]);
+  await step("policy").getByRole("button", { name: "Run PPO" }).click();
+  await expectSucceeded(step("policy"), 150_000);
+  await expect(step("policy")).toContainText("New policy ppo-");
+  const policyName = (await step("policy").getByTestId("trained-model").textContent())!;
 
   await step("promote").getByRole("button", { name: "Promote" }).click();
   await expect(step("promote")).toContainText(`Current policy: ${policyName}`);

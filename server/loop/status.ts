@@ -1,4 +1,4 @@
-// Where a project stands in the loop label → snapshot → reward model → PPO → promote → generate,
+// Where a project stands in the loop label → snapshot → reward model → policy (PPO, GRPO or DPO) → promote → generate,
 // read from what the platform already records (annotations, jobs, model versions).
 import type { Db } from "../db";
 import { ZJobHeartbeatEnv } from "../env";
@@ -22,17 +22,21 @@ export type LoopJob = {
 };
 type LoopModel = { id: string; name: string; snapshotId: string | null; createdAt: Date; jobId: string | null; eval: unknown; parentId: string | null };
 
+/** The kinds of run the policy step starts (its routes). */
+const policyKinds = ["ppo", "grpo", "dpo"];
+
 /** The newest run of each loop kind that belongs to the project (by its snapshot, or its target project for generate). */
 async function latestJobs(db: Db, projectId: string) {
   const rows = await db.$queryRaw<LoopJob[]>`
     SELECT DISTINCT ON (j.kind) j.id, j.kind, j.state, j.progress, j.error, j.result, j.payload, j."createdAt", j."finishedAt"
     FROM job j
     LEFT JOIN snapshot s ON s.id = coalesce(j.payload->>'snapshotId', j.payload->>'promptsSnapshotId')
-    WHERE (j.kind IN ('train_reward', 'ppo') AND s."projectId" = ${projectId})
+    WHERE (j.kind IN ('train_reward', 'ppo', 'grpo', 'dpo') AND s."projectId" = ${projectId})
        OR (j.kind = 'generate' AND j.payload->>'projectId' = ${projectId})
     ORDER BY j.kind, j."createdAt" DESC`;
   const by = (kind: string) => rows.find((r) => r.kind === kind) ?? null;
-  return { reward: by("train_reward"), ppo: by("ppo"), generate: by("generate") };
+  const policy = rows.filter((r) => policyKinds.includes(r.kind)).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0] ?? null;
+  return { reward: by("train_reward"), policy, generate: by("generate") };
 }
 
 /** The newest model a run of the project ended with (built-in models have no project; checkpoints are on the way). */
@@ -82,7 +86,7 @@ export async function getLoopStatus(db: Db, projectId: string) {
     project,
     labels: { ...labels, needed: minLabelledTasks },
     reward: { job: jobs.reward, model: rewardModel, evaluation: rewardEvaluation },
-    ppo: { job: jobs.ppo, model: policyModel, evaluation },
+    policy: { job: jobs.policy, model: policyModel, evaluation },
     promoted: policyModel !== null && project.currentPolicy?.id === policyModel.id,
     generate: { job: jobs.generate },
     // Without a live worker the steps only queue; with GPUs the full size is the better default.

@@ -258,7 +258,7 @@ describe("evaluation", () => {
     for (const id of queued) expect((await finished(id)).error).toBeNull();
 
     const status = await getLoopStatus(deps.db, projectId);
-    const evaluation = status.ppo.evaluation;
+    const evaluation = status.policy.evaluation;
     expect(evaluation).toMatchObject({ set: { id: expect.any(String) }, before: { modelVersionId: policyId }, pending: 0 });
     if (!evaluation?.measured) throw new Error("no before/after evaluation");
     const { headline } = evaluation;

@@ -7,7 +7,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getJobOrThrow } from "../../server/jobs/service";
-import type { TStartLoopStepInput } from "../../server/loop/loop.schema";
+import type { PolicyRoute, TStartLoopStepInput } from "../../server/loop/loop.schema";
 import { startLoopStep } from "../../server/loop/start-step";
 import { getLoopStatus } from "../../server/loop/status";
 import { minilmEncoder, smollmPolicy } from "../../server/models/builtin-models";
@@ -27,7 +27,8 @@ describe("the guided loop", () => {
   let boss: ReturnType<typeof createBoss>;
   let paths: StoragePaths;
   let adminId: string;
-  const step = (input: Omit<TStartLoopStepInput, "preset">) => startLoopStep({ db: deps.db, boss, paths }, { preset: "quick", ...input }, adminId);
+  const step = (input: Omit<TStartLoopStepInput, "preset" | "route"> & { route?: PolicyRoute }) =>
+    startLoopStep({ db: deps.db, boss, paths }, { preset: "quick", route: "ppo", ...input }, adminId);
   const finished = (id: string) => waitFor(`job ${id} to finish`, () => getJobOrThrow(deps.db, id), (j) => ["succeeded", "failed", "cancelled"].includes(j.state), 150_000);
 
   beforeAll(async () => {
@@ -66,8 +67,10 @@ describe("the guided loop", () => {
     expect(workers.withGpus).toBe(status.workers.withGpus);
     expect(workers.alive).toBe(status.workers.alive);
     await expect(step({ projectId: project.id, step: "reward" })).rejects.toMatchObject({ code: "BAD_REQUEST", message: "Label at least 8 tasks before training a reward model (3 so far)" });
-    await expect(step({ projectId: project.id, step: "ppo" })).rejects.toMatchObject({ message: /Train a reward model/ });
-    await expect(step({ projectId: project.id, step: "promote" })).rejects.toMatchObject({ message: /Run PPO first/ });
+    await expect(step({ projectId: project.id, step: "policy" })).rejects.toMatchObject({ message: /Train a reward model/ });
+    await expect(step({ projectId: project.id, step: "policy", route: "grpo" })).rejects.toMatchObject({ message: /Train a reward model .*or take the DPO route/ });
+    await expect(step({ projectId: project.id, step: "policy", route: "dpo" })).rejects.toMatchObject({ message: "Label at least 8 tasks before training with DPO (3 so far)" });
+    await expect(step({ projectId: project.id, step: "promote" })).rejects.toMatchObject({ message: /Train the policy first/ });
     await expect(step({ projectId: project.id, step: "generate" })).rejects.toMatchObject({ message: /Train a reward model first/ });
     expect(await deps.db.snapshot.count({ where: { projectId: project.id } })).toBe(0);
     expect(await deps.db.job.count({ where: { createdById: adminId } })).toBe(0);
@@ -87,24 +90,24 @@ describe("the guided loop", () => {
     expect(status.reward.job).toMatchObject({ id: reward.job!.id, state: "succeeded" });
     expect(status.reward.model).toMatchObject({ snapshotId: snapshot!.id, jobId: reward.job!.id });
 
-    const ppo = await step({ projectId, step: "ppo" });
+    const ppo = await step({ projectId, step: "policy" });
     const ppoJob = await finished(ppo.job!.id);
     expect(ppoJob.error).toBeNull();
     expect(ppoJob.payload).toMatchObject({ rewardModelId: status.reward.model!.id, policyModelId: smollmPolicy.id, promptsSnapshotId: snapshot!.id, config: { steps: 8, lora_r: 8 } });
     status = await getLoopStatus(deps.db, projectId);
-    expect(status.ppo.model).toMatchObject({ jobId: ppoJob.id });
+    expect(status.policy.model).toMatchObject({ jobId: ppoJob.id });
     expect(status.promoted).toBe(false);
 
     await step({ projectId, step: "promote" });
     status = await getLoopStatus(deps.db, projectId);
     expect(status.promoted).toBe(true);
-    expect(status.project.currentPolicy?.id).toBe(status.ppo.model!.id);
+    expect(status.project.currentPolicy?.id).toBe(status.policy.model!.id);
 
     const generate = await step({ projectId, step: "generate" });
     const genJob = await finished(generate.job!.id);
     expect(genJob.error).toBeNull();
     // Sampled from the promoted policy, K (2) responses per prompt, back in the project as open tasks.
-    expect(genJob.payload).toMatchObject({ policyModelId: status.ppo.model!.id, projectId });
+    expect(genJob.payload).toMatchObject({ policyModelId: status.policy.model!.id, projectId });
     const created = (genJob.result as { tasksCreated: number }).tasksCreated;
     expect(created).toBeGreaterThan(0);
     status = await getLoopStatus(deps.db, projectId);
@@ -112,11 +115,30 @@ describe("the guided loop", () => {
     expect(status.labels).toMatchObject({ generatedTasks: created, openTasks: created, labelledTasks: 8 });
     const tasks = await deps.db.task.findMany({ where: { projectId, annotationCount: 0 }, select: { responses: { select: { model: true } } } });
     expect(tasks).toHaveLength(created);
-    for (const task of tasks) expect(task.responses.map((r) => r.model)).toEqual([status.ppo.model!.id, status.ppo.model!.id]);
+    for (const task of tasks) expect(task.responses.map((r) => r.model)).toEqual([status.policy.model!.id, status.policy.model!.id]);
     // Each step the admin started is in the audit log, with the run it queued.
     const audit = await deps.db.auditLog.findMany({ where: { projectId, action: { startsWith: "loop." } }, orderBy: { id: "asc" }, select: { action: true, actorId: true, after: true } });
-    expect(audit.map((a) => a.action)).toEqual(["loop.reward", "loop.ppo", "loop.promote", "loop.generate"]);
+    expect(audit.map((a) => a.action)).toEqual(["loop.reward", "loop.policy", "loop.promote", "loop.generate"]);
+    expect(audit[1]!.after).toMatchObject({ route: "ppo", jobId: ppoJob.id });
     expect(audit.every((a) => a.actorId === adminId)).toBe(true);
     expect(audit[3]!.after).toMatchObject({ preset: "quick", jobId: genJob.id });
   }, 400_000);
+
+  it("takes the DPO route straight from the labels, without a reward model, and the policy can be promoted", async () => {
+    const { id: projectId } = await labelledProject(deps, 8);
+    const dpo = await step({ projectId, step: "policy", route: "dpo" });
+    const job = await finished(dpo.job!.id);
+    expect(job).toMatchObject({ kind: "dpo", error: null, state: "succeeded" });
+    // A rankings snapshot of the labels as they are, and the quick preset's LoRA.
+    const [snapshot] = await deps.db.snapshot.findMany({ where: { projectId } });
+    expect(snapshot).toMatchObject({ format: "rankings", rowCount: 8 });
+    expect(job.payload).toMatchObject({ snapshotId: snapshot!.id, config: { lora_r: 8, epochs: 2 } });
+    let status = await getLoopStatus(deps.db, projectId);
+    expect(status.reward.model).toBeNull();
+    expect(status.policy.job).toMatchObject({ id: job.id, kind: "dpo" });
+    expect(status.policy.model).toMatchObject({ jobId: job.id, snapshotId: snapshot!.id });
+    await step({ projectId, step: "promote" });
+    status = await getLoopStatus(deps.db, projectId);
+    expect(status.project.currentPolicy?.id).toBe(status.policy.model!.id);
+  }, 300_000);
 });

@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
-import type { LoopPreset, LoopStep } from "../../../../../server/loop/loop.schema";
+import { policyRoutes, type LoopPreset, type LoopStep, type PolicyRoute } from "../../../../../server/loop/loop.schema";
 import type { LoopJob, LoopStatus } from "../../../../../server/loop/status";
 import { evalCaveats, evalHeadline } from "../../../../../server/models/eval-headline";
 import { EvalCaveats } from "../../../models/model-badges";
@@ -64,7 +64,13 @@ function TrainedModel({ label, model }: { label: string; model: { name: string; 
   );
 }
 
-type Headline = LoopStatus["ppo"]["evaluation"];
+type Headline = LoopStatus["policy"]["evaluation"];
+
+const routeLabels: Record<PolicyRoute, string> = {
+  ppo: "PPO against the reward model",
+  grpo: "GRPO against the reward model",
+  dpo: "DPO straight from the labels",
+};
 
 /** The reward model's held-out pair accuracy next to the length rule, and the verdict in words. */
 function RewardEvaluation({ evaluation }: { evaluation: LoopStatus["reward"]["evaluation"] }) {
@@ -141,13 +147,14 @@ export function LoopSteps({ projectId }: { projectId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [chosenPreset, setPreset] = useState<LoopPreset | null>(null);
+  const [route, setRoute] = useState<PolicyRoute>("ppo");
   const statusKey = trpc.loop.status.queryKey({ projectId });
   const status = useQuery({
     ...trpc.loop.status.queryOptions({ projectId }),
     // Fast while a run moves, slowly otherwise (annotators may be labelling meanwhile).
     refetchInterval: (q) => {
       const d = q.state.data;
-      return d && [d.reward.job, d.ppo.job, d.generate.job].some((j) => j && isActive(j.state)) ? 2000 : 10_000;
+      return d && [d.reward.job, d.policy.job, d.generate.job].some((j) => j && isActive(j.state)) ? 2000 : 10_000;
     },
   });
   const start = useMutation(trpc.loop.start.mutationOptions({ onSettled: () => queryClient.invalidateQueries({ queryKey: statusKey }) }));
@@ -160,7 +167,7 @@ export function LoopSteps({ projectId }: { projectId: string }) {
 
   const busy = (job: LoopJob | null) => job !== null && isActive(job.state);
   const button = (step: LoopStep, label: string, enabled: boolean) => (
-    <button type="button" className="btn btn-primary" disabled={!enabled || start.isPending || s.project.archivedAt !== null} onClick={() => start.mutate({ projectId, step, preset })}>
+    <button type="button" className="btn btn-primary" disabled={!enabled || start.isPending || s.project.archivedAt !== null} onClick={() => start.mutate({ projectId, step, preset, route })}>
       {label}
     </button>
   );
@@ -168,7 +175,8 @@ export function LoopSteps({ projectId }: { projectId: string }) {
 
   const labelled = s.labels.labelledTasks >= s.labels.needed;
   const rewardDone = s.reward.model !== null;
-  const ppoDone = s.ppo.model !== null;
+  const policyDone = s.policy.model !== null;
+  const routeName = route.toUpperCase();
   const generated = s.generate.job?.state === "succeeded" ? ((s.generate.job.result as { tasksCreated?: number } | null)?.tasksCreated ?? 0) : null;
   const policyName = s.project.currentPolicy?.name ?? "the built-in policy";
 
@@ -231,17 +239,35 @@ export function LoopSteps({ projectId }: { projectId: string }) {
           {errorFor("reward")}
         </StepCard>
 
-        <StepCard n={3} id="ppo" title="Improve the policy with PPO" done={ppoDone && !busy(s.ppo.job)} action={button("ppo", ppoDone ? "Run PPO again" : "Run PPO", rewardDone && !busy(s.ppo.job))}>
+        <StepCard
+          n={3}
+          id="policy"
+          title="Improve the policy"
+          done={policyDone && !busy(s.policy.job)}
+          action={button("policy", policyDone ? `Run ${routeName} again` : `Run ${routeName}`, (route === "dpo" ? labelled || rewardDone : rewardDone) && !busy(s.policy.job))}
+        >
+          <label className="flex flex-wrap items-center gap-2 text-sm text-slate-700">
+            Route
+            <select className="rounded border border-slate-300 px-2 py-1" value={route} onChange={(e) => setRoute(e.target.value as PolicyRoute)} aria-label="Route">
+              {policyRoutes.map((r) => (
+                <option key={r} value={r}>
+                  {routeLabels[r]}
+                </option>
+              ))}
+            </select>
+          </label>
           <p className="text-sm text-slate-600">
-            Trains {policyName} against the reward model on the snapshot&apos;s prompts, with a KL penalty that keeps it close to where it started.
+            {route === "dpo"
+              ? `Trains ${policyName} on the preference pairs of the labels directly (no reward model), staying close to where it started.`
+              : `Trains ${policyName} against the reward model on the snapshot's prompts${route === "grpo" ? ", comparing several answers to each prompt with each other" : ""}, with a KL penalty that keeps it close to where it started.`}
           </p>
-          <TrainedModel label="New policy" model={s.ppo.model} />
-          {s.ppo.model && <EvaluationHeadline evaluation={s.ppo.evaluation} projectId={projectId} />}
-          <RunLine job={s.ppo.job} />
-          {errorFor("ppo")}
+          <TrainedModel label="New policy" model={s.policy.model} />
+          {s.policy.model && <EvaluationHeadline evaluation={s.policy.evaluation} projectId={projectId} />}
+          <RunLine job={s.policy.job} />
+          {errorFor("policy")}
         </StepCard>
 
-        <StepCard n={4} id="promote" title="Promote the new policy" done={s.promoted} action={button("promote", "Promote", ppoDone && !s.promoted)}>
+        <StepCard n={4} id="promote" title="Promote the new policy" done={s.promoted} action={button("promote", "Promote", policyDone && !s.promoted)}>
           <p className="text-sm text-slate-700">
             Current policy: <span className="font-medium">{policyName}</span>. The project&apos;s tasks are generated from its current policy.
           </p>
