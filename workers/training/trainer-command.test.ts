@@ -17,4 +17,13 @@ describe("trainerCommandLine", () => {
       args: ["--standalone", "--nproc-per-node", "4", "-m", "trainer", "ppo", "--config", "/a/ppo.config.json"],
     });
   });
+
+  it("launches the commands on TRL's trainers through accelerate, one process per GPU", () => {
+    for (const command of ["dpo", "kto", "grpo", "rloo"]) {
+      expect(trainerCommandLine({ python: "/app/.venv/bin/python", command, configPath: `/a/${command}.config.json`, gpus: 2 })).toEqual({
+        file: "/app/.venv/bin/accelerate",
+        args: ["launch", "--multi_gpu", "--num_machines", "1", "--num_processes", "2", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "trainer", command, "--config", `/a/${command}.config.json`],
+      });
+    }
+  });
 });

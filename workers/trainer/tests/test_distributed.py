@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from trainer.reward_model import forward_sorted
-from trainer.tiny import make_tiny_encoder
+from trainer.tiny import make_tiny_causal_lm, make_tiny_encoder
 
 TRAINER_DIR = Path(__file__).resolve().parents[1]
 
@@ -64,3 +64,39 @@ def test_reward_trains_on_two_processes_and_only_rank_zero_reports(tmp_path):
     steps = [e["step"] for e in events if e["event"] == "metric" and e["name"] == "train/loss"]
     assert steps == sorted(set(steps)), "no step reported twice"
     assert (out / "model" / "head.safetensors").is_file()
+
+
+def test_dpo_trains_on_two_processes_through_accelerate_and_only_rank_zero_reports(tmp_path):
+    """The worker starts the commands on TRL's trainers with `accelerate launch` on several GPUs; the
+    same launch on two CPU processes (gloo) checks the bridge under data parallelism."""
+    words = ["good", "bad", "x", "y", "z", "q"]
+    policy = make_tiny_causal_lm(tmp_path / "policy", words)
+    rows = []
+    for i in range(16):
+        filler = " ".join(words[2 + (i + j) % 4] for j in range(2))
+        rows.append({
+            "id": str(i),
+            "prompt": [{"role": "user", "content": f"q {filler} {i}"}],
+            "chosen": [{"role": "assistant", "content": f"good {filler}"}],
+            "rejected": [{"role": "assistant", "content": f"bad {filler}"}],
+            "margin": 1,
+        })
+    data = tmp_path / "pairs.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out"
+    accelerate = Path(sys.executable).with_name("accelerate")
+    proc = subprocess.run(
+        [str(accelerate), "launch", "--cpu", "--num_machines", "1", "--num_processes", "2", "--mixed_precision", "no", "--dynamo_backend", "no",
+         "-m", "trainer", "dpo", "--data", str(data), "--model", str(policy), "--output-dir", str(out), "--device", "cpu",
+         "--batch-size", "4", "--max-steps", "3", "--checkpoint-every", "2", "--eval-fraction", "0", "--lr", "1e-3", "--max-length", "32"],
+        cwd=TRAINER_DIR, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    done = [e for e in events if e["event"] == "done"]
+    assert len(done) == 1, "one process reports"
+    assert done[0]["steps"] == 3
+    steps = [e["step"] for e in events if e["event"] == "metric" and e["name"] == "train/loss"]
+    assert steps == [1, 2, 3], "each step reported once"
+    assert [e["step"] for e in events if e["event"] == "checkpoint"] == [2, 3]
+    assert (out / "model" / "config.json").is_file()
