@@ -40,7 +40,8 @@ export type ExportTask = {
   /** In import order. */
   responses: ExportResponse[];
   source: PromptSource;
-  /** The prompt's meta from import (may hold the original row id and safety labels). */
+  /** The imported row's meta (may hold its original id and safety labels); the prompt's for tasks
+   *  imported before tasks kept their own. */
   meta: Record<string, unknown>;
   annotations: ExportAnnotation[];
 };

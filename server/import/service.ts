@@ -233,6 +233,8 @@ async function flush(tx: Tx, projectId: string, summary: ImportSummary, rows: { 
       promptId: promptIds.get(hash)!,
       contentHash: record.contentHash,
       importBatchId: summary.batchId,
+      // The row's own meta: the prompt's is the first row's, shared by every row with that prompt.
+      meta: record.meta as Prisma.InputJsonValue,
     })),
     skipDuplicates: true,
   });
