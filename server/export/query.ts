@@ -56,7 +56,7 @@ export async function* readExportTasks(
            FROM response r WHERE r."taskId" = t.id) AS responses,
         (SELECT json_agg(json_build_object(
             'id', n.id, 'annotatorId', n."annotatorId", 'origin', n.origin, 'ranking', n.ranking, 'strengths', n.strengths,
-            'promptPolicy', n."promptPolicy", 'harmCategory', n."harmCategory", 'rubric', n.rubric, 'flags', n.flags,
+            'promptPolicy', n."promptPolicy", 'harmCategory', n."harmCategory", 'rubric', n.rubric, 'feedback', n.feedback, 'flags', n.flags,
             'shownOrder', n."shownOrder", 'timeSpentMs', n."timeSpentMs", 'guidelinesVersion', n."guidelinesVersion",
             'reviewState', n."reviewState", 'createdAt', n."createdAt",
             -- Human judgements' margins follow from their strengths; only imported ones need the stored values.
