@@ -170,7 +170,7 @@ async function runRawSql(url: string, projectId: string, annotatorIds: string[])
     const lease = await timed(r.next, () =>
       tx(async (c) => {
         const { rows } = await c.query<{ id: string }>(
-          `SELECT t.id FROM task t WHERE t."projectId" = $1 AND NOT t."isGold" AND t."annotationCount" < 1
+          `SELECT t.id FROM task t WHERE t."projectId" = $1 AND NOT t."isGold" AND t.rankable AND t."annotationCount" < 1
              AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = $2)
              AND t."annotationCount" + (SELECT count(*) FROM assignment a
                    WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > now()) < 1

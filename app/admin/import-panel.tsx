@@ -17,6 +17,7 @@ const layouts = [
   { value: "tasks", label: "Tasks: {prompt, responses[]}" },
   { value: "pairs", label: "Pairs: {prompt, chosen, rejected}" },
   { value: "hh", label: "HH: {chosen, rejected} transcripts" },
+  { value: "kto", label: "KTO: {prompt, completion, label} thumbs up/down, not ranked" },
 ];
 
 /**

@@ -4,7 +4,7 @@ import { AppError } from "../errors";
 import { importJsonl } from "../import/service";
 import { createTestDeps, createUser, type TestDeps } from "../test/harness";
 import { derivePairs, pairCount, type Ranking } from "./ranking";
-import { getAssignmentView, nextAssignment, saveDemonstration, skipAssignment, submitAnnotation, type Clock } from "./service";
+import { annotatorProgress, getAssignmentView, nextAssignment, saveDemonstration, skipAssignment, submitAnnotation, type Clock } from "./service";
 
 async function* lines(rows: unknown[]) {
   yield rows.map((r) => JSON.stringify(r)).join("\n");
@@ -227,6 +227,38 @@ describe("assignment and submission", () => {
       await submitAnnotation(deps.db, { assignmentId: next!.assignmentId, annotatorId: a.id, idempotencyKey: randomUUID(), labels: randomLabels(view.responses.map((r) => r.id), false), timeSpentMs: 1 });
     }
     expect((await deps.db.task.findUniqueOrThrow({ where: { id: gold.id } })).annotationCount).toBe(3);
+  });
+
+  it("never leases a single-response thumbs task: a project mixing kto rows and ranking tasks serves only the rankable ones", async () => {
+    const project = await makeProject(deps, { tasks: 2, overlap: 2 });
+    await deps.db.project.update({ where: { id: project.id }, data: { goldRate: 0.5 } });
+    const tag = randomUUID();
+    // Before, between and after the ranking tasks in the queue's order.
+    const kto = (label: boolean, i: number) => ({ prompt: `Was this good? ${i} (${tag})`, completion: `Answer ${i}`, label });
+    const imported = await importJsonl(deps.db, { projectId: project.id, layout: "kto", chunks: lines([kto(true, 0), kto(false, 1), kto(true, 2)]), strict: true, filename: null, createdById: null });
+    expect(imported.imported).toBe(3);
+    const thumbs = await deps.db.task.findMany({ where: { projectId: project.id, rankable: false }, select: { id: true } });
+    expect(thumbs).toHaveLength(3);
+    // Even marked gold (which the console refuses), a thumbs task is not handed out.
+    await deps.db.task.update({ where: { id: thumbs[0]!.id }, data: { isGold: true } });
+
+    const annotators = await Promise.all(Array.from({ length: 3 }, () => createUser(deps, "annotator")));
+    const leased: string[] = [];
+    for (const a of annotators) {
+      for (;;) {
+        const next = await nextAssignment(deps.db, { projectId: project.id, annotatorId: a.id });
+        if (!next) break;
+        const view = await getAssignmentView(deps.db, { assignmentId: next.assignmentId, annotatorId: a.id });
+        expect(view.responses).toHaveLength(4);
+        leased.push((await deps.db.assignment.findUniqueOrThrow({ where: { id: next.assignmentId } })).taskId);
+        await submitAnnotation(deps.db, { assignmentId: next.assignmentId, annotatorId: a.id, idempotencyKey: randomUUID(), labels: randomLabels(view.responses.map((r) => r.id), false), timeSpentMs: 1 });
+      }
+    }
+    expect(leased).toHaveLength(4);
+    expect(leased.some((id) => thumbs.some((t) => t.id === id))).toBe(false);
+    // The thumbs tasks are not work left: the queue reads as finished.
+    const progress = (await annotatorProgress(deps.db, { annotatorId: annotators[2]!.id })).get(project.id);
+    expect(progress).toMatchObject({ total: 2, complete: 2, availableToMe: 0 });
   });
 
   it("refuses an idempotency key that someone else already used", async () => {

@@ -26,7 +26,8 @@ const maxCandidates = 20;
  * Every writer of a task's assignments locks the task row first (FOR UPDATE SKIP LOCKED), and the
  * free slot is counted again after the lock by the statement that inserts the lease, whose fresh
  * snapshot sees every committed lease: concurrent annotators never share a slot and a task never
- * exceeds its overlap. Gold items are answered by everyone, so they have no overlap limit.
+ * exceeds its overlap. Gold items are answered by everyone, so they have no overlap limit. A task
+ * that is not rankable (one response, from a thumbs import) is never handed out.
  */
 export async function nextAssignment(
   db: Db,
@@ -54,7 +55,7 @@ export async function nextAssignment(
             ? await tx.$queryRaw<{ id: string; responseIds: string[] }[]>`
                 SELECT t.id, ARRAY(SELECT r.id FROM response r WHERE r."taskId" = t.id ORDER BY r.index) AS "responseIds"
                 FROM task t
-                WHERE t."projectId" = ${projectId} AND t."isGold"
+                WHERE t."projectId" = ${projectId} AND t."isGold" AND t.rankable
                   AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = ${annotatorId})
                   AND NOT (t.id = ANY(${tried}::text[]))
                 ORDER BY t."annotationCount" DESC, t."createdAt", t.id
@@ -63,7 +64,7 @@ export async function nextAssignment(
             : await tx.$queryRaw<{ id: string; responseIds: string[] }[]>`
                 SELECT t.id, ARRAY(SELECT r.id FROM response r WHERE r."taskId" = t.id ORDER BY r.index) AS "responseIds"
                 FROM task t
-                WHERE t."projectId" = ${projectId} AND NOT t."isGold" AND t."annotationCount" < ${project.overlap}
+                WHERE t."projectId" = ${projectId} AND NOT t."isGold" AND t.rankable AND t."annotationCount" < ${project.overlap}
                   AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = ${annotatorId})
                   -- Pre-filter on this statement's snapshot so fully leased tasks are passed over;
                   -- the recount in the insert below is what guarantees the overlap.
@@ -370,9 +371,9 @@ export async function annotatorProgress(db: Db, { annotatorId, now = new Date() 
     { projectId: string; total: bigint; complete: bigint; availableToMe: bigint; doneToday: bigint; doneByMe: bigint }[]
   >`
     SELECT p.id AS "projectId",
-      (SELECT count(*) FROM task t WHERE t."projectId" = p.id AND NOT t."isGold") AS total,
-      (SELECT count(*) FROM task t WHERE t."projectId" = p.id AND NOT t."isGold" AND t."annotationCount" >= p.overlap) AS complete,
-      (SELECT count(*) FROM task t WHERE t."projectId" = p.id AND (t."isGold" OR t."annotationCount" < p.overlap)
+      (SELECT count(*) FROM task t WHERE t."projectId" = p.id AND NOT t."isGold" AND t.rankable) AS total,
+      (SELECT count(*) FROM task t WHERE t."projectId" = p.id AND NOT t."isGold" AND t.rankable AND t."annotationCount" >= p.overlap) AS complete,
+      (SELECT count(*) FROM task t WHERE t."projectId" = p.id AND t.rankable AND (t."isGold" OR t."annotationCount" < p.overlap)
          AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = ${annotatorId})) AS "availableToMe",
       (SELECT count(*) FROM annotation n JOIN task t ON t.id = n."taskId"
          WHERE t."projectId" = p.id AND n."annotatorId" = ${annotatorId} AND n."createdAt" >= ${startOfDay}) AS "doneToday",

@@ -53,5 +53,9 @@ export function apiDocsMarkdown(): string {
     }
   }
   out.push("## Record schemas", "", "Each format's line is described by `components.schemas.Record_<format>` in openapi.json.", "");
+  for (const [name, schema] of Object.entries(doc.components.schemas)) {
+    const description = (schema as { description?: string }).description;
+    if (name.startsWith("Record_") && description) out.push(`### ${name.slice("Record_".length)}`, "", description, "");
+  }
   return `${out.join("\n")}`;
 }

@@ -74,7 +74,7 @@ describe("export API", () => {
     }
     const bad = await exportRoute.GET(new Request(`${base}/${projectId}/export?format=csv`, { headers: bearer(key) }), params({ projectId }));
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("format must be one of pairs, rankings, hh, openai-dpo, sft");
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("format must be one of pairs, rankings, hh, openai-dpo, kto, sft");
   });
 
   it("a read key exports but cannot import or snapshot; expired keys and keys of deactivated owners stop working", async () => {

@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document of /api/v1, built from the same zod schemas the routes validate with,
 // so the description cannot drift from the behaviour.
 import { z } from "zod";
+import { jsonlLayouts } from "../import/read-jsonl";
 import { ZExportFilter, ZExportRequest } from "./filter";
 import { formatSchemas } from "./formats";
 import { aggregates, exportFormats, exportSchemaVersion } from "./types";
@@ -100,12 +101,12 @@ export function openApiDocument(serverUrl: string) {
       },
       "/projects/{projectId}/import": {
         post: {
-          summary: "Import a JSONL file in the tasks, pairs or hh layout",
+          summary: `Import a JSONL file in the ${jsonlLayouts.slice(0, -1).join(", ")} or ${jsonlLayouts.at(-1)} layout`,
           description:
-            "The body is the file. Bad rows are reported with their line number while the good rows are imported; with strict=1 one bad row imports nothing (400). Content already in the project is not imported twice. A row holding text the database cannot store (U+0000, a lone UTF-16 surrogate) or bytes that are not UTF-8 is a bad row. In the hh layout the prompt is the turns both sides share up to the last Human turn among them, and each side's turns after it are its response: where the two conversations diverge before their last turn, a response holds several turns in HH text (after its first Assistant turn) and the record's meta.hh.responseTurns says how many, so the hh export writes each row back byte for byte.",
+            "The body is the file. Bad rows are reported with their line number while the good rows are imported; with strict=1 one bad row imports nothing (400). Content already in the project is not imported twice. A row holding text the database cannot store (U+0000, a lone UTF-16 surrogate) or bytes that are not UTF-8 is a bad row. In the hh layout the prompt is the turns both sides share up to the last Human turn among them, and each side's turns after it are its response: where the two conversations diverge before their last turn, a response holds several turns in HH text (after its first Assistant turn) and the record's meta.hh.responseTurns says how many, so the hh export writes each row back byte for byte. The kto layout takes TRL's unpaired rows, `{\"prompt\": string or [messages], \"completion\": string or [one assistant message], \"label\": true | false, \"id\"?, \"safety\"?, \"source\"?, \"meta\"?}` (thumbs up or down, e.g. from a production chat log): each row becomes a task with that one response, which is never offered to annotators for ranking, and an imported judgement carrying the label; the kto export writes it back as it came, and the pair formats and rankings skip it. The label is part of a row's identity, so the same answer liked once and disliked once is two rows.",
           parameters: [
             projectId,
-            { name: "layout", in: "query", schema: { type: "string", enum: ["tasks", "pairs", "hh"], default: "tasks" } },
+            { name: "layout", in: "query", schema: { type: "string", enum: [...jsonlLayouts], default: "tasks" } },
             { name: "strict", in: "query", schema: { type: "string", enum: ["0", "1"] } },
             { name: "filename", in: "query", schema: { type: "string" } },
           ],

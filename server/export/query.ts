@@ -51,12 +51,12 @@ export async function* readExportTasks(
   const readBatch = (cursor: { createdAt: Date; id: string } | null): Promise<TaskRow[]> => {
     const after: Prisma.Sql = cursor ? Prisma.sql`AND (t."createdAt", t.id) > (${cursor.createdAt}, ${cursor.id})` : Prisma.empty;
     return db.$queryRaw<TaskRow[]>`
-      SELECT t.id AS "taskId", t."createdAt", t."projectId", p.messages, p.source::text AS source, p.meta,
+      SELECT t.id AS "taskId", t."createdAt", t."projectId", p.messages, p.source::text AS source, COALESCE(t.meta, p.meta) AS meta,
         (SELECT json_agg(json_build_object('id', r.id, 'content', r.content, 'model', r.model) ORDER BY r.index)
            FROM response r WHERE r."taskId" = t.id) AS responses,
         (SELECT json_agg(json_build_object(
             'id', n.id, 'annotatorId', n."annotatorId", 'origin', n.origin, 'ranking', n.ranking, 'strengths', n.strengths,
-            'promptPolicy', n."promptPolicy", 'harmCategory', n."harmCategory", 'rubric', n.rubric, 'flags', n.flags,
+            'promptPolicy', n."promptPolicy", 'harmCategory', n."harmCategory", 'rubric', n.rubric, 'feedback', n.feedback, 'flags', n.flags,
             'shownOrder', n."shownOrder", 'timeSpentMs', n."timeSpentMs", 'guidelinesVersion', n."guidelinesVersion",
             'reviewState', n."reviewState", 'createdAt', n."createdAt",
             -- Human judgements' margins follow from their strengths; only imported ones need the stored values.

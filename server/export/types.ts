@@ -3,9 +3,9 @@
 // merges across annotators (server/export/aggregate/) are pure functions of them.
 import type { Strength } from "../annotation/ranking";
 import type { Message } from "../import/conversation";
-import type { PromptSource } from "../import/import-record";
+import type { Feedback, PromptSource } from "../import/import-record";
 
-export type { Message };
+export type { Feedback, Message };
 
 export type ExportResponse = { id: string; content: string; model: string | null };
 
@@ -24,6 +24,8 @@ export type ExportAnnotation = {
   promptPolicy: "allowed" | "sensitive" | "disallowed" | null;
   harmCategory: string | null;
   rubric: Record<string, "A" | "B" | "C" | "D">;
+  /** A thumbs label on the task's single response, imported from a chat log (the kto layout). */
+  feedback: Feedback | null;
   flags: Record<string, string[]>;
   shownOrder: string[];
   timeSpentMs: number | null;
@@ -40,7 +42,8 @@ export type ExportTask = {
   /** In import order. */
   responses: ExportResponse[];
   source: PromptSource;
-  /** The prompt's meta from import (may hold the original row id and safety labels). */
+  /** The imported row's meta (may hold its original id and safety labels); the prompt's for tasks
+   *  imported before tasks kept their own. */
   meta: Record<string, unknown>;
   annotations: ExportAnnotation[];
 };
@@ -59,6 +62,7 @@ export type ExportJudgement = {
   promptPolicy: ExportAnnotation["promptPolicy"];
   harmCategory: string | null;
   rubric: ExportAnnotation["rubric"];
+  feedback: Feedback | null;
   /** Raw records: who, what they saw, how long, under which guidelines. */
   annotation: Pick<ExportAnnotation, "annotatorId" | "origin" | "shownOrder" | "timeSpentMs" | "guidelinesVersion" | "reviewState" | "createdAt"> | null;
   /** Merged records: how, from how many annotations, and how much those agreed. */
@@ -67,7 +71,7 @@ export type ExportJudgement = {
 
 export type ExportDemonstration = { id: string; taskId: string; prompt: Message[]; content: string; authorId: string | null; createdAt: Date };
 
-export const exportFormats = ["pairs", "rankings", "hh", "openai-dpo", "sft"] as const;
+export const exportFormats = ["pairs", "rankings", "hh", "openai-dpo", "kto", "sft"] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 
 export const aggregates = ["raw", "majority", "bradley-terry", "gold-weighted"] as const;

@@ -1,10 +1,10 @@
 // The JSONL upload both import endpoints share: the body is the file, the query names the layout.
 import type { Db } from "../db";
-import { ZLayout } from "./import.schema";
+import { layoutError, ZLayout } from "./import.schema";
 import { declaredLength } from "../http/body-limit";
 import { importJsonl, importLimits, tooLargeUpload } from "./service";
 
-/** Query: layout=tasks|pairs|hh (default tasks), strict=1, filename=… */
+/** Query: layout=tasks|pairs|hh|kto (default tasks), strict=1, filename=… */
 export async function importFromRequest(
   db: Db,
   req: Request,
@@ -12,7 +12,7 @@ export async function importFromRequest(
 ): Promise<Response> {
   const url = new URL(req.url);
   const layout = ZLayout.safeParse(url.searchParams.get("layout") ?? "tasks");
-  if (!layout.success) return Response.json({ error: { code: "BAD_REQUEST", message: "layout must be tasks, pairs or hh" } }, { status: 400 });
+  if (!layout.success) return Response.json({ error: { code: "BAD_REQUEST", message: layoutError } }, { status: 400 });
   if (!req.body) return Response.json({ error: { code: "BAD_REQUEST", message: "The request body (the JSONL file) is empty" } }, { status: 400 });
   // A declared size past the cap is refused before a byte is read; an undeclared one is cut off as it streams.
   const { maxBytes } = importLimits();

@@ -43,6 +43,7 @@ describe("buildImportRecord", () => {
             { content: "a", model: null },
           ],
           source: "imported",
+          feedback: null,
           meta: {},
           preference: { order: [0, 1], margin: null },
         },

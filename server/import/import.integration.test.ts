@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTestDeps, createUser, signIn, testBaseUrl, testSecret, type TestDeps } from "../test/harness";
+import { ZExportRequest } from "../export/filter";
+import { exportChunks } from "../export/stream";
 import { toHhText } from "./conversation";
 import { importJsonl } from "./service";
 
@@ -95,6 +97,19 @@ describe("importing JSONL into a project", () => {
     expect(described).toEqual(expect.arrayContaining([["Paris.", "Lyon.", 0.5, "imported"], ["It is Paris.", "No idea.", 1, "imported"]]));
     // Imported judgements do not use up the human overlap.
     expect((await deps.db.task.findMany({ where: { projectId: p.id } })).every((t) => t.annotationCount === 0)).toBe(true);
+  });
+
+  it("rows sharing a prompt keep their own id, safety labels and meta through export", async () => {
+    const p = await project(2);
+    const rows = [
+      { id: "a", prompt: "What is 2+2?", chosen: "4", rejected: "5", meta: { lang: "en" } },
+      { id: "b", prompt: "What is 2+2?", chosen: "Four.", rejected: "22", safety: { promptPolicy: "allowed" }, meta: { lang: "de" } },
+    ];
+    expect(await run(p.id, jsonl(rows), "pairs")).toMatchObject({ imported: 2, errors: [] });
+    let text = "";
+    for await (const chunk of exportChunks(deps.db, { projectId: p.id, request: ZExportRequest.parse({ format: "pairs" }) })) text += chunk;
+    const exported = text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: string });
+    expect(exported.sort((x, y) => x.id.localeCompare(y.id))).toEqual(rows.map((r) => ({ ...r, prompt: [{ role: "user", content: r.prompt }], chosen: [{ role: "assistant", content: r.chosen }], rejected: [{ role: "assistant", content: r.rejected }], margin: 1, source: "imported" })));
   });
 
   it("imports 10,000 rows in one streaming pass", async () => {

@@ -1,6 +1,8 @@
 import { z } from "zod";
+import { jsonlLayouts } from "./read-jsonl";
 
-export const ZLayout = z.enum(["tasks", "pairs", "hh"], { error: "layout must be tasks, pairs or hh" });
+export const layoutError = `layout must be one of ${jsonlLayouts.join(", ")}`;
+export const ZLayout = z.enum(jsonlLayouts, { error: layoutError });
 
 export const ZImportTextInput = z.object({
   projectId: z.uuid("projectId must be a UUID"),

@@ -68,6 +68,7 @@ export function parseHhRow(value: unknown): ImportRecord {
       source: "imported",
       meta: sides.some((side) => side.turns > 1) ? { hh: { responseTurns: { chosen: sides[0]!.turns, rejected: sides[1]!.turns } } } : {},
       preference: { order: [0, 1], margin: null },
+      feedback: null,
     },
     ["chosen", "rejected"],
   );

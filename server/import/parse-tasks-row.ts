@@ -29,5 +29,5 @@ export const ZTasksRow = z.object({
 /** Layout "tasks": a prompt with 2 to 16 candidate responses to be judged, no judgement yet. */
 export function parseTasksRow(value: unknown): ImportRecord {
   const row = parseRow(ZTasksRow, value);
-  return buildImportRecord({ ...row, preference: null });
+  return buildImportRecord({ ...row, preference: null, feedback: null });
 }

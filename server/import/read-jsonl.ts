@@ -2,10 +2,11 @@ import { describeUnstorable, escapeUnstorable, findUnstorable } from "../text/st
 import type { ImportRecord } from "./import-record";
 import { ImportRowError } from "./import-row-error";
 import { parseHhRow } from "./parse-hh-row";
+import { parseKtoRow } from "./parse-kto-row";
 import { parsePairsRow } from "./parse-pairs-row";
 import { parseTasksRow } from "./parse-tasks-row";
 
-export const jsonlLayouts = ["tasks", "pairs", "hh"] as const;
+export const jsonlLayouts = ["tasks", "pairs", "hh", "kto"] as const;
 export type JsonlLayout = (typeof jsonlLayouts)[number];
 
 export type ParsedLine = { line: number; ok: true; record: ImportRecord } | { line: number; ok: false; error: string };
@@ -16,6 +17,7 @@ const rowParsers: Record<JsonlLayout, (value: unknown) => ImportRecord> = {
   tasks: parseTasksRow,
   pairs: parsePairsRow,
   hh: parseHhRow,
+  kto: parseKtoRow,
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -26,8 +28,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function detectLayout(firstValue: unknown): JsonlLayout | null {
   if (!isRecord(firstValue)) return null;
   if (Array.isArray(firstValue.responses)) return "tasks";
-  const { prompt, chosen, rejected } = firstValue;
+  const { prompt, chosen, rejected, completion } = firstValue;
   const isSide = (side: unknown) => typeof side === "string" || Array.isArray(side);
+  if (prompt !== undefined && isSide(completion) && typeof firstValue.label === "boolean") return "kto";
   if (!isSide(chosen) || !isSide(rejected)) return null;
   if (prompt !== undefined) return "pairs";
   return typeof chosen === "string" && typeof rejected === "string" ? "hh" : null;

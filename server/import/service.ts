@@ -4,7 +4,7 @@ import type { Db } from "../db";
 import { ZDataLimitsEnv } from "../env";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
-import { promptHash, type ImportRecord } from "./import-record";
+import { minResponses, promptHash, type ImportRecord } from "./import-record";
 import { parseJsonl, type JsonlLayout } from "./read-jsonl";
 
 type Tx = Prisma.TransactionClient;
@@ -29,7 +29,9 @@ export const abandonedAfterMs = 10 * 60_000;
 
 /**
  * Streams a JSON Lines file into a project. Good rows become prompts, tasks and responses (and,
- * for preference layouts, an imported judgement with its pairs); bad rows are reported by line.
+ * for preference layouts, an imported judgement with its pairs; for the kto layout, a task with its
+ * one response, never leased, and an imported judgement with the thumbs label); bad rows are
+ * reported by line.
  * Content already in the project is recognised by hash and not imported twice. In strict mode a
  * single bad row imports nothing.
  *
@@ -96,7 +98,8 @@ export async function importJsonl(
         addError(row.line, row.error);
         continue;
       }
-      if (row.record.responses.length !== project.k) {
+      // A thumbs row's one response is never ranked, so the project's K does not apply to it.
+      if (!row.record.feedback && row.record.responses.length !== project.k) {
         errorCount++;
         addError(row.line, `this project expects ${project.k} responses per prompt; the row has ${row.record.responses.length}`);
         continue;
@@ -233,6 +236,9 @@ async function flush(tx: Tx, projectId: string, summary: ImportSummary, rows: { 
       promptId: promptIds.get(hash)!,
       contentHash: record.contentHash,
       importBatchId: summary.batchId,
+      // The row's own meta: the prompt's is the first row's, shared by every row with that prompt.
+      meta: record.meta as Prisma.InputJsonValue,
+      rankable: record.responses.length >= minResponses,
     })),
     skipDuplicates: true,
   });
@@ -261,6 +267,17 @@ async function flush(tx: Tx, projectId: string, summary: ImportSummary, rows: { 
     }));
   });
   if (responses.length) await tx.response.createMany({ data: responses });
+
+  // A thumbs row's label is kept as an imported judgement of its one response; it has no pairs.
+  const thumbs = fresh.filter((r) => r.feedback);
+  if (thumbs.length) {
+    await tx.annotation.createMany({
+      data: thumbs.map((r) => {
+        const ids = responseIds.get(r.contentHash)!;
+        return { taskId: taskIds.get(r.contentHash)!, origin: "imported" as const, ranking: [ids], strengths: [], shownOrder: ids, feedback: r.feedback };
+      }),
+    });
+  }
 
   // Preference files carry a judgement: it is kept as an imported annotation with its pairs.
   const judged = fresh.filter((r) => r.preference);

@@ -56,7 +56,7 @@ async function labelCounts(db: Db, projectId: string) {
       (SELECT count(DISTINCT a."taskId")::int FROM annotation a JOIN task t ON t.id = a."taskId"
         WHERE t."projectId" = ${projectId} AND a.origin = 'human' AND a."reviewState" <> 'rejected' AND NOT t."isGold") AS "labelledTasks",
       (SELECT count(*)::int FROM task t JOIN project p ON p.id = t."projectId"
-        WHERE t."projectId" = ${projectId} AND NOT t."isGold" AND t."annotationCount" < p.overlap) AS "openTasks",
+        WHERE t."projectId" = ${projectId} AND NOT t."isGold" AND t.rankable AND t."annotationCount" < p.overlap) AS "openTasks",
       -- Tasks whose responses a registered model version wrote (generate jobs record its id).
       (SELECT count(*)::int FROM task t
         WHERE t."projectId" = ${projectId} AND EXISTS (SELECT 1 FROM response r JOIN model_version m ON m.id = r.model WHERE r."taskId" = t.id)) AS "generatedTasks"`;

@@ -10,9 +10,11 @@ export async function markGold(
 ) {
   const task = await db.task.findUnique({
     where: { id: taskId },
-    select: { id: true, isGold: true, goldAnswer: true, responses: { select: { id: true } }, project: { select: { harmTaxonomy: true } } },
+    select: { id: true, isGold: true, goldAnswer: true, rankable: true, responses: { select: { id: true } }, project: { select: { harmTaxonomy: true } } },
   });
   if (!task) throw new AppError("NOT_FOUND", `No task with id ${taskId}`);
+  // A gold item is served to everyone for ranking; a single response has nothing to rank.
+  if (answer && !task.rankable) throw new AppError("BAD_REQUEST", "This task has a single response (a thumbs label import) and cannot be ranked, so it cannot be a gold item");
   if (answer) {
     // The same ranking rules as a submission; ties are always allowed in an expected answer.
     const check = validateSubmission(

@@ -15,7 +15,8 @@ export async function projectDashboard(db: Db, { projectId, now = new Date(), ho
         count(*) FILTER (WHERE NOT t."isGold" AND t."annotationCount" < ${project.overlap} AND (t."annotationCount" > 0
           OR EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > ${now}))) AS "inProgress",
         count(*) FILTER (WHERE t."isGold") AS gold
-      FROM task t WHERE t."projectId" = ${projectId}`,
+      -- Tasks that are not rankable (thumbs imports) are training data, not labelling work.
+      FROM task t WHERE t."projectId" = ${projectId} AND t.rankable`,
     db.$queryRaw<{ hour: Date; labels: bigint }[]>`
       SELECT date_trunc('hour', n."createdAt") AS hour, count(*) AS labels
       FROM annotation n JOIN task t ON t.id = n."taskId"

@@ -5,7 +5,7 @@ import { useMemo, useState, useSyncExternalStore } from "react";
 import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
 
-const formats = ["pairs", "rankings", "hh", "openai-dpo", "sft"] as const;
+const formats = ["pairs", "rankings", "hh", "openai-dpo", "kto", "sft"] as const;
 const aggregates = ["raw", "majority", "bradley-terry", "gold-weighted"] as const;
 const reviewStates = ["pending", "accepted", "corrected"] as const;
 const policies = ["allowed", "sensitive", "disallowed"] as const;

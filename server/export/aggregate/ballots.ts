@@ -8,7 +8,7 @@ import type { ExportAnnotation, ExportJudgement, ExportTask } from "../types";
 export type Ballot = { annotation: ExportAnnotation; weight: number };
 
 /** A merge's result: the merged labels and the annotations that actually counted. */
-export type MergedJudgement = Pick<ExportJudgement, "ranking" | "margins" | "promptPolicy" | "harmCategory" | "rubric"> & {
+export type MergedJudgement = Pick<ExportJudgement, "ranking" | "margins" | "promptPolicy" | "harmCategory" | "rubric" | "feedback"> & {
   strengths: Strength[];
   counted: ExportAnnotation[];
 };

@@ -33,6 +33,7 @@ describe("toJudgements: raw", () => {
       promptPolicy: "sensitive",
       harmCategory: "privacy",
       rubric: { r1: "A", r2: "D" },
+      feedback: null,
       annotation: {
         annotatorId: "u1",
         origin: "human",

@@ -41,6 +41,7 @@ function rawJudgement(task: Omit<ExportTask, "annotations">, a: ExportAnnotation
     promptPolicy: a.promptPolicy,
     harmCategory: a.harmCategory,
     rubric: a.rubric,
+    feedback: a.feedback,
     annotation: {
       annotatorId: a.annotatorId,
       origin: a.origin,

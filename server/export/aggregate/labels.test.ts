@@ -50,7 +50,14 @@ describe("mergeLabels", () => {
   });
 
   it("leaves out responses nobody graded and policies nobody gave", () => {
-    expect(mergeLabels(ballots([{ promptPolicy: null }]), ids)).toEqual({ promptPolicy: null, harmCategory: null, rubric: {} });
+    expect(mergeLabels(ballots([{ promptPolicy: null }]), ids)).toEqual({ promptPolicy: null, harmCategory: null, rubric: {}, feedback: null });
+  });
+
+  it("takes the weighted plurality of thumbs labels; a tie, or nobody giving one, is none", () => {
+    expect(mergeLabels(ballots([{ feedback: "up" }, { feedback: "down" }, { feedback: "up" }]), ids).feedback).toBe("up");
+    expect(mergeLabels(ballots([{ feedback: "up" }, { feedback: "down" }, { feedback: null }]), ids).feedback).toBeNull();
+    expect(mergeLabels(ballots([{ feedback: "up" }, { feedback: "down" }], [0.4, 0.9]), ids).feedback).toBe("down");
+    expect(mergeLabels(ballots([{}, {}]), ids).feedback).toBeNull();
   });
 
   it("weighs each label by its ballot's weight", () => {

@@ -1,11 +1,11 @@
-// The safety labels of a merged judgement: each one a weighted plurality over the annotations that
-// gave it. Ties are broken by a fixed order, never by annotation order, so a merge does not
+// The safety labels (and imported thumbs label) of a merged judgement: each one a weighted plurality
+// over the annotations that gave it. Ties are broken by a fixed order, never by annotation order, so a merge does not
 // depend on which annotator happened to submit first.
 import { promptPolicies, rubricGrades, type PromptPolicy, type RubricGrade } from "../../annotation/submission";
-import type { ExportAnnotation } from "../types";
+import type { ExportAnnotation, Feedback } from "../types";
 import { weightEpsilon, type Ballot } from "./ballots";
 
-export type MergedLabels = Pick<ExportAnnotation, "promptPolicy" | "harmCategory" | "rubric">;
+export type MergedLabels = Pick<ExportAnnotation, "promptPolicy" | "harmCategory" | "rubric" | "feedback">;
 
 /**
  * The value with the most weight; values within weightEpsilon of the most are tied and the one
@@ -39,6 +39,8 @@ const alphabetical = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  *   null when the merged policy is "allowed", as a submission requires.
  * - rubric: per response, plurality of the annotations that graded it; ties to the grade listed
  *   first in A, B, C, D order. Responses nobody graded are left out.
+ * - feedback (thumbs up/down): plurality of the annotations that gave one; a tie is no label, since
+ *   neither side may claim the response.
  */
 export function mergeLabels(ballots: readonly Ballot[], responseIds: readonly string[]): MergedLabels {
   const promptPolicy = weightedPlurality(
@@ -60,5 +62,16 @@ export function mergeLabels(ballots: readonly Ballot[], responseIds: readonly st
     );
     if (grade) rubric[id] = grade;
   }
-  return { promptPolicy, harmCategory, rubric };
+  return { promptPolicy, harmCategory, rubric, feedback: mergeFeedback(ballots) };
+}
+
+function mergeFeedback(ballots: readonly Ballot[]): Feedback | null {
+  let up = 0;
+  let down = 0;
+  for (const { annotation, weight } of ballots) {
+    if (annotation.feedback === "up") up += weight;
+    else if (annotation.feedback === "down") down += weight;
+  }
+  if (Math.abs(up - down) <= weightEpsilon) return null;
+  return up > down ? "up" : "down";
 }

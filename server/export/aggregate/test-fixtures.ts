@@ -18,6 +18,7 @@ export function annotation(ranking: string[][], overrides: Partial<ExportAnnotat
     promptPolicy: "allowed",
     harmCategory: null,
     rubric: {},
+    feedback: null,
     flags: {},
     shownOrder: ids,
     timeSpentMs: 1000,

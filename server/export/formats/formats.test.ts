@@ -34,6 +34,7 @@ function judgement(over: Partial<ExportJudgement> = {}): ExportJudgement {
     promptPolicy: "allowed",
     harmCategory: null,
     rubric: { r0: "D" },
+    feedback: null,
     annotation: { annotatorId: "u1", origin: "human", shownOrder: ["r2", "r0", "r1"], timeSpentMs: 4200, guidelinesVersion: 3, reviewState: "accepted", createdAt: new Date("2026-11-01T10:00:00Z") },
     merge: null,
     ...over,

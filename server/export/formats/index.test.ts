@@ -7,7 +7,7 @@ import type { PairsRecord } from "./pairs";
 import type { RankingsRecord } from "./rankings";
 import { exportTask, humanAnnotation, jsonRoundTrip, mergedJudgement, multiTurnPrompt, pairExport, rawJudgement } from "./test-fixtures";
 
-const judgementFormats = ["pairs", "rankings", "hh", "openai-dpo"] as const;
+const judgementFormats = ["pairs", "rankings", "hh", "openai-dpo", "kto"] as const;
 const pairFormats = ["pairs", "hh", "openai-dpo"] as const;
 
 /** 2..8 responses, cut into random groups (ties), random strengths and some stored margins. */

@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import type { ExportFormat, ExportJudgement } from "../types";
 import { hhRecords, ZHhRecord } from "./hh";
+import { ktoRecords, ZKtoRecord } from "./kto";
 import { openAiDpoRecords, ZOpenAiDpoRecord } from "./openai-dpo";
 import { pairsRecords, ZPairsRecord } from "./pairs";
 import { rankingsRecords, ZRankingsRecord } from "./rankings";
@@ -13,6 +14,7 @@ export const formatSchemas: Record<ExportFormat, z.ZodType> = {
   rankings: ZRankingsRecord,
   hh: ZHhRecord,
   "openai-dpo": ZOpenAiDpoRecord,
+  kto: ZKtoRecord,
   sft: ZSftRecord,
 };
 
@@ -27,6 +29,8 @@ export function serialise(format: Exclude<ExportFormat, "sft"> | ExportFormat, j
       return hhRecords(j);
     case "openai-dpo":
       return openAiDpoRecords(j);
+    case "kto":
+      return ktoRecords(j);
     case "sft":
       throw new Error("sft records come from demonstrations, not judgements");
   }

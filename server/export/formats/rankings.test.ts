@@ -14,6 +14,10 @@ describe("rankings records", () => {
     expect(record!.responses.map((r) => [r.id, r.content, r.model, r.rank])).toEqual(unicodeResponses.map((r) => [r.id, r.content, r.model, { r1: 1, r2: 2, r3: 0, r4: 1 }[r.id]]));
   });
 
+  it("writes nothing for a task with a single response (an imported thumbs row): there is nothing to rank", () => {
+    expect(rankingsRecords(rawJudgement(humanAnnotation([["r1"]]), exportTask({ responses: [unicodeResponses[0]!] })))).toEqual([]);
+  });
+
   it("gives each response its rubric grade, or null when it has none", () => {
     const [record] = rankingsRecords(rawJudgement(humanAnnotation([["r1"], ["r2"], ["r3"], ["r4"]], { rubric: { r1: "A", r3: "C" } })));
     expect(record!.responses.map((r) => r.rubric)).toEqual(["A", null, "C", null]);

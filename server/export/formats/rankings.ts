@@ -21,7 +21,9 @@ export const ZRankingsRecord = z.object({
 });
 export type RankingsRecord = z.infer<typeof ZRankingsRecord>;
 
+/** None for a task with a single response (an imported thumbs row): it has nothing to rank. */
 export function rankingsRecords(j: ExportJudgement): RankingsRecord[] {
+  if (j.task.responses.length < 2) return [];
   const rank = new Map(j.ranking.flatMap((group, i) => group.map((id) => [id, i] as const)));
   const ids = j.task.responses.map((r) => r.id);
   return [

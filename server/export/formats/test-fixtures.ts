@@ -51,6 +51,7 @@ export function humanAnnotation(ranking: string[][], overrides: Partial<ExportAn
     promptPolicy: "disallowed",
     harmCategory: "privacy",
     rubric: Object.fromEntries(ids.map((id, i) => [id, (["A", "D", "B", "C"] as const)[i % 4]!])),
+    feedback: null,
     flags: {},
     shownOrder: [...ids].reverse(),
     timeSpentMs: 4200,
@@ -80,25 +81,27 @@ export function mergedJudgement(
 /**
  * What an imported preference row is once stored and read back for export: responses in file
  * order, the file's order as a ranking of singletons with no strengths, no labels, and each
- * pair's margin stored (1 when the file gave none), as server/import/service.ts writes them.
+ * pair's margin stored (1 when the file gave none), as server/import/service.ts writes them. A
+ * thumbs (kto) row is its one response in one group, with the row's thumbs label.
  */
 export function judgementFromImport(record: ImportRecord, taskId = "task-imported"): ExportJudgement {
   const ids = record.responses.map((_, i) => `${taskId}-r${i}`);
-  const order = record.preference!.order.map((i) => ids[i]!);
+  const order = record.preference ? record.preference.order.map((i) => ids[i]!) : ids;
   const margins: Record<string, number> = {};
   order.forEach((chosen, i) => {
-    for (const rejected of order.slice(i + 1)) margins[`${chosen}>${rejected}`] = record.preference!.margin ?? 1;
+    for (const rejected of order.slice(i + 1)) margins[`${chosen}>${rejected}`] = record.preference?.margin ?? 1;
   });
   const annotation: ExportAnnotation = {
     id: `${taskId}-annotation`,
     annotatorId: null,
     origin: "imported",
-    ranking: order.map((id) => [id]),
+    ranking: record.preference ? order.map((id) => [id]) : [order],
     strengths: [],
     margins,
     promptPolicy: null,
     harmCategory: null,
     rubric: {},
+    feedback: record.feedback,
     flags: {},
     shownOrder: order,
     timeSpentMs: null,

@@ -1,7 +1,7 @@
 import { withApiKey } from "../../../../../../server/api-keys/http";
 import { importFromRequest } from "../../../../../../server/import/http";
 
-/** JSONL upload in the tasks, pairs or hh layout, through the console's parsers. */
+/** JSONL upload in the tasks, pairs, hh or kto layout, through the console's parsers. */
 export async function POST(req: Request, { params }: { params: Promise<{ projectId: string }> }) {
   const { projectId } = await params;
   // Recorded as the key owner's import, with the key named.
