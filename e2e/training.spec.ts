@@ -81,10 +81,12 @@ test("an admin starts a reward-model run from the console and watches it train t
   const run = await db.job.findFirstOrThrow({ where: { kind: "train_reward", createdById: admin.id }, select: { payload: true } });
   expect(run.payload).toMatchObject({ snapshotId: frozen[0]!.id });
 
-  // The run is listed with its inputs.
+  // The run is listed with its inputs (beside the evaluation of the new model it queued by itself).
+  const runPath = new URL(page.url()).pathname;
   await page.getByRole("link", { name: "← Runs" }).click();
-  await expect(page.getByTestId("run-row").first()).toContainText(labelled.name);
-  await expect(page.getByTestId("run-row").first().getByTestId("run-state")).toHaveText("succeeded");
+  const row = page.getByTestId("run-row").filter({ has: page.locator(`a[href="${runPath}"]`) });
+  await expect(row).toContainText(labelled.name);
+  await expect(row.getByTestId("run-state")).toHaveText("succeeded");
 });
 
 test("the run form asks each kind for its own inputs and shows the server's refusal", async ({ page, baseURL, db, makeUser }) => {
@@ -109,6 +111,21 @@ test("the run form asks each kind for its own inputs and shows the server's refu
   await page.getByRole("button", { name: "Start run" }).click();
   // The snapshot of an unlabelled project has no prompts: refused by the server, nothing queued.
   await expect(page.getByRole("alert").filter({ hasText: /is empty/ })).toBeVisible();
+  expect(await db.job.count({ where: { createdById: admin.id } })).toBe(0);
+
+  // DPO: the labels and a policy, TRL's losses to choose from, β; checked before the round trip.
+  await page.getByLabel("Kind").selectOption({ label: "DPO (policy straight from the labels)" });
+  await expect(page.getByLabel("Policy to train (also the reference)")).toBeVisible();
+  await expect(page.getByLabel("Loss")).toHaveValue("sigmoid");
+  await expect(page.getByLabel("Loss").locator("option")).toContainText(["sigmoid", "hinge", "ipo", "robust"]);
+  await page.getByLabel("β").fill("0");
+  await page.getByRole("button", { name: "Start run" }).click();
+  await expect(page.getByText("β must be a number above 0")).toBeVisible();
+  // GRPO: like PPO, with G samples per prompt and the reward model optional beside a safety model.
+  await page.getByLabel("Kind").selectOption({ label: "GRPO" });
+  await expect(page.getByLabel("Samples per prompt (G)")).toHaveValue("4");
+  await page.getByRole("button", { name: "Start run" }).click();
+  await expect(page.getByText("Choose a reward model, a safety model or both")).toBeVisible();
   expect(await db.job.count({ where: { createdById: admin.id } })).toBe(0);
 });
 
