@@ -34,11 +34,11 @@ test("an admin edits an evaluation set, and after PPO the loop page and Compare 
   const step = (id: string) => page.getByTestId(`loop-step-${id}`);
   await step("reward").getByRole("button", { name: "Train reward model" }).click();
   await expect(step("reward").getByTestId("run-state")).toHaveText("succeeded", { timeout: 90_000 });
-  await step("ppo").getByRole("button", { name: "Run PPO" }).click();
-  await expect(step("ppo").getByTestId("run-state")).toHaveText("succeeded", { timeout: 150_000 });
+  await step("policy").getByRole("button", { name: "Run PPO" }).click();
+  await expect(step("policy").getByTestId("run-state")).toHaveText("succeeded", { timeout: 150_000 });
 
   // The new policy and the one it came from are evaluated by themselves; the step leads with the result.
-  const headline = step("ppo").getByTestId("loop-evaluation");
+  const headline = step("policy").getByTestId("loop-evaluation");
   await expect(headline).toBeVisible({ timeout: 120_000 });
   await expect(headline).toContainText("On the evaluation set Regression set, before → after:");
   await expect(headline.getByTestId("loop-evaluation-line")).not.toHaveCount(0);
