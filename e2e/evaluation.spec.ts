@@ -40,7 +40,8 @@ test("an admin edits an evaluation set, and after PPO the loop page and Compare 
   // The new policy and the one it came from are evaluated by themselves; the step leads with the result.
   const headline = step("policy").getByTestId("loop-evaluation");
   await expect(headline).toBeVisible({ timeout: 120_000 });
-  await expect(headline).toContainText("On the evaluation set Regression set, before → after:");
+  // The two policies' evaluations run one after the other; the headline says so until both are in.
+  await expect(headline).toContainText("On the evaluation set Regression set, before → after:", { timeout: 120_000 });
   await expect(headline.getByTestId("loop-evaluation-line")).not.toHaveCount(0);
   await expect(headline.getByTestId("loop-evaluation-line").first()).toContainText("→");
   await page.screenshot({ path: test.info().outputPath("loop-evaluation.png"), fullPage: true });
