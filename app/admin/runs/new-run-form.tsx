@@ -3,23 +3,24 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
+import { readsFormats } from "../../../server/training/trainer-config";
 import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
 import { ChoiceSelect, Field, inputClass, ModelSelect, newSnapshotValue, NewSnapshotFilters, ProjectSelect, SnapshotSelect, TextInput } from "./run-form-fields";
 import { buildRunInput, defaultFields, dpoLossTypes, type FieldErrors, type Fields, type FormKind, formKinds, kindsWithNewSnapshot, margins, safetyModes } from "./run-payload";
 
-/** Snapshot formats each kind reads (server/training/trainer-config.ts `readsFormats`). */
+/** Snapshot formats each kind reads: the lists the server checks a run's snapshot against. */
 const snapshotFormats: Record<FormKind, readonly string[]> = {
-  train_reward: ["rankings", "pairs"],
-  train_safety: ["rankings", "pairs"],
-  train_sft: ["sft"],
-  dpo: ["rankings", "pairs"],
-  kto: ["kto", "rankings", "pairs"],
-  grpo: ["rankings", "pairs"],
-  rloo: ["rankings", "pairs"],
-  ppo: ["rankings", "pairs"],
-  generate: ["rankings", "pairs"],
-  evaluate: ["rankings", "pairs"],
+  train_reward: readsFormats.reward,
+  train_safety: readsFormats.safety,
+  train_sft: readsFormats.sft,
+  dpo: readsFormats.dpo,
+  kto: readsFormats.kto,
+  grpo: readsFormats.prompts,
+  rloo: readsFormats.prompts,
+  ppo: readsFormats.prompts,
+  generate: readsFormats.prompts,
+  evaluate: readsFormats.pairs,
 };
 const policyKinds = ["policy", "sft"];
 

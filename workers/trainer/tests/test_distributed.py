@@ -13,6 +13,27 @@ from trainer.tiny import make_tiny_causal_lm, make_tiny_encoder
 TRAINER_DIR = Path(__file__).resolve().parents[1]
 
 
+WORDS = ["good", "bad", "x", "y", "z", "q"]
+
+
+def _good_over_bad_pairs(tmp_path: Path, n: int, filler_words: int, numbered_prompts: bool = False) -> Path:
+    """A pairs snapshot where "good …" beats "bad …" after the same filler words."""
+    rows = []
+    for i in range(n):
+        filler = " ".join(WORDS[2 + (i + j) % 4] for j in range(filler_words))
+        prompt = f"q {filler} {i}" if numbered_prompts else f"q {filler}"
+        rows.append({
+            "id": str(i),
+            "prompt": [{"role": "user", "content": prompt}],
+            "chosen": [{"role": "assistant", "content": f"good {filler}"}],
+            "rejected": [{"role": "assistant", "content": f"bad {filler}"}],
+            "margin": 1,
+        })
+    data = tmp_path / "pairs.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return data
+
+
 def test_sorted_micro_forwards_give_the_same_scores_and_gradients_as_one_forward(tmp_path):
     from trainer.reward_model import RewardModel
 
@@ -33,20 +54,8 @@ def test_sorted_micro_forwards_give_the_same_scores_and_gradients_as_one_forward
 
 
 def test_reward_trains_on_two_processes_and_only_rank_zero_reports(tmp_path):
-    words = ["good", "bad", "x", "y", "z", "q"]
-    backbone = make_tiny_encoder(tmp_path / "enc", words)
-    rows = []
-    for i in range(24):
-        filler = " ".join(words[2 + (i + j) % 4] for j in range(3))
-        rows.append({
-            "id": str(i),
-            "prompt": [{"role": "user", "content": f"q {filler}"}],
-            "chosen": [{"role": "assistant", "content": f"good {filler}"}],
-            "rejected": [{"role": "assistant", "content": f"bad {filler}"}],
-            "margin": 1,
-        })
-    data = tmp_path / "pairs.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    backbone = make_tiny_encoder(tmp_path / "enc", WORDS)
+    data = _good_over_bad_pairs(tmp_path, 24, filler_words=3)
     out = tmp_path / "out"
     torchrun = Path(sys.executable).with_name("torchrun")
     proc = subprocess.run(
@@ -69,20 +78,8 @@ def test_reward_trains_on_two_processes_and_only_rank_zero_reports(tmp_path):
 def test_dpo_trains_on_two_processes_through_accelerate_and_only_rank_zero_reports(tmp_path):
     """The worker starts the commands on TRL's trainers with `accelerate launch` on several GPUs; the
     same launch on two CPU processes (gloo) checks the bridge under data parallelism."""
-    words = ["good", "bad", "x", "y", "z", "q"]
-    policy = make_tiny_causal_lm(tmp_path / "policy", words)
-    rows = []
-    for i in range(16):
-        filler = " ".join(words[2 + (i + j) % 4] for j in range(2))
-        rows.append({
-            "id": str(i),
-            "prompt": [{"role": "user", "content": f"q {filler} {i}"}],
-            "chosen": [{"role": "assistant", "content": f"good {filler}"}],
-            "rejected": [{"role": "assistant", "content": f"bad {filler}"}],
-            "margin": 1,
-        })
-    data = tmp_path / "pairs.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    policy = make_tiny_causal_lm(tmp_path / "policy", WORDS)
+    data = _good_over_bad_pairs(tmp_path, 16, filler_words=2, numbered_prompts=True)
     out = tmp_path / "out"
     accelerate = Path(sys.executable).with_name("accelerate")
     proc = subprocess.run(
