@@ -341,6 +341,18 @@ export const ZEvaluateOverrides = z
   .partial();
 export type EvaluateOverrides = z.infer<typeof ZEvaluateOverrides>;
 
+/** What a job may set of `python -m trainer acquire`; an unknown key is refused. */
+export const ZAcquireOverrides = z
+  .strictObject({
+    batch_size: z.int().min(1).max(65_536),
+    borderline_weight: z.number().min(0),
+    device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
+    max_length: z.int().min(8).max(1_048_576),
+    precision: z.enum(["auto", "fp32", "bf16", "fp64"]),
+  })
+  .partial();
+export type AcquireOverrides = z.infer<typeof ZAcquireOverrides>;
+
 /** Per command: the overrides' schema, the options the job pins from its own inputs, and those never offered. */
 export const commandKeys = {
   reward: { overrides: ZRewardOverrides, pinned: ["data", "model", "output_dir", "format"], unexposed: ["eval_data"] },
@@ -353,4 +365,5 @@ export const commandKeys = {
   rloo: { overrides: ZRlooOverrides, pinned: ["policy", "prompts", "output_dir", "reward_model", "safety_model"], unexposed: ["eval_prompts"] },
   generate: { overrides: ZGenerateOverrides, pinned: ["policy", "prompts", "output_dir", "num_samples"], unexposed: [] },
   evaluate: { overrides: ZEvaluateOverrides, pinned: ["output_dir", "reward_model", "pairs", "format", "compare_reward_model", "safety_model", "safety_labels", "policy", "prompts", "reference_policy"], unexposed: [] },
+  acquire: { overrides: ZAcquireOverrides, pinned: ["pool", "reward_models", "output_dir", "safety_model"], unexposed: ["seed", "keep_checkpoints"] },
 } as const;
