@@ -35,7 +35,7 @@ def test_a_noisy_curve_gives_back_its_law_within_tolerance():
         iv = f.predict(n)
         assert iv.lo <= iv.value <= iv.hi and abs(iv.value - TRUE(n)) < 0.01
         run = f.predict(n, new_run=True)
-        assert run.lo <= iv.lo and iv.hi <= run.hi  # one run scatters more than the curve
+        assert run.hi - run.lo > iv.hi - iv.lo  # one run scatters more than the curve
     assert f.summary()["succeeded"] > 390
 
 

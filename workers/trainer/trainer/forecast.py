@@ -138,7 +138,8 @@ class Forecast:
     def predict(self, n: float, new_run: bool = False) -> Interval:
         """L(n) with the 95 % bootstrap interval of the curve, or with `new_run` of one run's measurement."""
         samples = np.array([law(n) for law in self.refits], dtype=np.float64)
-        return self._spread(samples + self.noise if new_run else samples, float(self.law(n)))
+        # A run's loss or error is never negative, whatever residual it draws.
+        return self._spread(np.maximum(samples + self.noise, 0.0) if new_run else samples, float(self.law(n)))
 
     def parameters(self) -> dict[str, dict[str, float | None]]:
         return {k: self._spread(np.array([getattr(law, k) for law in self.refits]), getattr(self.law, k)).as_dict() for k in ("a", "b", "c")}
