@@ -14,4 +14,5 @@ COMMANDS: dict[str, str] = {
     "generate": "trainer.commands.generate",
     "evaluate": "trainer.commands.evaluate",
     "acquire": "trainer.commands.acquire",
+    "forecast": "trainer.commands.forecast",
 }
