@@ -8,8 +8,9 @@ One model, one synthetic data set, one batch size, one seed. Each side runs in a
   only thing added is a TrainerCallback that timestamps the steps;
 - TRL: DPOTrainer / GRPOTrainer built by hand on the same model folder, rows, batch, lengths,
   seed and the arguments that change the math (learning rate and schedule, warm-up, weight decay,
-  clipping, β, loss type, generations, temperature, dropout off, precision); everything else at
-  TRL's defaults (a log every 10 steps, a checkpoint at the end).
+  clipping, β, loss type, generations, temperature, dropout off, precision, gradient checkpointing:
+  TRL turns it on by default, our commands leave it off); everything else at TRL's defaults (a
+  log every 10 steps, a checkpoint at the end).
 
 The GRPO reward on both sides is one rule (longer answers score higher, up to 20 words), given to
 ours as its helpfulness scorer (`Scorers`) and to TRL as a plain reward function.
@@ -223,7 +224,8 @@ def trl_dpo(a: argparse.Namespace, root: Path, model: str, timer_for: Callable[[
     args = DPOConfig(output_dir=str(root / "trl"), report_to="none", seed=a.seed, data_seed=a.seed, **precision(a.device),
                      per_device_train_batch_size=a.batch, max_steps=a.warmup + a.steps, learning_rate=ours.lr, weight_decay=ours.weight_decay,
                      warmup_steps=ours.warmup_steps, lr_scheduler_type="cosine_with_min_lr", lr_scheduler_kwargs={"min_lr_rate": 0.1},
-                     max_grad_norm=ours.grad_clip, beta=ours.beta, loss_type=[ours.loss_type], max_length=a.max_length)
+                     max_grad_norm=ours.grad_clip, beta=ours.beta, loss_type=[ours.loss_type], max_length=a.max_length,
+                     gradient_checkpointing=ours.gradient_checkpointing)
     trainer = DPOTrainer(model=policy, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                          peft_config=lora(a.lora_r))
     trainer.add_callback(timer_for(trainer))
@@ -265,7 +267,8 @@ def trl_grpo(a: argparse.Namespace, root: Path, model: str, timer_for: Callable[
                       max_completion_length=a.new_tokens, temperature=ours.temperature, top_p=ours.top_p, beta=ours.beta,
                       loss_type=ours.loss_type, scale_rewards=ours.scale_rewards, importance_sampling_level=ours.importance_sampling_level,
                       disable_dropout=True, learning_rate=ours.lr, weight_decay=ours.weight_decay, warmup_steps=ours.warmup_steps,
-                      lr_scheduler_type="cosine_with_min_lr", lr_scheduler_kwargs={"min_lr_rate": 0.1}, max_grad_norm=ours.grad_clip)
+                      lr_scheduler_type="cosine_with_min_lr", lr_scheduler_kwargs={"min_lr_rate": 0.1}, max_grad_norm=ours.grad_clip,
+                      gradient_checkpointing=ours.gradient_checkpointing)
     rows = [{"prompt": p} for p in prompt_messages(*a.grpo_data)]
     trainer = GRPOTrainer(model=policy, reward_funcs=[reward], args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                           peft_config=lora(a.lora_r))

@@ -2,7 +2,7 @@
 // the PPO policy; evaluate; and the inputs each kind refuses before anything is queued.
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdir, mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZExportRequest } from "../../server/export/filter";
 import { createSnapshot } from "../../server/export/snapshots";
 import type { JobKind } from "../../server/jobs/kinds";
-import { enqueue, getJobOrThrow } from "../../server/jobs/service";
+import { cancelJob, enqueue, getJobOrThrow } from "../../server/jobs/service";
 import { createBoss } from "../../server/queue";
 import type { StoragePaths } from "../../server/storage";
 import { createTestDeps, createUser, type TestDeps } from "../../server/test/harness";
 import { startWorker, type RunningWorker } from "../worker";
 import { trainerDir } from "./trainer-process";
-import { labelledProject, waitFor } from "./test-fixtures";
+import { checkpointSteps, labelledProject, trainerProcessOf, waitFor } from "./test-fixtures";
 
 const python = path.resolve(".venv/bin/python");
 const words = ["question", "good", "bad", "answer", "helpful", "rude", "hello", "world"];
@@ -159,6 +159,48 @@ describe("the online loop", () => {
       expect(policy.name.startsWith(`${kind}-`), policy.name).toBe(true);
     }
   }, 300_000);
+
+  // The TRL kinds run through the same handlers as the others; these pin that kill, resume and
+  // cancel hold for TRL's checkpoints too (dpo for dpo/kto, grpo for grpo/rloo).
+  it("a DPO trainer killed mid-run fails the attempt, and the next attempt resumes from its checkpoint", async () => {
+    const config = { epochs: 1, batch_size: 1, max_steps: 60, checkpoint_every: 10, eval_fraction: 0, max_length: 64, lr: 1e-4, device: "cpu" };
+    const queued = await send("dpo", { snapshotId: rankingsId, baseModelId: policyId, config });
+    const checkpointed = await waitFor("a checkpoint", () => checkpointSteps(paths.artifactDir, queued.id), (steps) => steps.length > 0);
+    const pid = await trainerProcessOf(queued.id);
+    expect(pid).not.toBeNull();
+    process.kill(pid!, "SIGKILL");
+    const savedStep = Math.max(...checkpointed);
+
+    const job = await finished(queued.id);
+    expect(job.error).toBeNull();
+    expect(job.attempt).toBe(2);
+    expect(job.events.map((e) => e.to)).toEqual(["queued", "running", "queued", "running", "succeeded"]);
+    // The second attempt went on after the saved step: TRL read back its own checkpoint there.
+    const resumed = await deps.db.metric.aggregate({ where: { jobId: job.id, name: "train/loss", attempt: 2 }, _min: { step: true }, _max: { step: true } });
+    expect(resumed._min.step).toBe(savedStep + 1);
+    expect(resumed._max.step).toBe(60);
+    expect(await deps.db.modelVersion.count({ where: { jobId: job.id, kind: "policy", checkpointStep: null } })).toBe(1);
+  }, 240_000);
+
+  it("cancelling a GRPO run stops its trainer with a checkpoint, and the kept checkpoints are model versions", async () => {
+    const config = { steps: 200, batch_size: 2, num_generations: 2, max_new_tokens: 4, refusal_weight: 1, checkpoint_every: 2, eval_every: 1000, device: "cpu" };
+    const queued = await send("grpo", { policyModelId: policyId, promptsSnapshotId: rankingsId, config });
+    await waitFor("a checkpoint", () => checkpointSteps(paths.artifactDir, queued.id), (steps) => steps.length > 0);
+    expect(await trainerProcessOf(queued.id)).not.toBeNull();
+    await cancelJob(deps.db, queued.id, { userId: admin.id });
+    await waitFor("the trainer to exit", () => trainerProcessOf(queued.id), (p) => p === null);
+    expect((await getJobOrThrow(deps.db, queued.id)).state).toBe("cancelled");
+    expect(await stat(path.join(paths.artifactDir, "runs", queued.id, "model")).catch(() => null)).toBeNull();
+    const saved = (await checkpointSteps(paths.artifactDir, queued.id)).sort((a, b) => a - b);
+    expect(saved.at(-1)).toBeLessThan(200);
+    const usable = await waitFor(
+      "the checkpoints to be registered",
+      () => deps.db.modelVersion.findMany({ where: { jobId: queued.id, prunedAt: null }, orderBy: { checkpointStep: "asc" } }),
+      (rows) => rows.length === saved.length,
+    );
+    expect(usable.map((v) => v.checkpointStep)).toEqual(saved);
+    expect(usable.every((v) => v.kind === "policy" && v.path.startsWith(`runs/${queued.id}/checkpoints/step-`))).toBe(true);
+  }, 180_000);
 
   it("evaluates a reward model on a pairs snapshot and stores the result on the model version", async () => {
     const rewardJob = await finished((await send("train_reward", { snapshotId: pairsId, baseModelId: encoderId, config: { epochs: 1, batch_size: 4, eval_fraction: 0, device: "cpu" } })).id);

@@ -1,5 +1,8 @@
-// Shared set-up of the training integration tests: a labelled project, waiting on a condition.
+// Shared set-up of the training integration tests: a labelled project, waiting on a condition, a
+// job's trainer process and its checkpoints.
 import { randomUUID } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import { nextAssignment, submitAnnotation } from "../../server/annotation/service";
 import { importJsonl } from "../../server/import/service";
 import { createUser, type TestDeps } from "../../server/test/harness";
@@ -12,6 +15,21 @@ export async function waitFor<T>(what: string, fn: () => Promise<T>, done: (v: T
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? String(x) : x))}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The pid of the trainer running job `jobId` (its command line names its config file, in the job's own folder), or null. */
+export async function trainerProcessOf(jobId: string): Promise<number | null> {
+  for (const entry of (await readdir("/proc")).filter((e) => /^\d+$/.test(e))) {
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes("-m\0trainer\0") && new RegExp(`${jobId}/\\w+\\.config\\.json`).test(cmdline)) return Number(entry);
+  }
+  return null;
+}
+
+/** The steps of the checkpoints job `jobId` has on disk. */
+export async function checkpointSteps(artifactDir: string, jobId: string): Promise<number[]> {
+  const names = await readdir(path.join(artifactDir, "runs", jobId, "checkpoints")).catch(() => [] as string[]);
+  return names.filter((n) => /^step-\d+$/.test(n)).map((n) => Number(n.slice(5)));
 }
 
 async function* chunks(rows: unknown[]) {

@@ -1,7 +1,7 @@
 // train_reward end to end: real PostgreSQL, a real worker and the real trainer on a tiny encoder.
 import { execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -16,26 +16,10 @@ import type { StoragePaths } from "../../server/storage";
 import { createTestDeps, createUser, type TestDeps } from "../../server/test/harness";
 import { startWorker, type RunningWorker } from "../worker";
 import { trainerDir } from "./trainer-process";
-import { labelledProject, waitFor } from "./test-fixtures";
+import { checkpointSteps, labelledProject, trainerProcessOf, waitFor } from "./test-fixtures";
 
 const python = path.resolve(".venv/bin/python");
 const words = ["question", "good", "bad", "answer", "helpful", "rude"];
-
-function trainerProcessOf(jobId: string): Promise<number | null> {
-  // The trainer's command line names its config file, which is in the job's own folder.
-  return readdir("/proc").then(async (entries) => {
-    for (const entry of entries.filter((e) => /^\d+$/.test(e))) {
-      const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-      if (cmdline.includes("-m\0trainer\0") && cmdline.includes(`${jobId}/reward.config.json`)) return Number(entry);
-    }
-    return null;
-  });
-}
-
-async function checkpointSteps(artifactDir: string, jobId: string): Promise<number[]> {
-  const names = await readdir(path.join(artifactDir, "runs", jobId, "checkpoints")).catch(() => [] as string[]);
-  return names.filter((n) => /^step-\d+$/.test(n)).map((n) => Number(n.slice(5)));
-}
 
 describe("train_reward", () => {
   let deps: TestDeps;
