@@ -174,7 +174,7 @@ async function runRawSql(url: string, projectId: string, annotatorIds: string[])
              AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = $2)
              AND t."annotationCount" + (SELECT count(*) FROM assignment a
                    WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > now()) < 1
-           ORDER BY t."annotationCount" DESC, t."createdAt", t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
+           ORDER BY t."annotationCount" DESC, t.priority DESC, t."createdAt", t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
           [projectId, annotatorId],
         );
         const taskId = rows[0]?.id;
