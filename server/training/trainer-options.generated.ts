@@ -341,6 +341,49 @@ export const ZEvaluateOverrides = z
   .partial();
 export type EvaluateOverrides = z.infer<typeof ZEvaluateOverrides>;
 
+/** What a job may set of `python -m trainer acquire`; an unknown key is refused. */
+export const ZAcquireOverrides = z
+  .strictObject({
+    batch_size: z.int().min(1).max(65_536),
+    borderline_weight: z.number().min(0),
+    device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
+    max_length: z.int().min(8).max(1_048_576),
+    precision: z.enum(["auto", "fp32", "bf16", "fp64"]),
+  })
+  .partial();
+export type AcquireOverrides = z.infer<typeof ZAcquireOverrides>;
+
+/** What a job may set of `python -m trainer forecast`; an unknown key is refused. */
+export const ZForecastOverrides = z
+  .strictObject({
+    batch_size: z.int().min(1).max(65_536),
+    centring: z.number().min(0),
+    device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
+    disable_dropout: z.boolean(),
+    early_stopping_patience: z.int().min(0),
+    epochs: z.int().min(1).max(10_000),
+    eval_batch_size: z.int().min(1).max(65_536),
+    eval_every: z.int().min(1),
+    eval_fraction: z.number().gt(0).lt(1),
+    grad_clip: z.number().min(0),
+    gradient_checkpointing: z.boolean(),
+    keep_checkpoints: z.int().min(1).max(100),
+    lr: z.number().gt(0).max(1),
+    margin: z.enum(["none", "small", "large"]),
+    max_length: z.int().min(8).max(1_048_576),
+    more_pairs: z.int().min(1).nullable(),
+    precision: z.enum(["auto", "fp32", "bf16", "fp64"]),
+    resamples: z.int().min(10).max(100_000),
+    seed: z.int().min(0).max(2_147_483_647),
+    split: ZSplitName.nullable(),
+    target_accuracy: z.number().gt(0).lt(1).nullable(),
+    tokens_per_forward: z.int().min(0),
+    warmup_steps: z.int().min(0),
+    weight_decay: z.number().min(0),
+  })
+  .partial();
+export type ForecastOverrides = z.infer<typeof ZForecastOverrides>;
+
 /** Per command: the overrides' schema, the options the job pins from its own inputs, and those never offered. */
 export const commandKeys = {
   reward: { overrides: ZRewardOverrides, pinned: ["data", "model", "output_dir", "format"], unexposed: ["eval_data"] },
@@ -353,4 +396,6 @@ export const commandKeys = {
   rloo: { overrides: ZRlooOverrides, pinned: ["policy", "prompts", "output_dir", "reward_model", "safety_model"], unexposed: ["eval_prompts"] },
   generate: { overrides: ZGenerateOverrides, pinned: ["policy", "prompts", "output_dir", "num_samples"], unexposed: [] },
   evaluate: { overrides: ZEvaluateOverrides, pinned: ["output_dir", "reward_model", "pairs", "format", "compare_reward_model", "safety_model", "safety_labels", "policy", "prompts", "reference_policy"], unexposed: [] },
+  acquire: { overrides: ZAcquireOverrides, pinned: ["pool", "reward_models", "output_dir", "safety_model"], unexposed: ["seed", "keep_checkpoints"] },
+  forecast: { overrides: ZForecastOverrides, pinned: ["data", "model", "output_dir", "format"], unexposed: ["eval_data"] },
 } as const;

@@ -21,7 +21,8 @@ def _load(command: str, *flags: str):
                 "grpo": ["--policy", "p", "--prompts", "q", "--reward-model", "r"],
                 "rloo": ["--policy", "p", "--prompts", "q", "--reward-model", "r"],
                 "ppo": ["--policy", "p", "--reward-model", "r", "--prompts", "q"], "generate": ["--policy", "p", "--prompts", "q"],
-                "evaluate": ["--policy", "p", "--prompts", "q"]}[command]
+                "evaluate": ["--policy", "p", "--prompts", "q"], "acquire": ["--pool", "t", "--reward-models", '["a", "b"]'],
+                "forecast": ["--data", "d", "--model", "m"]}[command]
     return load_config(module.Config, command, None, ["--output-dir", "o", *required, *flags])
 
 

@@ -2,8 +2,8 @@
 
 Every reader checks each line and stops at the first bad one with `file:line: what is wrong`, so
 a malformed snapshot never trains half a model. Layouts: `rankings`, `pairs`, `kto` (one labelled
-response a record), `sft` and `prompts` (`{"prompt": [messages], "policy"?: …}`; rankings and pairs
-records are accepted as prompts too).
+response a record), `sft`, `prompts` (`{"prompt": [messages], "policy"?: …}`; rankings and pairs
+records are accepted as prompts too) and `pool` (unlabelled tasks: a prompt and its responses).
 """
 
 from __future__ import annotations
@@ -129,6 +129,21 @@ class PromptRecord:
     prompt: list[Message]
     policy: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PoolResponse:
+    id: str
+    text: str
+
+
+@dataclass
+class PoolTask:
+    """An unlabelled task: a prompt and the responses an annotator would rank."""
+
+    task_id: str
+    prompt: list[Message]
+    responses: list[PoolResponse]
 
 
 class _Line:
@@ -392,3 +407,27 @@ def render(tokenizer: Any, messages: list[Message], add_generation_prompt: bool 
         return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
     text = "\n\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in messages)
     return text + ("\n\nAssistant:" if add_generation_prompt else "")
+
+
+def read_pool(path: str | Path) -> list[PoolTask]:
+    """`{"task_id", "prompt": [messages], "responses": [{"id", "text"}, …]}` per line, two or more
+    responses each; task ids are unique in the file, response ids within their task."""
+    tasks = []
+    seen: set[str] = set()
+    for line in _lines(path):
+        task_id = line.get("task_id", str)
+        if task_id in seen:
+            raise line.fail(f"task_id {task_id!r} appears twice")
+        seen.add(task_id)
+        responses = line.get("responses", list)
+        if len(responses) < 2:
+            raise line.fail(f"task {task_id!r} has {len(responses)} response(s); comparing needs at least two")
+        parsed = []
+        for r in responses:
+            if not isinstance(r, dict) or not isinstance(r.get("id"), str) or not isinstance(r.get("text"), str):
+                raise line.fail("each response needs a string 'id' and a string 'text'")
+            parsed.append(PoolResponse(r["id"], r["text"]))
+        if len({r.id for r in parsed}) != len(parsed):
+            raise line.fail(f"task {task_id!r} has two responses with the same id")
+        tasks.append(PoolTask(task_id=task_id, prompt=line.messages("prompt"), responses=parsed))
+    return tasks

@@ -44,6 +44,16 @@ def check_model_folder(path: str | Path, what: str = "model") -> Path:
     return p
 
 
+def check_reward_model_folder(path: str | Path) -> Path:
+    """A folder the `reward` command wrote (checked without loading it); TrainerError otherwise."""
+    d = Path(path)
+    if not d.is_dir():
+        raise TrainerError(f"reward model folder {d} does not exist")
+    if not (d / REWARD_CONFIG).is_file() or not (d / HEAD_FILE).is_file():
+        raise TrainerError(f"{d} is not a reward model (no {REWARD_CONFIG} / {HEAD_FILE}); train one with `python -m trainer reward`")
+    return d
+
+
 def load_backbone(path: str | Path, dtype: torch.dtype = torch.float32, what: str = "model") -> nn.Module:
     """`AutoModel.from_pretrained` from a local folder, failing with a TrainerError that says why."""
     from transformers import AutoModel
@@ -212,11 +222,7 @@ class RewardModel(nn.Module):
 
     @staticmethod
     def load(directory: str | Path, dtype: torch.dtype = torch.float32) -> RewardModel:
-        d = Path(directory)
-        if not d.is_dir():
-            raise TrainerError(f"reward model folder {d} does not exist")
-        if not (d / REWARD_CONFIG).is_file() or not (d / HEAD_FILE).is_file():
-            raise TrainerError(f"{d} is not a reward model (no {REWARD_CONFIG} / {HEAD_FILE}); train one with `python -m trainer reward`")
+        d = check_reward_model_folder(directory)
         try:
             config = json.loads((d / REWARD_CONFIG).read_text())
         except json.JSONDecodeError as e:

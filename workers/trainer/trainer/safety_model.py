@@ -85,6 +85,16 @@ def safer(table: Table, policy: str | None, a: str, b: str) -> int:
     return (ub and not ua) - (ua and not ub)
 
 
+def check_safety_model_folder(path: str | Path) -> Path:
+    """A folder the `safety` command wrote (checked without loading it); TrainerError otherwise."""
+    d = Path(path)
+    if not d.is_dir():
+        raise TrainerError(f"safety model folder {d} does not exist")
+    if not all((d / f).is_file() for f in (SAFETY_CONFIG, HEADS_FILE, TABLE_FILE)):
+        raise TrainerError(f"{d} is not a safety model (needs {SAFETY_CONFIG}, {HEADS_FILE}, {TABLE_FILE}); train one with `python -m trainer safety`")
+    return d
+
+
 def prompt_text(tokenizer: Any, prompt: list[Message]) -> str:
     return render(tokenizer, prompt)
 
@@ -227,11 +237,7 @@ class SafetyModel(nn.Module):
 
     @staticmethod
     def load(directory: str | Path, dtype: torch.dtype = torch.float32) -> SafetyModel:
-        d = Path(directory)
-        if not d.is_dir():
-            raise TrainerError(f"safety model folder {d} does not exist")
-        if not all((d / f).is_file() for f in (SAFETY_CONFIG, HEADS_FILE, TABLE_FILE)):
-            raise TrainerError(f"{d} is not a safety model (needs {SAFETY_CONFIG}, {HEADS_FILE}, {TABLE_FILE}); train one with `python -m trainer safety`")
+        d = check_safety_model_folder(directory)
         try:
             config = json.loads((d / SAFETY_CONFIG).read_text())
             table = json.loads((d / TABLE_FILE).read_text())

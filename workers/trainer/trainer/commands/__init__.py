@@ -13,4 +13,6 @@ COMMANDS: dict[str, str] = {
     "rloo": "trainer.commands.rloo",
     "generate": "trainer.commands.generate",
     "evaluate": "trainer.commands.evaluate",
+    "acquire": "trainer.commands.acquire",
+    "forecast": "trainer.commands.forecast",
 }
