@@ -174,7 +174,7 @@ async function runRawSql(url: string, projectId: string, annotatorIds: string[])
              AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = $2)
              AND t."annotationCount" + (SELECT count(*) FROM assignment a
                    WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > now()) < 1
-           ORDER BY t."annotationCount" DESC, t."createdAt", t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
+           ORDER BY t."annotationCount" DESC, t.priority DESC, t."createdAt", t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`,
           [projectId, annotatorId],
         );
         const taskId = rows[0]?.id;
@@ -250,8 +250,22 @@ async function main() {
     const { user } = await inviteUser({ db, auth }, { email: `bench-${i}@bench.example`, name: `Bench ${i}`, role: "annotator", password }, null);
     users.push({ ...user, password });
   }
+  // Annotators work only on the projects they are members of.
+  for (const projectId of projectIds) {
+    await db.projectMember.createMany({ data: users.map((u) => ({ projectId, userId: u.id })) });
+  }
 
-  const env = { ...process.env, DATABASE_URL: url, APP_URL: appUrl, BETTER_AUTH_SECRET: secret, LOG_LEVEL: "warn", NODE_ENV: "production" as const, AUTH_SIGNIN_ATTEMPTS_PER_MINUTE: "100000" };
+  const env = {
+    ...process.env,
+    DATABASE_URL: url,
+    APP_URL: appUrl,
+    BETTER_AUTH_SECRET: secret,
+    LOG_LEVEL: "warn",
+    NODE_ENV: "production" as const,
+    AUTH_SIGNIN_ATTEMPTS_PER_MINUTE: "100000",
+    // The HTTP floor phase calls without a session, all from one address.
+    ANONYMOUS_CALLS_PER_MINUTE: "100000000",
+  };
   const server = args["cpu-prof"]
     ? startService("web", process.execPath, ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`, nextScript, "start", "--port", String(port)], env)
     : startService("web", nextBin, ["start", "--port", String(port)], env);

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "../db";
 import { AppError } from "../errors";
-import type { Prisma } from "../generated/prisma/client";
-import { leaseExpiry, poolOrder, shuffled, type Rng } from "./assignment-policy";
+import { Prisma } from "../generated/prisma/client";
+import { leaseExpiry, poolOrder, shuffled, type Pool, type Rng } from "./assignment-policy";
 import { chosenRejected, derivePairs, rankingFromVerdict, type PairwiseVerdict, type Strength } from "./ranking";
 import { validateSubmission, type SubmissionLabels } from "./submission";
 
@@ -18,6 +18,40 @@ const systemClock: Clock = { now: () => new Date(), rng: Math.random };
 // hand-written statements each (one round trip per step) rather than as ORM calls.
 
 const maxCandidates = 20;
+
+/**
+ * The next task of one pool this annotator may take, locked. Tasks closest to completion first:
+ * finished items are worth more than many half-done ones; then the highest priority (0 for every
+ * task unless the project is in uncertainty order, and always 0 for gold, which orders by it only
+ * to read the same index); then the oldest. Gold and regular pools are separate statements so each
+ * reads its index range in order instead of sorting (checked with EXPLAIN in
+ * assignment-order.integration.test.ts).
+ */
+export function candidateQuery(pool: Pool, q: { projectId: string; annotatorId: string; overlap: number; now: Date; tried: string[] }): Prisma.Sql {
+  return pool === "gold"
+    ? Prisma.sql`
+        SELECT t.id, ARRAY(SELECT r.id FROM response r WHERE r."taskId" = t.id ORDER BY r.index) AS "responseIds"
+        FROM task t
+        WHERE t."projectId" = ${q.projectId} AND t."isGold" AND t.rankable
+          AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = ${q.annotatorId})
+          AND NOT (t.id = ANY(${q.tried}::text[]))
+        ORDER BY t."annotationCount" DESC, t.priority DESC, t."createdAt", t.id
+        LIMIT 1
+        FOR UPDATE OF t SKIP LOCKED`
+    : Prisma.sql`
+        SELECT t.id, ARRAY(SELECT r.id FROM response r WHERE r."taskId" = t.id ORDER BY r.index) AS "responseIds"
+        FROM task t
+        WHERE t."projectId" = ${q.projectId} AND NOT t."isGold" AND t.rankable AND t."annotationCount" < ${q.overlap}
+          AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = ${q.annotatorId})
+          -- Pre-filter on this statement's snapshot so fully leased tasks are passed over;
+          -- the recount in the insert below is what guarantees the overlap.
+          AND t."annotationCount" + (SELECT count(*) FROM assignment a
+                WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > ${q.now}) < ${q.overlap}
+          AND NOT (t.id = ANY(${q.tried}::text[]))
+        ORDER BY t."annotationCount" DESC, t.priority DESC, t."createdAt", t.id
+        LIMIT 1
+        FOR UPDATE OF t SKIP LOCKED`;
+}
 
 /**
  * The annotator's live lease in this project if they have one (so a reload resumes it), else a
@@ -48,32 +82,9 @@ export async function nextAssignment(
     for (const pool of poolOrder(project.goldRate, clock.rng)) {
       const tried: string[] = [];
       for (let attempt = 0; attempt < maxCandidates; attempt++) {
-        // Tasks closest to completion first: finished items are worth more than many half-done ones.
-        // Gold and regular pools are separate statements so each reads its index range directly.
-        const [candidate] =
-          pool === "gold"
-            ? await tx.$queryRaw<{ id: string; responseIds: string[] }[]>`
-                SELECT t.id, ARRAY(SELECT r.id FROM response r WHERE r."taskId" = t.id ORDER BY r.index) AS "responseIds"
-                FROM task t
-                WHERE t."projectId" = ${projectId} AND t."isGold" AND t.rankable
-                  AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = ${annotatorId})
-                  AND NOT (t.id = ANY(${tried}::text[]))
-                ORDER BY t."annotationCount" DESC, t."createdAt", t.id
-                LIMIT 1
-                FOR UPDATE OF t SKIP LOCKED`
-            : await tx.$queryRaw<{ id: string; responseIds: string[] }[]>`
-                SELECT t.id, ARRAY(SELECT r.id FROM response r WHERE r."taskId" = t.id ORDER BY r.index) AS "responseIds"
-                FROM task t
-                WHERE t."projectId" = ${projectId} AND NOT t."isGold" AND t.rankable AND t."annotationCount" < ${project.overlap}
-                  AND NOT EXISTS (SELECT 1 FROM assignment a WHERE a."taskId" = t.id AND a."annotatorId" = ${annotatorId})
-                  -- Pre-filter on this statement's snapshot so fully leased tasks are passed over;
-                  -- the recount in the insert below is what guarantees the overlap.
-                  AND t."annotationCount" + (SELECT count(*) FROM assignment a
-                        WHERE a."taskId" = t.id AND a.state = 'leased' AND a."leaseExpiresAt" > ${now}) < ${project.overlap}
-                  AND NOT (t.id = ANY(${tried}::text[]))
-                ORDER BY t."annotationCount" DESC, t."createdAt", t.id
-                LIMIT 1
-                FOR UPDATE OF t SKIP LOCKED`;
+        const [candidate] = await tx.$queryRaw<{ id: string; responseIds: string[] }[]>(
+          candidateQuery(pool, { projectId, annotatorId, overlap: project.overlap, now, tried }),
+        );
         if (!candidate) break;
         tried.push(candidate.id);
         const [lease] = await tx.$queryRaw<{ id: string }[]>`

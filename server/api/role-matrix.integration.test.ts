@@ -55,6 +55,8 @@ const declared: Record<string, Access> = {
   "evaluation.spotCheckReport": "admin",
   "loop.status": "admin",
   "loop.start": "admin",
+  "acquisition.latest": "reviewer",
+  "acquisition.setTaskOrder": "admin",
   "annotation.next": "annotator",
   "annotation.get": "annotator",
   "annotation.submit": "annotator",
@@ -157,6 +159,7 @@ const onOneProject: Record<string, (t: Target) => unknown> = {
   "review.reply": (t) => ({ annotationId: t.annotationId, body: "checking the boundary" }),
   "exports.count": (t) => ({ projectId: t.projectId, request: { format: "pairs" } }),
   "exports.snapshots": (t) => ({ projectId: t.projectId }),
+  "acquisition.latest": (t) => ({ projectId: t.projectId }),
 };
 const noMembershipNeeded: Record<string, string> = {
   "health.check": "public",

@@ -1,3 +1,4 @@
+import { acquisitionRouter } from "../acquisition/router";
 import { annotationRouter } from "../annotation/router";
 import { auditRouter } from "../audit/router";
 import { evaluationRouter } from "../evaluation/router";
@@ -26,6 +27,7 @@ export const appRouter = createTRPCRouter({
   models: modelsRouter,
   evaluation: evaluationRouter,
   loop: loopRouter,
+  acquisition: acquisitionRouter,
   annotation: annotationRouter,
   inbox: inboxRouter,
   imports: importsRouter,

@@ -1,6 +1,7 @@
 // Every job kind the platform knows, by name: the contract `enqueue` checks a job against (payload
 // schema, `prepare`, attempts, expiry). Each kind's handler is in workers/jobs/registry.ts.
 import { z } from "zod";
+import { resolveAcquisition, ZAcquirePayload } from "../acquisition/acquire-inputs";
 import { AppError } from "../errors";
 import { resolveEvaluation, ZEvaluatePayload } from "../evaluation/evaluate-inputs";
 import { withHeldOutSplit } from "../evaluation/held-out-split";
@@ -200,6 +201,12 @@ export const jobKinds = {
    * the annotators, and/or a policy on an evaluation set, each figure with a 95 % interval.
    */
   evaluate: defineTrainerJobContract({ name: "evaluate", maxAttempts: 2, payload: ZEvaluatePayload, resolve: resolveEvaluation }),
+
+  /**
+   * Active learning: scores the project's unlabelled tasks by how much an ensemble of reward models
+   * disagrees on them; in uncertainty order the scores decide which tasks are labelled first.
+   */
+  acquire: defineTrainerJobContract({ name: "acquire", payload: ZAcquirePayload, resolve: resolveAcquisition }),
 } satisfies Record<string, JobContract>;
 
 export type JobKind = keyof typeof jobKinds;

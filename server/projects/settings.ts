@@ -21,6 +21,7 @@ export const projectSettingsSelect = {
   harmTaxonomy: true,
   rewardTable: true,
   rewardTableVersion: true,
+  taskOrder: true,
   archivedAt: true,
   createdAt: true,
   updatedAt: true,

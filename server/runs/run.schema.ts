@@ -22,6 +22,7 @@ export const ZStartRunInput = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("rloo"), payload: jobKinds.rloo.payload, newSnapshot: ZNewSnapshot.optional() }),
   z.object({ kind: z.literal("generate"), payload: jobKinds.generate.payload, newSnapshot: ZNewSnapshot.optional() }),
   z.object({ kind: z.literal("evaluate"), payload: jobKinds.evaluate.payload }),
+  z.object({ kind: z.literal("acquire"), payload: jobKinds.acquire.payload }),
 ]);
 export type TStartRunInput = z.infer<typeof ZStartRunInput>;
 /** What a client sends (dates in filters as ISO strings). */

@@ -66,13 +66,18 @@ const byRole = (a: PayloadRef, b: PayloadRef) => roleRank(a.role) - roleRank(b.r
 
 /**
  * What a run's payload refers to (every training kind pins them at enqueue): snapshots under
- * `snapshotId` or `<role>SnapshotId` (prompts, pairs), model versions under `<role>ModelId`.
+ * `snapshotId` or `<role>SnapshotId` (prompts, pairs), model versions under `<role>ModelId` or `<role>ModelIds`.
  */
 function payloadRefs(payload: unknown): { snapshots: PayloadRef[]; models: PayloadRef[]; config: Record<string, unknown> } {
   const p = (payload && typeof payload === "object" ? payload : {}) as Record<string, unknown>;
   const ids = Object.entries(p).filter((e): e is [string, string] => typeof e[1] === "string");
   const snapshots = ids.filter(([k]) => k === "snapshotId" || k.endsWith("SnapshotId")).map(([k, id]) => ({ role: k === "snapshotId" ? "data" : k.replace(/SnapshotId$/, ""), id }));
   const models = ids.filter(([k]) => k.endsWith("ModelId")).map(([k, id]) => ({ role: k.replace(/ModelId$/, ""), id }));
+  // Lists under `<role>ModelIds` (an acquisition's ensemble): one entry each, numbered.
+  for (const [k, list] of Object.entries(p)) {
+    if (!k.endsWith("ModelIds") || !Array.isArray(list)) continue;
+    list.forEach((id, i) => typeof id === "string" && models.push({ role: `${k.replace(/ModelIds$/, "")} ${i + 1}`, id }));
+  }
   const config = p.config && typeof p.config === "object" ? (p.config as Record<string, unknown>) : {};
   return { snapshots: snapshots.sort(byRole), models: models.sort(byRole), config };
 }

@@ -3,10 +3,11 @@
 // What a job may override, with every option's type and range, is generated from the trainer's
 // Config classes (trainer-options.generated.ts, `make generated`); K (num_samples) of generate is
 // the project's responses per task, so it is pinned too.
-import type { EvaluateOverrides, GenerateOverrides, SftOverrides } from "./trainer-options.generated";
+import type { AcquireOverrides, EvaluateOverrides, GenerateOverrides, SftOverrides } from "./trainer-options.generated";
 
 export {
   commandKeys,
+  ZAcquireOverrides,
   ZDpoOverrides,
   ZEvaluateOverrides,
   ZKtoOverrides,
@@ -18,6 +19,7 @@ export {
   ZSafetyOverrides,
   ZSftOverrides,
   ZSplitName,
+  type AcquireOverrides,
   type DpoOverrides,
   type EvaluateOverrides,
   type KtoOverrides,
@@ -88,6 +90,11 @@ export function evaluateConfig(inputs: EvaluateInputs, overrides: EvaluateOverri
     reference_policy: inputs.referencePolicyDir,
     output_dir: inputs.outputDir,
   };
+}
+
+/** acquire: the pool of unlabelled tasks the worker wrote, scored by an ensemble of reward models. */
+export function acquireConfig(inputs: { poolFile: string; rewardModelDirs: string[]; safetyModelDir: string | null; outputDir: string }, overrides: AcquireOverrides): TrainerConfig {
+  return { ...overrides, pool: inputs.poolFile, reward_models: inputs.rewardModelDirs, safety_model: inputs.safetyModelDir, output_dir: inputs.outputDir };
 }
 
 /** The snapshot formats each command reads. */

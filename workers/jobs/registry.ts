@@ -1,4 +1,5 @@
 import type { JobKind } from "../../server/jobs/kinds";
+import { acquireHandler } from "./acquire";
 import { evaluateHandler } from "./evaluate";
 import { generateHandler } from "./generate";
 import type { JobHandler } from "./job-handler";
@@ -19,4 +20,5 @@ export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
   rloo: rlooHandler,
   generate: generateHandler,
   evaluate: evaluateHandler,
+  acquire: acquireHandler,
 };

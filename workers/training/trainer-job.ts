@@ -18,7 +18,7 @@ import { decideOutcome, LineTail } from "./run-outcome";
 import { applyEvent, emptyReport, parseTrainerLine, progressOf, type RunReport } from "./trainer-events";
 import { runTrainerProcess } from "./trainer-process";
 
-export type TrainerCommand = "reward" | "safety" | "sft" | "dpo" | "kto" | "ppo" | "grpo" | "rloo" | "generate" | "evaluate";
+export type TrainerCommand = "reward" | "safety" | "sft" | "dpo" | "kto" | "ppo" | "grpo" | "rloo" | "generate" | "evaluate" | "acquire";
 
 /** A successful run, as `register` gets it. */
 export type FinishedRun<TPayload, TInputs> = {
@@ -36,7 +36,7 @@ export type TrainerHandlerSpec<TSchema extends z.ZodType, TInputs> = {
   command: TrainerCommand;
   config: (run: { payload: z.output<TSchema>; inputs: TInputs; outputDir: string }) => TrainerConfig;
   /** Writes files the config names into the run's folder (it exists by then), before the trainer starts. */
-  stage?: (run: { payload: z.output<TSchema>; inputs: TInputs; outputDir: string }) => Promise<void>;
+  stage?: (run: { payload: z.output<TSchema>; inputs: TInputs; outputDir: string }, ctx: JobContext) => Promise<void>;
 } & (
   | {
       /**
@@ -94,7 +94,7 @@ async function runTrainerJob<TSchema extends z.ZodType, TInputs>(
   const outputRel = artifactRelative(ctx.paths.artifactDir, outputDir);
   const config = spec.config({ payload, inputs, outputDir });
   await mkdir(outputDir, { recursive: true });
-  await spec.stage?.({ payload, inputs, outputDir });
+  await spec.stage?.({ payload, inputs, outputDir }, ctx);
   const configPath = path.join(outputDir, `${spec.command}.config.json`);
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
   const { gpus } = await db.job.update({ where: { id: jobId }, data: { outputDir: outputRel, logTail: null }, select: { gpus: true } });

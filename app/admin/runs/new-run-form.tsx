@@ -7,7 +7,7 @@ import { readsFormats } from "../../../server/training/trainer-config";
 import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
 import { ChoiceSelect, Field, inputClass, ModelSelect, newSnapshotValue, NewSnapshotFilters, ProjectSelect, SnapshotSelect, TextInput } from "./run-form-fields";
-import { buildRunInput, defaultFields, dpoLossTypes, type FieldErrors, type Fields, type FormKind, formKinds, kindsWithNewSnapshot, margins, safetyModes } from "./run-payload";
+import { buildRunInput, defaultFields, dpoLossTypes, ensembleIds, type FieldErrors, type Fields, type FormKind, formKinds, kindsWithNewSnapshot, margins, safetyModes } from "./run-payload";
 
 /** Snapshot formats each kind reads: the lists the server checks a run's snapshot against. */
 const snapshotFormats: Record<FormKind, readonly string[]> = {
@@ -21,6 +21,8 @@ const snapshotFormats: Record<FormKind, readonly string[]> = {
   ppo: readsFormats.prompts,
   generate: readsFormats.prompts,
   evaluate: readsFormats.pairs,
+  // Scores the project's unlabelled tasks, read from the database: no snapshot.
+  acquire: [],
 };
 const policyKinds = ["policy", "sft"];
 
@@ -38,6 +40,50 @@ function EvaluationSetSelect({ projectId, value, onChange, error }: { projectId:
         ))}
       </select>
     </Field>
+  );
+}
+
+type EnsembleModel = { id: string; name: string; kind: string; projectId: string | null; checkpointStep: number | null; createdAt: Date };
+
+/** The acquisition's ensemble: any of the project's final reward models; none chosen = its 3 most recent. */
+function EnsemblePicker({ projectId, models, value, onChange, error }: { projectId: string; models: EnsembleModel[]; value: string; onChange: (v: string) => void; error?: string }) {
+  const chosen = new Set(ensembleIds(value));
+  const candidates = models.filter((m) => m.kind === "reward" && m.checkpointStep === null && m.projectId === projectId);
+  const toggle = (id: string) => {
+    const next = new Set(chosen);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    onChange([...next].join(","));
+  };
+  return (
+    <fieldset className="sm:col-span-2" aria-describedby="run-ensemble-help">
+      <legend className="block text-sm font-medium text-slate-700">Reward-model ensemble</legend>
+      <p id="run-ensemble-help" className="text-xs text-slate-500">
+        {chosen.size === 0 ? "None chosen: the project's 3 most recent reward models." : `${chosen.size} chosen.`} At least 2: the run measures where they disagree.
+      </p>
+      {!projectId ? (
+        <p className="mt-1 text-sm text-slate-500">Choose a project first.</p>
+      ) : candidates.length === 0 ? (
+        <p className="mt-1 text-sm text-slate-500">This project has no trained reward model yet.</p>
+      ) : (
+        <ul className="mt-1 max-h-48 space-y-1 overflow-auto rounded border border-slate-200 p-2">
+          {candidates.map((m) => (
+            <li key={m.id}>
+              <label className="flex items-center gap-2 text-sm">
+                <input type="checkbox" checked={chosen.has(m.id)} onChange={() => toggle(m.id)} />
+                <span>{m.name}</span>
+                <span className="text-xs text-slate-500">{m.createdAt.toLocaleString()}</span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      )}
+      {error && (
+        <p className="mt-1 text-xs text-red-700" data-testid="run-ensemble-error">
+          {error}
+        </p>
+      )}
+    </fieldset>
   );
 }
 
@@ -68,7 +114,7 @@ export function NewRunForm() {
   function chooseKind(next: FormKind) {
     setKind(next);
     // Snapshots and models differ by kind; the numbers and the project stay.
-    setF((p) => ({ ...p, snapshotId: "", baseModelId: "" }));
+    setF((p) => ({ ...p, snapshotId: "", baseModelId: "", ensemble: "" }));
     setErrors({});
     start.reset();
   }
@@ -310,6 +356,28 @@ export function NewRunForm() {
               </Field>
             )}
           </div>
+        )}
+
+        {kind === "acquire" && (
+          <>
+            <div className="grid gap-4 sm:grid-cols-3">
+              <ProjectSelect
+                id="run-project"
+                label="Project (its unlabelled tasks are scored)"
+                value={f.projectId}
+                onChange={(v) => setF((p) => ({ ...p, projectId: v, ensemble: "" }))}
+                projects={projectList}
+                error={errors.projectId}
+              />
+              <EnsemblePicker projectId={f.projectId} models={modelList} value={f.ensemble} onChange={set("ensemble")} error={errors.ensemble} />
+            </div>
+            <div className="grid gap-4 sm:grid-cols-4">
+              <ModelSelect id="run-safety-model" label="Safety model (optional)" models={modelList} kinds={["safety"]} value={f.safetyModelId} onChange={set("safetyModelId")} empty="None" />
+              <TextInput id="run-borderline-weight" label="Borderline weight" inputMode="decimal" value={f.borderlineWeight} onChange={set("borderlineWeight")} error={errors.borderlineWeight} />
+              <TextInput id="run-acquire-batch-size" label="Batch size" inputMode="numeric" value={f.acquireBatchSize} onChange={set("acquireBatchSize")} error={errors.acquireBatchSize} />
+              <TextInput id="run-acquire-max-length" label="Max length (tokens)" inputMode="numeric" value={f.acquireMaxLength} onChange={set("acquireMaxLength")} error={errors.acquireMaxLength} />
+            </div>
+          </>
         )}
 
         {usesNewSnapshot && (

@@ -61,4 +61,16 @@ describe("buildRunInput", () => {
     expect(buildRunInput("train_sft", { ...filled, snapshotId: "new" })).toMatchObject({ input: { newSnapshot: { request: { format: "sft" } } } });
     expect(buildRunInput("train_reward", { ...filled, snapshotId: "new", snapshotMinAgreement: "2" })).toEqual({ errors: { snapshotMinAgreement: "Min agreement is a number from 0 to 1" } });
   });
+
+  it("scores a project's tasks with the chosen ensemble, or the project's most recent reward models when none is chosen", () => {
+    expect(buildRunInput("acquire", { ...filled, ensemble: `${id(3)},${id(8)}`, borderlineWeight: "0.5" })).toEqual({
+      input: { kind: "acquire", payload: { projectId: id(1), rewardModelIds: [id(3), id(8)], safetyModelId: id(7), config: { borderline_weight: 0.5, batch_size: 16, max_length: 512 } } },
+    });
+    expect(buildRunInput("acquire", { ...filled, safetyModelId: "" })).toEqual({
+      input: { kind: "acquire", payload: { projectId: id(1), config: { borderline_weight: 0, batch_size: 16, max_length: 512 } } },
+    });
+    expect(buildRunInput("acquire", { ...filled, ensemble: id(3), borderlineWeight: "-1", projectId: "" })).toEqual({
+      errors: { projectId: expect.any(String), ensemble: expect.stringMatching(/at least 2/), borderlineWeight: "Borderline weight must be a number ≥ 0" },
+    });
+  });
 });

@@ -4,7 +4,7 @@ import { ZDpoOverrides } from "../../../server/training/trainer-options.generate
 
 type TStartRunInput = z.input<typeof ZStartRunInput>;
 
-/** What the kind picker offers, in the order of the loop: label → reward/safety/SFT → PPO → generate → evaluate. */
+/** What the kind picker offers, in the order of the loop: label → reward/safety/SFT → PPO → generate → evaluate → choose what to label next. */
 export const formKinds = [
   { kind: "train_reward", label: "Reward model" },
   { kind: "train_safety", label: "Safety model" },
@@ -16,6 +16,7 @@ export const formKinds = [
   { kind: "rloo", label: "RLOO" },
   { kind: "generate", label: "Generate" },
   { kind: "evaluate", label: "Evaluate" },
+  { kind: "acquire", label: "Acquisition (which tasks to label next)" },
 ] as const;
 export type FormKind = (typeof formKinds)[number]["kind"];
 
@@ -69,6 +70,12 @@ export const defaultFields = {
   evaluationSetId: "",
   /** "true": score only the prompts the model's training run held out. */
   heldOutOnly: "true",
+  // acquire
+  /** The ensemble's reward model ids, comma-separated; none: the project's 3 most recent. */
+  ensemble: "",
+  borderlineWeight: "0",
+  acquireBatchSize: "16",
+  acquireMaxLength: "512",
 };
 export type Fields = typeof defaultFields;
 export type FieldErrors = Partial<Record<keyof Fields, string>>;
@@ -76,6 +83,14 @@ export type FieldErrors = Partial<Record<keyof Fields, string>>;
 /** The format a snapshot created for each kind is frozen in (kinds that read one snapshot). */
 const newSnapshotFormat = { train_reward: "rankings", train_safety: "rankings", train_sft: "sft", dpo: "rankings", kto: "rankings", grpo: "rankings", rloo: "rankings", ppo: "rankings", generate: "rankings" } as const;
 export const kindsWithNewSnapshot = Object.keys(newSnapshotFormat) as FormKind[];
+
+/** The ensemble field's ids (comma-separated, as the form keeps them). */
+export function ensembleIds(v: string): string[] {
+  return v
+    .split(",")
+    .map((id) => id.trim())
+    .filter((id) => id !== "");
+}
 
 function wholeNumber(v: string, min: number, max: number) {
   const n = Number(v);
@@ -228,6 +243,25 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
       need("evaluationSetId", "Choose an evaluation set");
       const reward = f.rewardModelId ? { rewardModelId: f.rewardModelId } : {};
       return done({ kind, payload: { policyModelId: f.policyModelId, evaluationSetId: f.evaluationSetId, ...reward, ...opt("safetyModelId"), config: {} } });
+    }
+    case "acquire": {
+      need("projectId", "Choose the project whose tasks are scored");
+      const ensemble = ensembleIds(f.ensemble);
+      if (ensemble.length === 1) errors.ensemble = "Choose at least 2 reward models (their disagreement is what is measured), or none for the project's most recent";
+      const weight = Number(f.borderlineWeight);
+      if (f.borderlineWeight.trim() === "" || !Number.isFinite(weight) || weight < 0) errors.borderlineWeight = "Borderline weight must be a number ≥ 0";
+      const batch = int("acquireBatchSize", "Batch size", 1, 65_536);
+      const maxLength = int("acquireMaxLength", "Max length", 8, 1_048_576);
+      return done({
+        kind,
+        payload: {
+          projectId: f.projectId,
+          ...(ensemble.length > 0 ? { rewardModelIds: ensemble } : {}),
+          ...opt("safetyModelId"),
+          ...name,
+          config: { borderline_weight: weight, batch_size: batch, max_length: maxLength },
+        },
+      });
     }
   }
 }

@@ -7,6 +7,7 @@ import { percent } from "../../../components/format";
 import { ErrorText } from "../../../components/panel";
 import { useTRPC } from "../../../trpc/client";
 import { ImportPanel } from "../../import-panel";
+import { AcquisitionPanel } from "./acquisition-panel";
 import { AgreementPanel, PositionBiasPanel } from "./agreement-panel";
 import { AnnotatorTable } from "./annotator-table";
 import { DashboardCards } from "./dashboard-cards";
@@ -75,7 +76,8 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
         {p && (
           <p className="text-sm text-slate-600">
             {p.mode === "pairwise" ? "Pairwise" : `Rank ${p.k}`} · overlap {p.overlap} · ties {p.tiesAllowed ? "allowed" : "not allowed"} · gold rate{" "}
-            {percent(p.goldRate)} · gold threshold {percent(p.goldThreshold)} · lease {p.leaseMinutes} min · guidelines v{p.guidelinesVersion}
+            {percent(p.goldRate)} · gold threshold {percent(p.goldThreshold)} · lease {p.leaseMinutes} min · guidelines v{p.guidelinesVersion} · labelling order{" "}
+            {p.taskOrder}
           </p>
         )}
       </div>
@@ -116,6 +118,7 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
           </div>
           <AnnotatorTable rows={q.annotators} projectId={projectId} goldThreshold={q.goldThreshold} />
           <DisagreementQueue items={q.disagreements} multiplyLabelled={q.agreement.multiplyLabelledTasks} />
+          <AcquisitionPanel projectId={projectId} canEdit={canEdit} />
         </>
       ) : (
         !quality.error && <Skeleton className="h-64" />

@@ -49,6 +49,26 @@ function isSettling(run: { state: string; finishedAt: Date | null }) {
   return isActive(run.state) || (run.state === "cancelled" && run.finishedAt !== null && Date.now() - run.finishedAt.getTime() < 60_000);
 }
 
+/** What an acquisition run stored: how many tasks it ranked, and where the ranking is shown. */
+function AcquisitionOutcome({ run }: { run: { state: string; payload: unknown; result: unknown } }) {
+  const projectId = (run.payload as { projectId?: string }).projectId;
+  const result = (run.result ?? {}) as { stored?: number; applied?: boolean };
+  if (run.state !== "succeeded" || result.stored === undefined) {
+    return <p className="mb-2 text-sm text-slate-500">The ranking of the project&apos;s unlabelled tasks appears on the project&apos;s page when the run succeeds.</p>;
+  }
+  return (
+    <p className="mb-2 text-sm text-slate-700" data-testid="run-acquisition">
+      Ranked {result.stored} unlabelled tasks by the ensemble&apos;s disagreement
+      {result.applied ? "; the project is in uncertainty order, so they are served by this ranking now" : "; the project serves tasks as imported until it is switched to uncertainty order"}.{" "}
+      {projectId && (
+        <Link href={`/admin/projects/${projectId}`} className="text-blue-700 hover:underline">
+          See the project
+        </Link>
+      )}
+    </p>
+  );
+}
+
 export function RunView({ jobId }: { jobId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -162,7 +182,8 @@ export function RunView({ jobId }: { jobId: string }) {
       </Panel>
 
       <Panel title="Outputs">
-        {!r.outputs.some((m) => m.checkpointStep === null) && (
+        {r.kind === "acquire" && <AcquisitionOutcome run={r} />}
+        {r.kind !== "acquire" && !r.outputs.some((m) => m.checkpointStep === null) && (
           <p className="mb-2 text-sm text-slate-500" data-testid="run-no-final-model">
             {r.state === "succeeded"
               ? "No model was registered."
