@@ -59,8 +59,6 @@ export async function seedProject(
   db: Db,
   opts: { k: number; mode?: "rank" | "pairwise"; overlap?: number; tiesAllowed?: boolean; guidelines?: string; rows: SeedRow[] },
 ): Promise<{ projectId: string; name: string }> {
-  // Imported here because helpers are only appended to this file, after its import block.
-  const { importJsonl } = await import("../server/import/service");
   const name = `E2E ${opts.mode ?? "rank"} ${randomUUID().slice(0, 8)}`;
   const project = await db.project.create({
     data: {
@@ -74,9 +72,17 @@ export async function seedProject(
     },
     select: { id: true },
   });
-  const jsonl = opts.rows.map((row) => JSON.stringify(row)).join("\n") + "\n";
+  await importRows(db, project.id, opts.rows);
+  return { projectId: project.id, name };
+}
+
+/** Imports `rows` into a project as tasks (strict: a bad row fails the test). */
+export async function importRows(db: Db, projectId: string, rows: SeedRow[]) {
+  // Imported here because helpers are only appended to this file, after its import block.
+  const { importJsonl } = await import("../server/import/service");
+  const jsonl = rows.map((row) => JSON.stringify(row)).join("\n") + "\n";
   const summary = await importJsonl(db, {
-    projectId: project.id,
+    projectId,
     layout: "tasks",
     chunks: (async function* () {
       yield jsonl;
@@ -85,8 +91,7 @@ export async function seedProject(
     filename: null,
     createdById: null,
   });
-  if (!summary.committed || summary.imported !== opts.rows.length) throw new Error(`seedProject: import failed ${JSON.stringify(summary.errors)}`);
-  return { projectId: project.id, name };
+  if (!summary.committed || summary.imported !== rows.length) throw new Error(`importRows: import failed ${JSON.stringify(summary.errors)}`);
 }
 
 /** A fresh annotator, a member of the project, signed in on this page. */
@@ -147,4 +152,18 @@ export async function rankAll(db: Db, projectId: string, annotatorId: string) {
 /** Makes annotators and reviewers members of a project (admins need no membership). */
 export async function joinProject(db: Db, projectId: string, ...users: { id: string }[]) {
   await db.projectMember.createMany({ data: users.map((u) => ({ projectId, userId: u.id })), skipDuplicates: true });
+}
+
+/** A tiny encoder built by the trainer package, registered as a base model version. */
+export async function registerTinyEncoder(db: Db) {
+  const { execFile } = await import("node:child_process");
+  const { mkdtemp } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const path = await import("node:path");
+  const { promisify } = await import("node:util");
+  const dir = path.join(await mkdtemp(path.join(tmpdir(), "rlhf-e2e-model-")), "tiny-encoder");
+  await promisify(execFile)(path.resolve(".venv/bin/python"), ["-c", `from trainer.tiny import make_tiny_encoder; make_tiny_encoder(${JSON.stringify(dir)}, ${JSON.stringify(tinyWords)})`], {
+    cwd: path.resolve("workers/trainer"),
+  });
+  return db.modelVersion.create({ data: { kind: "base", name: `tiny-e2e-${randomUUID().slice(0, 8)}`, path: dir }, select: { id: true, name: true } });
 }

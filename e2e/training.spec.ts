@@ -1,20 +1,4 @@
-import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { promisify } from "node:util";
-import type { Db } from "../server/db";
-import { callTrpc, expect, rankAll, seedProject, signInThroughApi, test, tinyWords as words } from "./fixtures";
-
-/** A tiny encoder built by the trainer package, registered as a base model version. */
-async function registerTinyEncoder(db: Db) {
-  const dir = path.join(await mkdtemp(path.join(tmpdir(), "rlhf-e2e-model-")), "tiny-encoder");
-  await promisify(execFile)(path.resolve(".venv/bin/python"), ["-c", `from trainer.tiny import make_tiny_encoder; make_tiny_encoder(${JSON.stringify(dir)}, ${JSON.stringify(words)})`], {
-    cwd: path.resolve("workers/trainer"),
-  });
-  return db.modelVersion.create({ data: { kind: "base", name: `tiny-e2e-${randomUUID().slice(0, 8)}`, path: dir }, select: { id: true, name: true } });
-}
+import { callTrpc, expect, rankAll, registerTinyEncoder, seedProject, signInThroughApi, test } from "./fixtures";
 
 test("an admin starts a reward-model run from the console and watches it train to completion", async ({ page, baseURL, db, makeUser }) => {
   test.setTimeout(90_000);
