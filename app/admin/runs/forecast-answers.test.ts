@@ -17,6 +17,11 @@ describe("forecast answers", () => {
     expect(targetSentence(f)).toMatch(/reached already: the fit puts it at about 900 pairs, and the largest run had 1,600/);
   });
 
+  it("says a reachable target the fitted curve only reaches beyond any count is out of reach of more pairs", () => {
+    const f = sampleForecast({ target_accuracy: { accuracy: 0.88, target: 0.12, reachable: true, pairs: { value: null, lo: 9000, hi: null }, floor: { value: 0.1, lo: 0.05, hi: 0.15 }, reachable_share: 1 } });
+    expect(targetSentence(f)).toMatch(/further out than the fit can count/);
+  });
+
   it("gives the accuracy after more pairs with its band and a new run's", () => {
     expect(morePairsSentence(sampleForecast())).toBe("With 1,000 more pairs (2,600 in all): accuracy 87.5 % (95 % 85.0 %–90.0 %); one new run would measure 80.0 %–95.0 %.");
   });

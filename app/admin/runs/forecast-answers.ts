@@ -21,6 +21,7 @@ export function targetSentence(forecast: Forecast): string | null {
   const t = forecast.answers.target_accuracy;
   if (!t) return null;
   const head = `To reach ${pct(t.accuracy)} held-out accuracy:`;
+  if (t.reachable && t.pairs?.value === null) return `${head} further out than the fit can count: the curve is nearly flat there, so more pairs alone will hardly get there.`;
   if (!t.reachable || !t.pairs || t.pairs.value === null) {
     const floor = t.floor.value === null ? "" : ` of the error, ${pct(t.floor.value)} (95 % ${range(t.floor, pct)}), caps accuracy at about ${pct(1 - t.floor.value)}`;
     return `${head} not reachable: the fitted floor${floor}.`;
