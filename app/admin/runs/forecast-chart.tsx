@@ -29,7 +29,8 @@ export function ForecastChart({ forecast }: { forecast: Forecast }) {
         {hasRunBand && <Area dataKey="runBand" name="one new run, 95 %" stroke="none" fill="#bfdbfe" fillOpacity={0.4} connectNulls isAnimationActive={false} />}
         <Area dataKey="band" name="fit, 95 %" stroke="none" fill="#60a5fa" fillOpacity={0.4} connectNulls isAnimationActive={false} />
         <Line dataKey="fit" name="fit" stroke="#2563eb" dot={false} connectNulls isAnimationActive={false} />
-        <Scatter dataKey="measured" name="measured" fill="#ea580c" isAnimationActive={false} />
+        {/* Its own rows: a grid point without a measurement would be plotted at no height. */}
+        <Scatter data={rows.filter((r) => r.measured !== undefined)} dataKey="measured" name="measured" fill="#ea580c" isAnimationActive={false} />
         {target !== null && <ReferenceLine y={target} stroke="#16a34a" strokeDasharray="4 4" label={{ value: `target ${percent(target)}`, fontSize: 11, fill: "#16a34a", position: "insideTopLeft" }} />}
       </ComposedChart>
     </figure>
