@@ -1,6 +1,7 @@
 // forecast end to end: real PostgreSQL, a real worker and the real trainer's `forecast` command on a
 // tiny encoder, over a project labelled through the platform.
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -70,6 +71,9 @@ describe("forecast", () => {
     await expect(queue({ snapshotId, config: {} })).rejects.toThrow(/held-out prompts: set eval_fraction above 0/);
     await deps.db.project.update({ where: { id: projectId }, data: { heldOutFraction: 0.1 } });
     expect(await deps.db.job.count()).toBe(before);
+    // Nothing has succeeded yet; a project that does not exist is named.
+    expect(await latestForecast(deps.db, { projectId })).toBeNull();
+    await expect(latestForecast(deps.db, { projectId: randomUUID() })).rejects.toThrow(/No project with id/);
   });
 
   it("trains on nested subsets, stores the forecast as the job's result and artifact, and registers no model", async () => {
