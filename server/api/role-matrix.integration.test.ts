@@ -57,6 +57,7 @@ const declared: Record<string, Access> = {
   "loop.start": "admin",
   "acquisition.latest": "reviewer",
   "acquisition.setTaskOrder": "admin",
+  "forecast.latest": "reviewer",
   "annotation.next": "annotator",
   "annotation.get": "annotator",
   "annotation.submit": "annotator",
@@ -160,6 +161,7 @@ const onOneProject: Record<string, (t: Target) => unknown> = {
   "exports.count": (t) => ({ projectId: t.projectId, request: { format: "pairs" } }),
   "exports.snapshots": (t) => ({ projectId: t.projectId }),
   "acquisition.latest": (t) => ({ projectId: t.projectId }),
+  "forecast.latest": (t) => ({ projectId: t.projectId }),
 };
 const noMembershipNeeded: Record<string, string> = {
   "health.check": "public",

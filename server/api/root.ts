@@ -10,6 +10,7 @@ import { loopRouter } from "../loop/router";
 import { modelsRouter } from "../models/router";
 import { projectsRouter } from "../projects/router";
 import { apiKeysRouter, exportsRouter } from "../export/router";
+import { forecastRouter } from "../forecast/router";
 import { reviewRouter } from "../review/router";
 import { runsRouter } from "../runs/router";
 import { meRouter } from "../users/me-router";
@@ -28,6 +29,7 @@ export const appRouter = createTRPCRouter({
   evaluation: evaluationRouter,
   loop: loopRouter,
   acquisition: acquisitionRouter,
+  forecast: forecastRouter,
   annotation: annotationRouter,
   inbox: inboxRouter,
   imports: importsRouter,

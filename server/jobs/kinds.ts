@@ -10,7 +10,7 @@ import { maxContentChars } from "../import/conversation";
 import { minilmEncoder, smollmPolicy, type BuiltinModel } from "../models/builtin-models";
 import { resolveModel, resolveSnapshot, type SnapshotInput } from "../training/inputs";
 import { defineTrainerJobContract } from "../training/trainer-contract";
-import { readsFormats, ZDpoOverrides, ZGenerateOverrides, ZGrpoOverrides, ZKtoOverrides, ZRlooOverrides, ZPpoOverrides, ZRewardOverrides, ZSafetyOverrides, ZSftOverrides } from "../training/trainer-config";
+import { readsFormats, ZDpoOverrides, ZForecastOverrides, ZGenerateOverrides, ZGrpoOverrides, ZKtoOverrides, ZRlooOverrides, ZPpoOverrides, ZRewardOverrides, ZSafetyOverrides, ZSftOverrides } from "../training/trainer-config";
 import { defineJobContract, type JobContract, type PrepareDeps } from "./job-contract";
 
 /** The payload of a kind that trains a model on a snapshot, starting from a base model. */
@@ -201,6 +201,26 @@ export const jobKinds = {
    * the annotators, and/or a policy on an evaluation set, each figure with a 95 % interval.
    */
   evaluate: defineTrainerJobContract({ name: "evaluate", maxAttempts: 2, payload: ZEvaluatePayload, resolve: resolveEvaluation }),
+
+  /**
+   * What more labels would buy: reward models trained on nested 1/16…all subsets of a snapshot, each
+   * measured on the same held-out prompts, and a power law with bootstrap bands fitted through them.
+   * The subset models are scratch; the forecast (forecast.json) is the job's result.
+   */
+  forecast: trainModelContract({
+    name: "forecast",
+    payload: trainModelPayload(ZForecastOverrides.default({})),
+    data: { formats: readsFormats.reward, role: "the forecast's labelled pairs" },
+    base: { kinds: ["base", "reward"], role: "the reward models' backbone", default: minilmEncoder },
+    pin: async (payload, snapshot, deps) => {
+      const pinned = await pinHeldOutSplit(payload, snapshot, deps);
+      // A project that holds nothing out leaves the forecast nothing to measure its runs on.
+      if (!pinned.config.eval_fraction) {
+        throw new AppError("BAD_REQUEST", "A forecast measures every run on held-out prompts: set eval_fraction above 0 (this project holds none out)");
+      }
+      return pinned;
+    },
+  }),
 
   /**
    * Active learning: scores the project's unlabelled tasks by how much an ensemble of reward models

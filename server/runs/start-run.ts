@@ -9,7 +9,7 @@ import type { TNewSnapshot, TStartRunInput } from "./run.schema";
 type Deps = { db: Db; boss: PgBoss; paths?: StoragePaths };
 
 /** The payload key a snapshot created from filters fills, per kind. */
-const snapshotKey = { train_reward: "snapshotId", train_safety: "snapshotId", train_sft: "snapshotId", dpo: "snapshotId", kto: "snapshotId", ppo: "promptsSnapshotId", grpo: "promptsSnapshotId", rloo: "promptsSnapshotId", generate: "snapshotId" } as const;
+const snapshotKey = { train_reward: "snapshotId", train_safety: "snapshotId", train_sft: "snapshotId", dpo: "snapshotId", kto: "snapshotId", ppo: "promptsSnapshotId", grpo: "promptsSnapshotId", rloo: "promptsSnapshotId", generate: "snapshotId", forecast: "snapshotId" } as const;
 
 /**
  * Starts a run of any trainer kind. The payload was checked with the kind's own schema; `enqueue`
@@ -44,6 +44,8 @@ function enqueueRun(deps: Deps, input: TStartRunInput, options: { createdById?: 
     case "evaluate":
       return enqueue(deps, input.kind, input.payload, options);
     case "acquire":
+      return enqueue(deps, input.kind, input.payload, options);
+    case "forecast":
       return enqueue(deps, input.kind, input.payload, options);
   }
 }

@@ -10,6 +10,7 @@ export {
   ZAcquireOverrides,
   ZDpoOverrides,
   ZEvaluateOverrides,
+  ZForecastOverrides,
   ZKtoOverrides,
   ZGenerateOverrides,
   ZGrpoOverrides,

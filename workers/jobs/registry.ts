@@ -1,6 +1,7 @@
 import type { JobKind } from "../../server/jobs/kinds";
 import { acquireHandler } from "./acquire";
 import { evaluateHandler } from "./evaluate";
+import { forecastHandler } from "./forecast";
 import { generateHandler } from "./generate";
 import type { JobHandler } from "./job-handler";
 import { pingHandler } from "./ping";
@@ -21,4 +22,5 @@ export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
   generate: generateHandler,
   evaluate: evaluateHandler,
   acquire: acquireHandler,
+  forecast: forecastHandler,
 };

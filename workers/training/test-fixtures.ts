@@ -36,17 +36,22 @@ async function* chunks(rows: unknown[]) {
   yield rows.map((r) => JSON.stringify(r)).join("\n");
 }
 
-/** A project whose tasks were ranked by an annotator: the good answer above the bad one. */
-export async function labelledProject(deps: TestDeps, tasks: number) {
+/**
+ * A project whose tasks were ranked by an annotator: the better answer (`pair`'s, by default "good
+ * helpful answer") above the worse one.
+ */
+export async function labelledProject(deps: TestDeps, tasks: number, pair: (i: number) => { better: string; worse: string } = () => ({ better: "good helpful answer", worse: "bad rude answer" })) {
   const project = await deps.db.project.create({ data: { name: `training-${randomUUID()}`, k: 2, overlap: 1 } });
-  const rows = Array.from({ length: tasks }, (_, i) => ({ prompt: `question ${i} ${randomUUID()}`, responses: ["good helpful answer", "bad rude answer"] }));
+  const pairs = Array.from({ length: tasks }, (_, i) => pair(i));
+  const better = new Set(pairs.map((p) => p.better));
+  const rows = pairs.map((p, i) => ({ prompt: `question ${i} ${randomUUID()}`, responses: [p.better, p.worse] }));
   await importJsonl(deps.db, { projectId: project.id, layout: "tasks", chunks: chunks(rows), strict: true, filename: null, createdById: null });
   const annotator = await createUser(deps, "annotator");
   for (;;) {
     const next = await nextAssignment(deps.db, { projectId: project.id, annotatorId: annotator.id });
     if (!next) break;
     const assignment = await deps.db.assignment.findUniqueOrThrow({ where: { id: next.assignmentId }, select: { task: { select: { responses: { select: { id: true, content: true } } } } } });
-    const good = assignment.task.responses.find((r) => r.content.startsWith("good"))!;
+    const good = assignment.task.responses.find((r) => better.has(r.content))!;
     const bad = assignment.task.responses.find((r) => r !== good)!;
     await submitAnnotation(deps.db, {
       assignmentId: next.assignmentId,

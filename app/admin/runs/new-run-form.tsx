@@ -23,6 +23,7 @@ const snapshotFormats: Record<FormKind, readonly string[]> = {
   evaluate: readsFormats.pairs,
   // Scores the project's unlabelled tasks, read from the database: no snapshot.
   acquire: [],
+  forecast: readsFormats.reward,
 };
 const policyKinds = ["policy", "sft"];
 
@@ -356,6 +357,33 @@ export function NewRunForm() {
               </Field>
             )}
           </div>
+        )}
+
+        {kind === "forecast" && (
+          <>
+            <p className="text-sm text-slate-600">
+              Trains reward models on 1/16, 1/8, 1/4, 1/2 and all of the snapshot&apos;s training prompts, measures each on the same held-out prompts, and fits how
+              accuracy grows with pairs. The subset models are not kept.
+            </p>
+            <div className="grid gap-4 sm:grid-cols-3">
+              {snapshotProject}
+              {snapshot}
+              <ModelSelect id="run-base-model" label="Base model" models={modelList} kinds={["base", "reward"]} value={f.baseModelId} onChange={set("baseModelId")} empty="Default (built-in encoder)" />
+            </div>
+            <div className="grid gap-4 sm:grid-cols-4">
+              <TextInput id="run-epochs" label="Epochs" inputMode="numeric" value={f.epochs} onChange={set("epochs")} error={errors.epochs} />
+              <TextInput id="run-batch-size" label="Batch size" inputMode="numeric" value={f.batchSize} onChange={set("batchSize")} error={errors.batchSize} />
+              <TextInput id="run-lr" label="Learning rate" inputMode="decimal" value={f.lr} onChange={set("lr")} error={errors.lr} />
+              <ChoiceSelect id="run-margin" label="Margin" options={margins} value={f.margin} onChange={set("margin")} error={errors.margin} />
+            </div>
+            <div className="grid gap-4 sm:grid-cols-4">
+              <TextInput id="run-target-accuracy" label="Target held-out accuracy, % (optional)" inputMode="decimal" value={f.targetAccuracy} onChange={set("targetAccuracy")} error={errors.targetAccuracy} />
+              <TextInput id="run-more-pairs" label="More pairs (optional)" inputMode="numeric" value={f.morePairs} onChange={set("morePairs")} error={errors.morePairs} />
+              <TextInput id="run-eval-fraction" label="Held-out share (blank: the project's)" inputMode="decimal" value={f.evalFraction} onChange={set("evalFraction")} error={errors.evalFraction} />
+              <TextInput id="run-resamples" label="Bootstrap refits" inputMode="numeric" value={f.resamples} onChange={set("resamples")} error={errors.resamples} />
+            </div>
+            {splitField}
+          </>
         )}
 
         {kind === "acquire" && (

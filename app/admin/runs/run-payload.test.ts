@@ -22,6 +22,18 @@ describe("buildRunInput", () => {
     expect(buildRunInput("train_safety", { ...filled, split: "../x" })).toEqual({ errors: { split: expect.stringMatching(/letters, digits/) } });
   });
 
+  it("asks a forecast's questions only when given, the target as a percentage, and keeps something held out", () => {
+    expect(buildRunInput("forecast", filled)).toEqual({
+      input: { kind: "forecast", payload: { snapshotId: id(2), config: { epochs: 1, batch_size: 8, lr: 0.00001, margin: "none", resamples: 1000 } }, newSnapshot: undefined },
+    });
+    expect(buildRunInput("forecast", { ...filled, targetAccuracy: "90", morePairs: "5000", evalFraction: "0.25" })).toMatchObject({
+      input: { payload: { config: { target_accuracy: 0.9, more_pairs: 5000, eval_fraction: 0.25 } } },
+    });
+    expect(buildRunInput("forecast", { ...filled, evalFraction: "0", targetAccuracy: "100", morePairs: "0" })).toEqual({
+      errors: { evalFraction: expect.stringMatching(/held-out prompts/), targetAccuracy: expect.stringMatching(/percentage/), morePairs: expect.stringMatching(/whole number/) },
+    });
+  });
+
   it("names another held-out split only when one is given", () => {
     expect(buildRunInput("train_reward", { ...filled, split: " my-split " })).toMatchObject({ input: { payload: { config: { split: "my-split" } } } });
     expect(buildRunInput("train_reward", filled)).toMatchObject({ input: { payload: { config: { epochs: 1 } } } });

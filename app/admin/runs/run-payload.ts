@@ -17,6 +17,7 @@ export const formKinds = [
   { kind: "generate", label: "Generate" },
   { kind: "evaluate", label: "Evaluate" },
   { kind: "acquire", label: "Acquisition (which tasks to label next)" },
+  { kind: "forecast", label: "Forecast (what more labels would buy)" },
 ] as const;
 export type FormKind = (typeof formKinds)[number]["kind"];
 
@@ -76,12 +77,20 @@ export const defaultFields = {
   borderlineWeight: "0",
   acquireBatchSize: "16",
   acquireMaxLength: "512",
+  // forecast (epochs, batch size, learning rate and margin are the reward fields above)
+  /** Share of prompts held out; blank: the project's share, so the forecast measures on its held-out prompts. */
+  evalFraction: "",
+  /** Held-out accuracy in %, blank: not asked. */
+  targetAccuracy: "",
+  /** Blank: not asked. */
+  morePairs: "",
+  resamples: "1000",
 };
 export type Fields = typeof defaultFields;
 export type FieldErrors = Partial<Record<keyof Fields, string>>;
 
 /** The format a snapshot created for each kind is frozen in (kinds that read one snapshot). */
-const newSnapshotFormat = { train_reward: "rankings", train_safety: "rankings", train_sft: "sft", dpo: "rankings", kto: "rankings", grpo: "rankings", rloo: "rankings", ppo: "rankings", generate: "rankings" } as const;
+const newSnapshotFormat = { train_reward: "rankings", train_safety: "rankings", train_sft: "sft", dpo: "rankings", kto: "rankings", grpo: "rankings", rloo: "rankings", ppo: "rankings", generate: "rankings", forecast: "rankings" } as const;
 export const kindsWithNewSnapshot = Object.keys(newSnapshotFormat) as FormKind[];
 
 /** The ensemble field's ids (comma-separated, as the form keeps them). */
@@ -148,6 +157,44 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
       return done({
         kind,
         payload: { ...s.payload, ...opt("baseModelId"), ...name, config: { epochs, batch_size: batch, lr, margin: f.margin as (typeof margins)[number], ...split() } },
+        ...s.newSnapshot,
+      });
+    }
+    case "forecast": {
+      need("projectId", "Choose a project");
+      need("snapshotId", "Choose a snapshot");
+      const epochs = int("epochs", "Epochs", 1, 10_000);
+      const batch = int("batchSize", "Batch size", 1, 65_536);
+      const resamples = int("resamples", "Bootstrap refits", 10, 100_000);
+      const lr = Number(f.lr);
+      if (f.lr.trim() === "" || !Number.isFinite(lr) || lr <= 0 || lr > 1) errors.lr = "Learning rate must be a number in (0, 1]";
+      if (!(margins as readonly string[]).includes(f.margin)) errors.margin = "Margin is none, small or large";
+      const fraction = Number(f.evalFraction);
+      if (f.evalFraction.trim() !== "" && !(Number.isFinite(fraction) && fraction > 0 && fraction < 1)) {
+        errors.evalFraction = "Held-out share is a number between 0 and 1 (both excluded): every run is measured on held-out prompts";
+      }
+      const target = Number(f.targetAccuracy);
+      if (f.targetAccuracy.trim() !== "" && !(Number.isFinite(target) && target > 0 && target < 100)) errors.targetAccuracy = "Target accuracy is a percentage between 0 and 100 (both excluded)";
+      const more = f.morePairs.trim() === "" ? null : int("morePairs", "More pairs", 1, 1_000_000_000);
+      const s = snapshot(kind, "snapshotId");
+      return done({
+        kind,
+        payload: {
+          ...s.payload,
+          ...opt("baseModelId"),
+          ...name,
+          config: {
+            epochs,
+            batch_size: batch,
+            lr,
+            margin: f.margin as (typeof margins)[number],
+            resamples,
+            ...(f.evalFraction.trim() !== "" ? { eval_fraction: fraction } : {}),
+            ...(f.targetAccuracy.trim() !== "" ? { target_accuracy: target / 100 } : {}),
+            ...(more !== null ? { more_pairs: more } : {}),
+            ...split(),
+          },
+        },
         ...s.newSnapshot,
       });
     }

@@ -1,6 +1,8 @@
 """The label-budget forecast: a power law with a floor, fitted to synthetic learning curves whose
 law is known, and judged on a size it never saw."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -122,3 +124,8 @@ def test_a_perfect_model_gives_a_floor_of_zero():
     n = np.array([100, 200, 400, 800], dtype=float)
     law = fit_power_law(n, np.array([0.2, 0.1, 0.05, 0.0]))
     assert law.c == pytest.approx(0.0, abs=1e-9)
+
+
+def test_pairs_for_a_nearly_flat_curve_is_unbounded_not_an_overflow():
+    law = PowerLaw(a=0.2, b=1e-6, c=0.05)
+    assert law.pairs_for(0.1) == math.inf

@@ -48,10 +48,14 @@ class PowerLaw:
         return self.a * np.power(np.asarray(n, dtype=np.float64), -self.b) + self.c
 
     def pairs_for(self, target: float) -> float:
-        """The n at which L(n) = target; inf when the target is at or below the floor c."""
+        """The n at which L(n) = target; inf when the target is at or below the floor c, or so far
+        out that no float holds it (a nearly flat curve, b near 0, overflows)."""
         if target <= self.c:
             return math.inf
-        return float((self.a / (target - self.c)) ** (1.0 / self.b))
+        try:
+            return float((self.a / (target - self.c)) ** (1.0 / self.b))
+        except OverflowError:
+            return math.inf
 
     def as_dict(self) -> dict[str, float]:
         return {"a": self.a, "b": self.b, "c": self.c}

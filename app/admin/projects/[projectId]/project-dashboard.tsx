@@ -13,6 +13,7 @@ import { AnnotatorTable } from "./annotator-table";
 import { DashboardCards } from "./dashboard-cards";
 import { LabelsPerHourChart, PolicyMixChart, RubricByModelChart } from "./dashboard-charts";
 import { DisagreementQueue } from "./disagreement-queue";
+import { ForecastPanel } from "./forecast-panel";
 import { MembersPanel } from "./members-panel";
 import { RewardTablePanel } from "./reward-table-panel";
 import { ProjectSettingsPanel } from "./project-settings-panel";
@@ -119,6 +120,7 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
           <AnnotatorTable rows={q.annotators} projectId={projectId} goldThreshold={q.goldThreshold} />
           <DisagreementQueue items={q.disagreements} multiplyLabelled={q.agreement.multiplyLabelledTasks} />
           <AcquisitionPanel projectId={projectId} canEdit={canEdit} />
+          <ForecastPanel projectId={projectId} />
         </>
       ) : (
         !quality.error && <Skeleton className="h-64" />

@@ -3,10 +3,12 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
+import { forecastOfResult } from "../../../../server/forecast/forecast-result";
 import { dateTime, shortId } from "../../../components/format";
 import { ErrorText, Panel } from "../../../components/panel";
 import { useTRPC } from "../../../trpc/client";
 import { Headline } from "../../models/model-badges";
+import { ForecastAnswers, ForecastChart } from "../forecast-chart";
 import { MetricChart } from "../metric-chart";
 import { lastStep, mergeSeries, metricNames, type Series } from "../metric-series";
 import { isActive, ProgressBar, StateBadge, Timing } from "../run-format";
@@ -66,6 +68,24 @@ function AcquisitionOutcome({ run }: { run: { state: string; payload: unknown; r
         </Link>
       )}
     </p>
+  );
+}
+
+/** What a forecast run found: the chart and its answers, once it has succeeded. The subset models are scratch. */
+function ForecastOutcome({ run }: { run: { state: string; result: unknown } }) {
+  const forecast = run.state === "succeeded" ? forecastOfResult(run.result) : null;
+  if (!forecast) {
+    return (
+      <p className="mb-2 text-sm text-slate-500">
+        {run.state === "succeeded" ? "This run stored no forecast that can be read." : "The forecast appears here when the run succeeds; its subset models are not kept as versions."}
+      </p>
+    );
+  }
+  return (
+    <div className="space-y-3" data-testid="run-forecast">
+      <ForecastAnswers forecast={forecast} />
+      <ForecastChart forecast={forecast} />
+    </div>
   );
 }
 
@@ -183,7 +203,8 @@ export function RunView({ jobId }: { jobId: string }) {
 
       <Panel title="Outputs">
         {r.kind === "acquire" && <AcquisitionOutcome run={r} />}
-        {r.kind !== "acquire" && !r.outputs.some((m) => m.checkpointStep === null) && (
+        {r.kind === "forecast" && <ForecastOutcome run={r} />}
+        {r.kind !== "acquire" && r.kind !== "forecast" && !r.outputs.some((m) => m.checkpointStep === null) && (
           <p className="mb-2 text-sm text-slate-500" data-testid="run-no-final-model">
             {r.state === "succeeded"
               ? "No model was registered."
