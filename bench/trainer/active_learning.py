@@ -180,8 +180,9 @@ def train(setup: Setup, tasks: list[Task], seed: int, pad: int) -> RewardModel:
     """A reward model on `tasks` (repeats allowed): the reward command's step, `steps` optimizer
     steps but at most `max_epochs` passes over the tasks (a few labels need few steps)."""
     steps = min(setup.steps, setup.max_epochs * math.ceil(len(tasks) / setup.batch_size))
+    path = backbone_path(setup, seed)  # before seeding: building a tiny encoder draws from the generator
     torch.manual_seed(seed)
-    model = RewardModel(load_backbone(backbone_path(setup, seed), what="backbone"), max_length=setup.max_length)
+    model = RewardModel(load_backbone(path, what="backbone"), max_length=setup.max_length)
     turn_off_dropout(model)
     model.train()
     opt = make_optimizer(model, setup.lr, 0.0)
@@ -326,7 +327,12 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (one is fastest for so small a model)")
     p.add_argument("--plot", help="write a PNG of the curves here (needs matplotlib)")
     p.add_argument("--json", help="write the table as JSON here")
+    p.add_argument("--replot", nargs="+", metavar="JSON", help="only draw --plot from tables an earlier --json wrote")
     args = p.parse_args()
+    if args.replot:
+        results = {name: [{k: Estimate(**v) if isinstance(v, dict) else v for k, v in row.items()} for row in rows]
+                   for f in args.replot for name, rows in json.loads(Path(f).read_text()).items()}
+        return plot(results, args.plot)
     torch.set_num_threads(args.threads)
     hf_logging.disable_progress_bar()
 
@@ -338,8 +344,9 @@ def main() -> None:
         results: dict[str, list[dict]] = {}
         for name, path in files.items():
             tasks = read_tasks(path)
+            (workdir / name).mkdir()  # tiny encoders per data set: their vocabulary is its words
             words = sorted({w for t in tasks for text in [*(m["content"] for m in t.group.prompt), *t.group.responses] for w in text.split()})
-            setup = Setup(args.backbone, workdir, words, args.steps, args.max_epochs, args.batch_size, args.lr, args.max_length)
+            setup = Setup(args.backbone, workdir / name, words, args.steps, args.max_epochs, args.batch_size, args.lr, args.max_length)
             tokenizer = load_tokenizer(backbone_path(setup, 0), what="backbone")
             tokenize_tasks(tasks, tokenizer, args.max_length)
             pad = pad_id(tokenizer)
