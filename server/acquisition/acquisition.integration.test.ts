@@ -17,8 +17,10 @@ async function projectWithTasks(deps: TestDeps, prompts: unknown[]) {
     filename: null,
     createdById: null,
   });
-  const tasks = await deps.db.task.findMany({ where: { projectId: project.id }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true } });
-  return { project, taskIds: tasks.map((t) => t.id) };
+  // One import gives its tasks one createdAt: each row's task is found by its own responses instead.
+  const tasks = await deps.db.task.findMany({ where: { projectId: project.id }, select: { id: true, responses: { select: { content: true } } } });
+  const taskIds = prompts.map((_, i) => tasks.find((t) => t.responses.some((r) => r.content === `a${i}`))!.id);
+  return { project, taskIds };
 }
 
 async function errorOf(p: Promise<unknown>) {
