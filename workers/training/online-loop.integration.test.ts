@@ -165,11 +165,12 @@ describe("the online loop", () => {
   it("a DPO trainer killed mid-run fails the attempt, and the next attempt resumes from its checkpoint", async () => {
     const config = { epochs: 1, batch_size: 1, max_steps: 60, checkpoint_every: 10, eval_fraction: 0, max_length: 64, lr: 1e-4, device: "cpu" };
     const queued = await send("dpo", { snapshotId: rankingsId, baseModelId: policyId, config });
-    const checkpointed = await waitFor("a checkpoint", () => checkpointSteps(paths.artifactDir, queued.id), (steps) => steps.length > 0);
+    await waitFor("a checkpoint", () => checkpointSteps(paths.artifactDir, queued.id), (steps) => steps.length > 0);
     const pid = await trainerProcessOf(queued.id);
     expect(pid).not.toBeNull();
     process.kill(pid!, "SIGKILL");
-    const savedStep = Math.max(...checkpointed);
+    // Read right after the kill (the next attempt is seconds away): a step folder exists only once complete.
+    const savedStep = Math.max(...(await checkpointSteps(paths.artifactDir, queued.id)));
 
     const job = await finished(queued.id);
     expect(job.error).toBeNull();
