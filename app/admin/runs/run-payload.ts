@@ -144,31 +144,33 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
     return name ? { split: name } : {};
   };
 
+  // The reward model's own training fields: train_reward's, and each of a forecast's subset runs.
+  const rewardTraining = () => {
+    const epochs = int("epochs", "Epochs", 1, 10_000);
+    const batch = int("batchSize", "Batch size", 1, 65_536);
+    const lr = Number(f.lr);
+    if (f.lr.trim() === "" || !Number.isFinite(lr) || lr <= 0 || lr > 1) errors.lr = "Learning rate must be a number in (0, 1]";
+    if (!(margins as readonly string[]).includes(f.margin)) errors.margin = "Margin is none, small or large";
+    return { epochs, batch_size: batch, lr, margin: f.margin as (typeof margins)[number] };
+  };
+
   switch (kind) {
     case "train_reward": {
       need("projectId", "Choose a project");
       need("snapshotId", "Choose a snapshot");
-      const epochs = int("epochs", "Epochs", 1, 10_000);
-      const batch = int("batchSize", "Batch size", 1, 65_536);
-      const lr = Number(f.lr);
-      if (f.lr.trim() === "" || !Number.isFinite(lr) || lr <= 0 || lr > 1) errors.lr = "Learning rate must be a number in (0, 1]";
-      if (!(margins as readonly string[]).includes(f.margin)) errors.margin = "Margin is none, small or large";
+      const training = rewardTraining();
       const s = snapshot(kind, "snapshotId");
       return done({
         kind,
-        payload: { ...s.payload, ...opt("baseModelId"), ...name, config: { epochs, batch_size: batch, lr, margin: f.margin as (typeof margins)[number], ...split() } },
+        payload: { ...s.payload, ...opt("baseModelId"), ...name, config: { ...training, ...split() } },
         ...s.newSnapshot,
       });
     }
     case "forecast": {
       need("projectId", "Choose a project");
       need("snapshotId", "Choose a snapshot");
-      const epochs = int("epochs", "Epochs", 1, 10_000);
-      const batch = int("batchSize", "Batch size", 1, 65_536);
+      const training = rewardTraining();
       const resamples = int("resamples", "Bootstrap refits", 10, 100_000);
-      const lr = Number(f.lr);
-      if (f.lr.trim() === "" || !Number.isFinite(lr) || lr <= 0 || lr > 1) errors.lr = "Learning rate must be a number in (0, 1]";
-      if (!(margins as readonly string[]).includes(f.margin)) errors.margin = "Margin is none, small or large";
       const fraction = Number(f.evalFraction);
       if (f.evalFraction.trim() !== "" && !(Number.isFinite(fraction) && fraction > 0 && fraction < 1)) {
         errors.evalFraction = "Held-out share is a number between 0 and 1 (both excluded): every run is measured on held-out prompts";
@@ -184,10 +186,7 @@ export function buildRunInput(kind: FormKind, f: Fields): { errors: FieldErrors 
           ...opt("baseModelId"),
           ...name,
           config: {
-            epochs,
-            batch_size: batch,
-            lr,
-            margin: f.margin as (typeof margins)[number],
+            ...training,
             resamples,
             ...(f.evalFraction.trim() !== "" ? { eval_fraction: fraction } : {}),
             ...(f.targetAccuracy.trim() !== "" ? { target_accuracy: target / 100 } : {}),
