@@ -1,9 +1,11 @@
-// Export rows/s through the API route (API key, filters, merge, serialiser, JSON Lines stream)
-// next to `COPY (SELECT …) TO STDOUT` of the same pairs with the same text columns.
+// Export rows/s through the API route (API key, filters, records built in PostgreSQL, JSON Lines
+// stream) next to `COPY (SELECT …) TO STDOUT` of the same pairs with the same text columns; the same
+// records through the serialisers (checked byte-identical) and the merged aggregates beside them.
 //
 //   node --import tsx bench/export-throughput.ts [--pairs 200000] [--repeat 3]
 //
 // Uses DATABASE_URL when set (a scratch database is created next to it), else an embedded PostgreSQL.
+import { createHash } from "node:crypto";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,6 +14,8 @@ import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { createApiKey } from "../server/api-keys/service";
 import { createDb } from "../server/db";
+import { ZExportRequest } from "../server/export/filter";
+import { exportChunks } from "../server/export/stream";
 import { seedLabelledProject } from "../server/test/bulk-seed";
 import { openScratchDatabase } from "../server/test/scratch-database";
 
@@ -50,21 +54,46 @@ async function main() {
   const db = createDb(scratch.url);
   try {
     await seedLabelledProject(client, { projectId, tasks, k, overlap: 1, annotators: 20, responseChars: 200 });
-    const { key } = await createApiKey(db, { name: "bench", projectIds: [projectId] }, null as unknown as string);
+    // A key answers only while the admin who made it is active.
+    const admin = await db.user.create({ data: { id: "bench-admin", name: "Bench admin", email: "bench-admin@bench.example", role: "admin" } });
+    const { key } = await createApiKey(db, { name: "bench", projectIds: [projectId] }, admin.id);
     const { GET } = await import("../app/api/v1/projects/[projectId]/export/route");
 
-    const platform = await best(async () => {
-      const res = await GET(new Request(`http://localhost/api/v1/projects/${projectId}/export?format=pairs`, { headers: { authorization: `Bearer ${key}` } }), {
-        params: Promise.resolve({ projectId }),
+    const digests = new Map<string, string>(); // sha256 of each stream's last run
+    const route = (query: string) =>
+      best(async () => {
+        const hash = createHash("sha256");
+        const res = await GET(new Request(`http://localhost/api/v1/projects/${projectId}/export?${query}`, { headers: { authorization: `Bearer ${key}` } }), {
+          params: Promise.resolve({ projectId }),
+        });
+        if (res.status !== 200) throw new Error(`export answered ${res.status}: ${await res.text()}`);
+        let rows = 0;
+        let bytes = 0;
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          rows += countLines(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          bytes += chunk.byteLength;
+          hash.update(chunk);
+        }
+        digests.set(query, hash.digest("hex"));
+        return { rows, bytes };
       });
+    const platform = await route("format=pairs");
+    // The same records through the serialisers in this process (the path every other format takes).
+    const serialisers = await best(async () => {
+      const serialisersHash = createHash("sha256");
       let rows = 0;
       let bytes = 0;
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        rows += countLines(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        bytes += chunk.byteLength;
+      for await (const chunk of exportChunks(db, { projectId, request: ZExportRequest.parse({ format: "pairs" }), inDatabase: false })) {
+        rows += countLines(chunk);
+        bytes += chunk.length;
+        serialisersHash.update(chunk);
       }
+      digests.set("serialisers", serialisersHash.digest("hex"));
       return { rows, bytes };
     });
+    const identical = digests.get("format=pairs") === digests.get("serialisers");
+    const majority = await route("format=pairs&aggregate=majority");
+    const bradleyTerry = await route("format=pairs&aggregate=bradley-terry");
 
     // The same pairs with the prompt and both responses' text, one JSON object per row.
     const copySql = `COPY (
@@ -85,9 +114,15 @@ async function main() {
 
     const rate = (r: { rows: number; ms: number }) => (r.rows / r.ms) * 1000;
     console.log(`\n${tasks} tasks, best of ${repeat}`);
-    console.log(`platform (GET /export?format=pairs)  ${platform.rows} rows  ${(platform.bytes / 2 ** 20).toFixed(0)} MB  ${platform.ms.toFixed(0)} ms  ${rate(platform).toFixed(0)} rows/s`);
-    console.log(`COPY (SELECT …) TO STDOUT             ${copy.rows} rows  ${(copy.bytes / 2 ** 20).toFixed(0)} MB  ${copy.ms.toFixed(0)} ms  ${rate(copy).toFixed(0)} rows/s`);
-    console.log(`ratio platform / COPY rows/s: ${(rate(platform) / rate(copy)).toFixed(2)}`);
+    const line = (name: string, r: { rows: number; bytes: number; ms: number }) =>
+      console.log(`${name.padEnd(52)} ${String(r.rows).padStart(7)} rows  ${(r.bytes / 2 ** 20).toFixed(0).padStart(4)} MB  ${r.ms.toFixed(0).padStart(6)} ms  ${rate(r).toFixed(0).padStart(7)} rows/s  ratio ${(rate(r) / rate(copy)).toFixed(2)}`);
+    line("COPY (SELECT json_build_object(…)) TO STDOUT", copy);
+    line("GET /export?format=pairs (built in PostgreSQL)", platform);
+    line("pairs through the serialisers (inDatabase: false)", serialisers);
+    line("GET /export?format=pairs&aggregate=majority", majority);
+    line("GET /export?format=pairs&aggregate=bradley-terry", bradleyTerry);
+    console.log(`built in PostgreSQL and by the serialisers: ${identical ? "byte-identical" : "DIFFERENT"} (sha256 of both streams)`);
+    if (!identical) process.exitCode = 1;
   } finally {
     await client.end();
     await db.$disconnect();

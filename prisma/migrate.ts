@@ -34,6 +34,7 @@ class MigrationAdapterFactory extends PrismaPg {
   override async connect() {
     const adapter = await super.connect();
     this.opened.push(adapter);
+    runDollarQuotedScriptsWhole(adapter);
     return adapter;
   }
 
@@ -54,6 +55,21 @@ class MigrationAdapterFactory extends PrismaPg {
     };
     return shadow;
   }
+}
+
+/**
+ * The pg adapter runs a script by splitting it at every ";", which cuts a function body written
+ * between $$ quotes apart. A script holding such a body goes to the server whole instead, as one
+ * simple query (the server runs its statements in one implicit transaction); every other script
+ * keeps the adapter's statement-by-statement behaviour.
+ */
+function runDollarQuotedScriptsWhole(adapter: { executeScript(script: string): Promise<void> }) {
+  const split = adapter.executeScript.bind(adapter);
+  const { client } = adapter as unknown as { client: { query(sql: string): Promise<unknown> } };
+  adapter.executeScript = async (script: string) => {
+    if (!script.includes("$$")) return split(script);
+    await client.query(script);
+  };
 }
 
 async function withEngine<T>(databaseUrl: string, schemaPath: string, fn: (engine: SchemaEngineType) => Promise<T>): Promise<T> {

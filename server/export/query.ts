@@ -23,13 +23,24 @@ const notAnEvaluationPrompt = Prisma.sql`NOT EXISTS (SELECT 1 FROM evaluation_pr
   WHERE es."projectId" = t."projectId" AND ep."contentHash" = p."contentHash")`;
 
 /** The SQL condition an annotation `n` must meet. */
-function annotationCondition(filter: ExportFilter, excludedAnnotators: string[]): Prisma.Sql {
+export function annotationCondition(filter: ExportFilter, excludedAnnotators: string[]): Prisma.Sql {
   const parts: Prisma.Sql[] = [Prisma.sql`n."reviewState" <> 'rejected'`];
   if (filter.reviewState) parts.push(Prisma.sql`n."reviewState"::text = ANY(${filter.reviewState}::text[])`);
   if (filter.from) parts.push(Prisma.sql`n."createdAt" >= ${filter.from}`);
   if (filter.to) parts.push(Prisma.sql`n."createdAt" < ${filter.to}`);
   if (filter.promptPolicy) parts.push(Prisma.sql`n."promptPolicy"::text = ANY(${filter.promptPolicy}::text[])`);
   if (excludedAnnotators.length) parts.push(Prisma.sql`(n."annotatorId" IS NULL OR NOT (n."annotatorId" = ANY(${excludedAnnotators}::text[])))`);
+  return Prisma.join(parts, " AND ");
+}
+
+/** The SQL condition a task `t` with prompt `p` must meet: the filter's task conditions, and at
+ *  least one annotation meeting `annotations` (annotationCondition). */
+export function taskCondition(projectId: string, filter: ExportFilter, annotations: Prisma.Sql): Prisma.Sql {
+  const parts: Prisma.Sql[] = [Prisma.sql`t."projectId" = ${projectId}`];
+  if (filter.source) parts.push(Prisma.sql`p.source::text = ANY(${filter.source}::text[])`);
+  if (filter.model) parts.push(Prisma.sql`EXISTS (SELECT 1 FROM response r WHERE r."taskId" = t.id AND r.model = ANY(${filter.model}::text[]))`);
+  if (filter.excludeEvaluationPrompts) parts.push(notAnEvaluationPrompt);
+  parts.push(Prisma.sql`EXISTS (SELECT 1 FROM annotation n WHERE n."taskId" = t.id AND ${annotations})`);
   return Prisma.join(parts, " AND ");
 }
 
@@ -43,10 +54,7 @@ export async function* readExportTasks(
   { projectId, filter, excludedAnnotators = [], batchSize = defaultBatchSize }: { projectId: string; filter: ExportFilter; excludedAnnotators?: string[]; batchSize?: number },
 ): AsyncGenerator<ExportTask[]> {
   const condition = annotationCondition(filter, excludedAnnotators);
-  const taskConditions: Prisma.Sql[] = [Prisma.sql`t."projectId" = ${projectId}`];
-  if (filter.source) taskConditions.push(Prisma.sql`p.source::text = ANY(${filter.source}::text[])`);
-  if (filter.model) taskConditions.push(Prisma.sql`EXISTS (SELECT 1 FROM response r WHERE r."taskId" = t.id AND r.model = ANY(${filter.model}::text[]))`);
-  if (filter.excludeEvaluationPrompts) taskConditions.push(notAnEvaluationPrompt);
+  const tasks = taskCondition(projectId, filter, condition);
   // PrismaPromise runs when `then` is called: the .then below starts the read at once.
   const readBatch = (cursor: { createdAt: Date; id: string } | null): Promise<TaskRow[]> => {
     const after: Prisma.Sql = cursor ? Prisma.sql`AND (t."createdAt", t.id) > (${cursor.createdAt}, ${cursor.id})` : Prisma.empty;
@@ -65,8 +73,7 @@ export async function* readExportTasks(
             ORDER BY n."createdAt", n.id)
            FROM annotation n WHERE n."taskId" = t.id AND ${condition}) AS annotations
       FROM task t JOIN prompt p ON p.id = t."promptId"
-      WHERE ${Prisma.join(taskConditions, " AND ")} ${after}
-        AND EXISTS (SELECT 1 FROM annotation n WHERE n."taskId" = t.id AND ${condition})
+      WHERE ${tasks} ${after}
       ORDER BY t."createdAt", t.id
       LIMIT ${batchSize}`.then((rows) => rows);
   };
@@ -86,7 +93,8 @@ export async function* readExportTasks(
         responses: r.responses,
         source: r.source,
         meta: r.meta ?? {},
-        annotations: r.annotations.map((a) => ({ ...a, margins: a.margins ?? {}, createdAt: new Date(a.createdAt) })),
+        // json_build_object writes a timestamp without its zone; the column holds UTC.
+        annotations: r.annotations.map((a) => ({ ...a, margins: a.margins ?? {}, createdAt: new Date(`${a.createdAt}Z`) })),
       }));
     }
   } finally {

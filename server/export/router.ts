@@ -12,7 +12,7 @@ const ZProjectExport = z.object({ projectId: z.uuid("projectId must be a UUID"),
 /** Rows an export would have now: the same pipeline, counted instead of sent. */
 async function countRows(...args: Parameters<typeof exportChunks>) {
   let rows = 0;
-  for await (const chunk of exportChunks(...args)) for (let i = chunk.indexOf("\n"); i !== -1; i = chunk.indexOf("\n", i + 1)) rows++;
+  for await (const chunk of exportChunks(...args)) for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
   return rows;
 }
 

@@ -89,8 +89,7 @@ export async function createSnapshot(
   let bytes = 0;
   const file = await open(partial, "wx");
   try {
-    for await (const chunk of exportChunks(db, { projectId, request })) {
-      const buf = Buffer.from(chunk, "utf8");
+    for await (const buf of exportChunks(db, { projectId, request })) {
       hash.update(buf);
       bytes += buf.length;
       for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) rowCount++;
