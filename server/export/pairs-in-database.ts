@@ -6,13 +6,13 @@ import { databaseUrlOf } from "../db";
 import { Prisma } from "../generated/prisma/client";
 import { connectForCopy, copyLines } from "./copy-lines";
 import type { ExportFilter } from "./filter";
-import { annotationCondition, defaultBatchSize, taskCondition } from "./query";
+import { annotationCondition, taskCondition } from "./query";
 import { inlineSql } from "./sql-literal";
 import { pairsLinesSql, type TaskKey } from "./sql-pairs";
 
 export async function* pairsBuiltInDatabase(
   db: Db,
-  { projectId, filter, excludedAnnotators, batchSize = defaultBatchSize }: { projectId: string; filter: ExportFilter; excludedAnnotators: string[]; batchSize?: number },
+  { projectId, filter, excludedAnnotators, batchSize = 1000 }: { projectId: string; filter: ExportFilter; excludedAnnotators: string[]; batchSize?: number },
 ): AsyncGenerator<Buffer> {
   const annotations = annotationCondition(filter, excludedAnnotators);
   const tasks = taskCondition(projectId, filter, annotations);
