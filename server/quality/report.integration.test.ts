@@ -235,14 +235,23 @@ describe("quality report from tallies", () => {
     await markGold(deps.db, { taskId: tasks[1]!.id, answer: { ranking: [...goldIds].reverse().map((id) => [id]), promptPolicy: "disallowed" } }, admin.id);
     await markGold(deps.db, { taskId: tasks[2]!.id, answer: null }, admin.id);
     await deps.db.annotation.update({ where: { id: pending[2]!.id }, data: { annotatorId: null } });
+    // A changed time, on a task nothing else touches.
+    const touched = [...pending.map((p) => p.taskId), ...[1, 2, 3, 7].map((i) => tasks[i]!.id)];
+    const retimed = await deps.db.annotation.findFirstOrThrow({ where: { taskId: { notIn: touched }, reviewState: { not: "rejected" }, annotatorId: { not: null }, timeSpentMs: { not: null } } });
+    await deps.db.annotation.update({ where: { id: retimed.id }, data: { timeSpentMs: retimed.timeSpentMs! + 100_000 } });
+    // An annotator leases a task and skips it.
+    const leased = await deps.db.assignment.create({
+      data: { taskId: tasks[3]!.id, annotatorId: reviewer.id, state: "leased", leaseExpiresAt: new Date(), shownOrder: tasks[3]!.responses.map((r) => r.id) },
+    });
+    await deps.db.assignment.update({ where: { id: leased.id }, data: { state: "skipped", finishedAt: new Date() } });
     await deps.db.task.delete({ where: { id: tasks[7]!.id } });
     // Columns the report does not read queue nothing.
     await deps.db.annotation.updateMany({ where: { task: { projectId: project.id } }, data: { reviewSeenAt: new Date() } });
 
-    const stale = await deps.db.$queryRaw<{ taskId: string }[]>`SELECT "taskId" FROM task_quality_stale WHERE "projectId" = ${project.id}`;
-    expect(stale.length).toBeGreaterThanOrEqual(4);
-    expect(stale.length).toBeLessThanOrEqual(6);
-    await expectMatchesOracle(deps.db, project.id);
+    const stale = (await deps.db.$queryRaw<{ taskId: string }[]>`SELECT "taskId" FROM task_quality_stale WHERE "projectId" = ${project.id}`).map((s) => s.taskId);
+    expect(new Set(stale)).toEqual(new Set([...touched, retimed.taskId]));
+    const after = await expectMatchesOracle(deps.db, project.id);
+    expect(after.annotators.find((a) => a.annotatorId === reviewer.id)).toMatchObject({ volume: 0, skipRate: 1 });
     expect(annotators.length).toBe(5);
   });
 
