@@ -255,9 +255,11 @@ describe("quality report from tallies", () => {
     expect(annotators.length).toBe(5);
   });
 
-  it("keeps the running total equal to a total built from scratch", async () => {
+  it("keeps the running total equal to a total built from scratch, under concurrent opens, until the project is deleted", async () => {
     const { project } = await seedProject(deps);
-    await projectQuality(deps.db, project.id);
+    // Two opens at once: one refresh waits for the other, and both see every task once.
+    const [a, b] = await Promise.all([projectQuality(deps.db, project.id), projectQuality(deps.db, project.id)]);
+    expect(a).toEqual(b);
     const annotation = await deps.db.annotation.findFirstOrThrow({ where: { task: { projectId: project.id }, reviewState: { not: "rejected" } }, orderBy: { id: "asc" } });
     // Many small changes back and forth, each followed by a refresh.
     for (const state of ["rejected", "pending", "rejected", "accepted"] as const) {
@@ -271,5 +273,12 @@ describe("quality report from tallies", () => {
     await refreshQualityTallies(deps.db, project.id);
     const [rebuilt] = await deps.db.$queryRaw<{ tally: string }[]>`SELECT tally FROM project_quality WHERE "projectId" = ${project.id}`;
     expect(JSON.parse(running!.tally)).toEqual(JSON.parse(rebuilt!.tally));
+
+    // Deleting the project takes its tallies with it and queues nothing.
+    await deps.db.$executeRaw`DELETE FROM project WHERE id = ${project.id}`;
+    const [left] = await deps.db.$queryRaw<{ rows: number }[]>`
+      SELECT (SELECT count(*) FROM task_quality WHERE "projectId" = ${project.id}) + (SELECT count(*) FROM task_quality_stale WHERE "projectId" = ${project.id})
+        + (SELECT count(*) FROM quality_time_spent WHERE "projectId" = ${project.id}) + (SELECT count(*) FROM project_quality WHERE "projectId" = ${project.id}) AS rows`;
+    expect(Number(left!.rows)).toBe(0);
   });
 });
