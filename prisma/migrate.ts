@@ -32,9 +32,8 @@ class MigrationAdapterFactory extends PrismaPg {
   }
 
   override async connect() {
-    const adapter = await super.connect();
+    const adapter = withStatementSplitter(await super.connect());
     this.opened.push(adapter);
-    runDollarQuotedScriptsWhole(adapter);
     return adapter;
   }
 
@@ -46,7 +45,7 @@ class MigrationAdapterFactory extends PrismaPg {
     const admin = await this.connect();
     const database = `prisma_migrate_shadow_db_${randomUUID()}`;
     await admin.executeScript(`CREATE DATABASE "${database}"`);
-    const shadow = await new PrismaPg({ ...this.clientConfig, database }).connect();
+    const shadow = withStatementSplitter(await new PrismaPg({ ...this.clientConfig, database }).connect());
     const disposeShadow = shadow.dispose.bind(shadow);
     shadow.dispose = async () => {
       await disposeShadow();
@@ -58,18 +57,42 @@ class MigrationAdapterFactory extends PrismaPg {
 }
 
 /**
- * The pg adapter runs a script by splitting it at every ";", which cuts a function body written
- * between $$ quotes apart. A script holding such a body goes to the server whole instead, as one
- * simple query (the server runs its statements in one implicit transaction); every other script
- * keeps the adapter's statement-by-statement behaviour.
+ * The statements of a migration script: split at semicolons outside quotes, dollar-quoted bodies
+ * and comments. The pg adapter splits at every semicolon, which breaks a function body.
  */
-function runDollarQuotedScriptsWhole(adapter: { executeScript(script: string): Promise<void> }) {
-  const split = adapter.executeScript.bind(adapter);
-  const { client } = adapter as unknown as { client: { query(sql: string): Promise<unknown> } };
-  adapter.executeScript = async (script: string) => {
-    if (!script.includes("$$")) return split(script);
-    await client.query(script);
+export function splitSqlStatements(script: string): string[] {
+  const statements: string[] = [];
+  const dollarTag = /\$[A-Za-z_]*\$/y;
+  const past = (end: string, from: number) => {
+    const at = script.indexOf(end, from);
+    return at === -1 ? script.length : at + end.length;
   };
+  let start = 0;
+  let i = 0;
+  while (i < script.length) {
+    const ch = script[i]!;
+    dollarTag.lastIndex = i;
+    const tag = ch === "$" ? dollarTag.exec(script)?.[0] : undefined;
+    if (script.startsWith("--", i)) i = past("\n", i);
+    else if (script.startsWith("/*", i)) i = past("*/", i + 2);
+    else if (ch === "'" || ch === '"') i = past(ch, i + 1);
+    else if (tag) i = past(tag, i + tag.length);
+    else if (ch === ";") {
+      statements.push(script.slice(start, i));
+      start = ++i;
+    } else i += 1;
+  }
+  statements.push(script.slice(start));
+  return statements.map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+type ScriptRunner = { executeScript(script: string): Promise<void>; executeRaw(query: { sql: string; args: unknown[]; argTypes: never[] }): Promise<number> };
+
+function withStatementSplitter<T extends ScriptRunner>(adapter: T): T {
+  adapter.executeScript = async (script) => {
+    for (const sql of splitSqlStatements(script)) await adapter.executeRaw({ sql, args: [], argTypes: [] });
+  };
+  return adapter;
 }
 
 async function withEngine<T>(databaseUrl: string, schemaPath: string, fn: (engine: SchemaEngineType) => Promise<T>): Promise<T> {

@@ -87,6 +87,6 @@ function order(ranks: ResponseRanks, x: string, y: string): number {
   return Math.sign(ranks.get(x)! - ranks.get(y)!);
 }
 
-function withRate(agreements: number, comparisons: number): AgreementCount {
+export function withRate(agreements: number, comparisons: number): AgreementCount {
   return { agreement: comparisons === 0 ? null : agreements / comparisons, agreements, comparisons };
 }

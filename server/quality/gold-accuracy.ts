@@ -1,6 +1,7 @@
 // Each annotator's accuracy on a project's gold items, from the gold annotations alone.
 import type { Db } from "../db";
-import { goldScore, groupBy, type GoldAnswer } from "./report";
+import { goldScore, type GoldAnswer } from "./gold-score";
+import { groupBy } from "./report";
 
 export async function goldAccuracyByAnnotator(db: Db, projectId: string): Promise<{ accuracy: Map<string, number>; flagged: string[] }> {
   const [project] = await db.$queryRaw<{ goldThreshold: number }[]>`SELECT "goldThreshold" FROM project WHERE id = ${projectId}`;

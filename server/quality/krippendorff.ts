@@ -25,12 +25,23 @@ export type AlphaResult = {
   units: number;
 };
 
-type Value = string | number;
+export type Value = string | number;
 
 export function krippendorffAlpha(units: ReadonlyArray<Unit<number>>, level: MeasurementLevel): AlphaResult;
 export function krippendorffAlpha(units: ReadonlyArray<Unit<string | number>>, level: "nominal"): AlphaResult;
 export function krippendorffAlpha(units: ReadonlyArray<Unit<Value>>, level: MeasurementLevel): AlphaResult {
-  const { coincidences, marginals, pairableUnits } = coincidenceMatrix(units, level);
+  return alphaOfCoincidences(coincidenceMatrix(units, level), level);
+}
+
+/** The coincidence matrix o_ck, its marginals n_c and the number of pairable units. Sums over
+ *  units, so several sets of units (a project's tasks) can be summed before computing alpha. */
+export type Coincidences = {
+  coincidences: Map<Value, Map<Value, number>>;
+  marginals: Map<Value, number>;
+  pairableUnits: number;
+};
+
+export function alphaOfCoincidences({ coincidences, marginals, pairableUnits }: Coincidences, level: MeasurementLevel): AlphaResult {
   let n = 0;
   for (const count of marginals.values()) n += count;
 
@@ -48,11 +59,12 @@ export function krippendorffAlpha(units: ReadonlyArray<Unit<Value>>, level: Meas
   return { alpha, pairableValues: n, units: pairableUnits };
 }
 
-function coincidenceMatrix(units: ReadonlyArray<Unit<Value>>, level: MeasurementLevel) {
-  const coincidences = new Map<Value, Map<Value, number>>();
-  const marginals = new Map<Value, number>();
-  let pairableUnits = 0;
-
+/** Calls `visit` with the value counts of every unit that has at least two values, and m_u. */
+export function forEachPairableUnit(
+  units: ReadonlyArray<Unit<Value>>,
+  level: MeasurementLevel,
+  visit: (counts: ReadonlyMap<Value, number>, m: number) => void,
+): void {
   for (const unit of units) {
     const counts = new Map<Value, number>();
     let m = 0;
@@ -62,20 +74,34 @@ function coincidenceMatrix(units: ReadonlyArray<Unit<Value>>, level: Measurement
       counts.set(value, (counts.get(value) ?? 0) + 1);
       m += 1;
     }
-    if (m < 2) continue;
-    pairableUnits += 1;
+    if (m >= 2) visit(counts, m);
+  }
+}
 
+/** Ordered c–k value pairs within one unit: nc · nk, and nc · (nc − 1) on the diagonal (a value
+ *  is never paired with itself). */
+export function pairsInUnit(counts: ReadonlyMap<Value, number>, c: Value, k: Value): number {
+  const nc = counts.get(c) ?? 0;
+  return c === k ? nc * (nc - 1) : nc * (counts.get(k) ?? 0);
+}
+
+function coincidenceMatrix(units: ReadonlyArray<Unit<Value>>, level: MeasurementLevel): Coincidences {
+  const coincidences = new Map<Value, Map<Value, number>>();
+  const marginals = new Map<Value, number>();
+  let pairableUnits = 0;
+
+  forEachPairableUnit(units, level, (counts, m) => {
+    pairableUnits += 1;
     for (const [c, nc] of counts) {
       marginals.set(c, (marginals.get(c) ?? 0) + nc);
       const row = coincidences.get(c) ?? new Map<Value, number>();
       coincidences.set(c, row);
-      for (const [k, nk] of counts) {
-        // A value is never paired with itself: nc · (nc − 1) ordered pairs on the diagonal.
-        const pairs = c === k ? nc * (nc - 1) : nc * nk;
+      for (const k of counts.keys()) {
+        const pairs = pairsInUnit(counts, c, k);
         if (pairs > 0) row.set(k, (row.get(k) ?? 0) + pairs / (m - 1));
       }
     }
-  }
+  });
   return { coincidences, marginals, pairableUnits };
 }
 

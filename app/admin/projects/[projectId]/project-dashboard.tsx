@@ -29,7 +29,8 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
   const trpc = useTRPC();
   const project = useQuery(trpc.projects.get.queryOptions({ projectId }));
   const dashboard = useQuery({ ...trpc.projects.dashboard.queryOptions({ projectId }), ...live });
-  const quality = useQuery({ ...trpc.projects.quality.queryOptions({ projectId }), ...live });
+  // While a backlog of tasks is being counted, each open counts some more: ask again soon.
+  const quality = useQuery({ ...trpc.projects.quality.queryOptions({ projectId }), refetchInterval: (query) => (query.state.data?.counting ? 2_000 : live.refetchInterval) });
   const p = project.data;
   const d = dashboard.data;
   const q = quality.data;
@@ -113,6 +114,12 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
 
       {q ? (
         <>
+          {q.counting && (
+            <p role="status" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+              Counting the quality figures: {q.counting.tasksLeft.toLocaleString()} tasks left. This happens once after an upgrade or a large import of
+              judgements; until it ends, the figures below cover only the tasks counted so far.
+            </p>
+          )}
           <div className="grid gap-8 lg:grid-cols-[3fr_2fr]">
             <AgreementPanel agreement={q.agreement} />
             <PositionBiasPanel bias={q.positionBias} mode={d?.project.mode ?? p?.mode ?? "rank"} />
