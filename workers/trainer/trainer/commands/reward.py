@@ -227,7 +227,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     train, held_out, tokenizer = inputs["train"], inputs["eval"], inputs["tokenizer"]
 
     seed_everything(cfg.seed)
-    model = RewardModel(load_backbone(cfg.model, master_dtype(rt.dtype), what="backbone"), max_length=cfg.max_length)
+    model = RewardModel(load_backbone(cfg.model, master_dtype(rt.dtype), what="backbone", **rt.load_options()), max_length=cfg.max_length)
     max_len = max_positions(model.backbone, cfg.max_length)
     tokenize_groups([*train, *held_out], tokenizer, max_len)
     pad = pad_id(tokenizer)
@@ -238,6 +238,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         model.gradient_checkpointing_enable()
     model.to(rt.device)
     model.train()
+    rt.compiled(model.backbone)
     opt = make_optimizer(model, cfg.lr, cfg.weight_decay)
     batches = EpochBatches([max(len(x) for x in g.ids or [[0]]) for g in train], cfg.batch_size, cfg.seed)
     total = batches.per_epoch * cfg.epochs
