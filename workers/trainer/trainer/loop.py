@@ -144,9 +144,9 @@ class BestWeights:
     def __init__(self, output_dir: Path) -> None:
         self.dir = output_dir / "best"
 
-    def save(self, model: nn.Module, step: int, metrics: dict[str, Any]) -> None:
+    def save(self, weights: dict[str, torch.Tensor], step: int, metrics: dict[str, Any]) -> None:
         def fill(tmp: Path) -> None:
-            save_weights(model.state_dict(), tmp / "model.safetensors")
+            save_weights(weights, tmp / "model.safetensors")
             (tmp / "meta.json").write_text(json.dumps({"step": step, **metrics}))
 
         write_atomically(self.dir, fill)
@@ -157,8 +157,9 @@ class BestWeights:
         improved = state["best_loss"] is None or metrics["loss"] < state["best_loss"] - 1e-6
         if improved:
             state.update(best_loss=metrics["loss"], best_step=step, bad_evals=0, **best)
+            weights = model.state_dict()  # on every rank: a sharded model gathers its weights here
             if ctx.runtime.is_main:
-                self.save(model, step, metrics)
+                self.save(weights, step, metrics)
             ctx.runtime.barrier()
         else:
             state["bad_evals"] += 1
