@@ -114,3 +114,15 @@ class Clock:
     def elapsed(self) -> float:
         sync(self.device)
         return time.perf_counter() - self.t0
+
+
+def per_second(fn, device: str, seconds: float) -> float:
+    """What `fn()` returns (tokens, say) per second over at least `seconds`, after one warm-up call."""
+    fn()  # warm-up (allocator, kernels, caches)
+    clock = Clock(device)
+    clock.start()
+    total = calls = 0
+    while clock.elapsed() < seconds or calls == 0:
+        total += fn()
+        calls += 1
+    return total / clock.elapsed()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from common import Clock, args_parser, llama_config, peak_memory_gib, reset_peak
+from common import args_parser, llama_config, peak_memory_gib, per_second, reset_peak
 
 from trainer.checkpoint import Checkpoints, StopFlag
 from trainer.commands.ppo import Config as PpoConfig, Scorers, train
@@ -69,14 +69,7 @@ def rollout(model, tok, batch, new_tokens, device, seconds):
         return int(((ended == 0) | ((ended == 1) & (new == tok.eos_token_id))).sum())
 
     for name, fn in (("plain generate", plain), ("trainer rollout", ours)):
-        fn()  # warm-up
-        clock = Clock(device)
-        clock.start()
-        tokens = calls = 0
-        while clock.elapsed() < seconds or calls == 0:
-            tokens += fn()
-            calls += 1
-        out[name] = tokens / clock.elapsed()
+        out[name] = per_second(fn, device, seconds)
     return out
 
 

@@ -10,10 +10,13 @@ export const ZSplitName = z.string().regex(/^(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,99})
 /** What a job may set of `python -m trainer reward`; an unknown key is refused. */
 export const ZRewardOverrides = z
   .strictObject({
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
     batch_size: z.int().min(1).max(65_536),
     centring: z.number().min(0),
+    compile: z.boolean(),
     device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
     disable_dropout: z.boolean(),
+    distributed: z.enum(["ddp", "fsdp"]),
     early_stopping_patience: z.int().min(0),
     epochs: z.int().min(1).max(10_000),
     eval_batch_size: z.int().min(1).max(65_536),
@@ -38,8 +41,10 @@ export type RewardOverrides = z.infer<typeof ZRewardOverrides>;
 /** What a job may set of `python -m trainer safety`; an unknown key is refused. */
 export const ZSafetyOverrides = z
   .strictObject({
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
     batch_size: z.int().min(1).max(65_536),
     class_weights: z.boolean(),
+    compile: z.boolean(),
     cost_model: z.boolean(),
     cost_order: z.enum(["table", "harm"]),
     cost_weight: z.number().min(0),
@@ -68,8 +73,10 @@ export type SafetyOverrides = z.infer<typeof ZSafetyOverrides>;
 /** What a job may set of `python -m trainer sft`; an unknown key is refused. */
 export const ZSftOverrides = z
   .strictObject({
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
     batch_size: z.int().min(1).max(65_536),
     checkpoint_every: z.int().min(1),
+    compile: z.boolean(),
     device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
     epochs: z.int().min(1).max(10_000),
     eval_batch_size: z.int().min(1).max(65_536),
@@ -96,10 +103,12 @@ export type SftOverrides = z.infer<typeof ZSftOverrides>;
 export const ZPpoOverrides = z
   .strictObject({
     adaptive_kl: z.boolean(),
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
     batch_size: z.int().min(1).max(65_536),
     checkpoint_every: z.int().min(1),
     cliprange: z.number().gt(0),
     cliprange_value: z.number().gt(0),
+    compile: z.boolean(),
     cost_limit: z.number(),
     device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
     eval_batch_size: z.int().min(1).max(65_536),
@@ -137,7 +146,9 @@ export const ZPpoOverrides = z
     target_kl: z.number().gt(0),
     temperature: z.number().gt(0),
     top_p: z.number().gt(0).max(1),
+    use_vllm: z.enum(["auto", "yes", "no"]),
     vf_coef: z.number().min(0),
+    vllm_gpu_memory_utilization: z.number().gt(0).max(1),
     whiten_advantages: z.boolean(),
   })
   .partial();
@@ -146,9 +157,11 @@ export type PpoOverrides = z.infer<typeof ZPpoOverrides>;
 /** What a job may set of `python -m trainer dpo`; an unknown key is refused. */
 export const ZDpoOverrides = z
   .strictObject({
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
     batch_size: z.int().min(1).max(65_536),
     beta: z.number().gt(0),
     checkpoint_every: z.int().min(1),
+    compile: z.boolean(),
     device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
     drop_unsafe_chosen: z.boolean(),
     epochs: z.int().min(1).max(10_000),
@@ -182,10 +195,12 @@ export type DpoOverrides = z.infer<typeof ZDpoOverrides>;
 /** What a job may set of `python -m trainer kto`; an unknown key is refused. */
 export const ZKtoOverrides = z
   .strictObject({
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
     balance: z.boolean(),
     batch_size: z.int().min(2).max(65_536),
     beta: z.number().gt(0),
     checkpoint_every: z.int().min(1),
+    compile: z.boolean(),
     desirable_weight: z.number().gt(0).max(1000),
     device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
     epochs: z.int().min(1).max(10_000),
@@ -215,9 +230,11 @@ export type KtoOverrides = z.infer<typeof ZKtoOverrides>;
 /** What a job may set of `python -m trainer grpo`; an unknown key is refused. */
 export const ZGrpoOverrides = z
   .strictObject({
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
     batch_size: z.int().min(1).max(65_536),
     beta: z.number().min(0),
     checkpoint_every: z.int().min(1),
+    compile: z.boolean(),
     cost_limit: z.number(),
     device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
     eval_batch_size: z.int().min(1).max(65_536),
@@ -262,9 +279,11 @@ export type GrpoOverrides = z.infer<typeof ZGrpoOverrides>;
 /** What a job may set of `python -m trainer rloo`; an unknown key is refused. */
 export const ZRlooOverrides = z
   .strictObject({
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
     batch_size: z.int().min(1).max(65_536),
     beta: z.number().min(0),
     checkpoint_every: z.int().min(1),
+    compile: z.boolean(),
     cost_limit: z.number(),
     device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
     eval_batch_size: z.int().min(1).max(65_536),
@@ -307,6 +326,7 @@ export type RlooOverrides = z.infer<typeof ZRlooOverrides>;
 /** What a job may set of `python -m trainer generate`; an unknown key is refused. */
 export const ZGenerateOverrides = z
   .strictObject({
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
     batch_size: z.int().min(1).max(65_536),
     device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
     keep_checkpoints: z.int().min(1).max(100),
@@ -316,6 +336,8 @@ export const ZGenerateOverrides = z
     seed: z.int().min(0).max(2_147_483_647),
     temperature: z.number().min(0),
     top_p: z.number().gt(0).max(1),
+    use_vllm: z.enum(["auto", "yes", "no"]),
+    vllm_gpu_memory_utilization: z.number().gt(0).max(1),
   })
   .partial();
 export type GenerateOverrides = z.infer<typeof ZGenerateOverrides>;
@@ -323,6 +345,7 @@ export type GenerateOverrides = z.infer<typeof ZGenerateOverrides>;
 /** What a job may set of `python -m trainer evaluate`; an unknown key is refused. */
 export const ZEvaluateOverrides = z
   .strictObject({
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
     batch_size: z.int().min(1).max(65_536),
     device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
     eval_fraction: z.number().gt(0).lt(1),
@@ -344,6 +367,7 @@ export type EvaluateOverrides = z.infer<typeof ZEvaluateOverrides>;
 /** What a job may set of `python -m trainer acquire`; an unknown key is refused. */
 export const ZAcquireOverrides = z
   .strictObject({
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
     batch_size: z.int().min(1).max(65_536),
     borderline_weight: z.number().min(0),
     device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
@@ -356,10 +380,13 @@ export type AcquireOverrides = z.infer<typeof ZAcquireOverrides>;
 /** What a job may set of `python -m trainer forecast`; an unknown key is refused. */
 export const ZForecastOverrides = z
   .strictObject({
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
     batch_size: z.int().min(1).max(65_536),
     centring: z.number().min(0),
+    compile: z.boolean(),
     device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
     disable_dropout: z.boolean(),
+    distributed: z.enum(["ddp", "fsdp"]),
     early_stopping_patience: z.int().min(0),
     epochs: z.int().min(1).max(10_000),
     eval_batch_size: z.int().min(1).max(65_536),

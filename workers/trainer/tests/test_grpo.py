@@ -317,7 +317,7 @@ def test_cli_trains_rloo_with_a_reward_model_and_the_refusal_rule_and_lora(tmp_p
     (["--loss-type", "luspo"], "needs importance_sampling_level sequence"),
     (["--num-generations", "1"], "num_generations must be >= 2"),
     (["--safety-mode", "lagrangian"], "needs --safety-model"),
-    (["--use-vllm", "yes"], "needs vllm installed and a GPU"),
+    (["--use-vllm", "yes"], "use_vllm yes: the vllm package is not installed"),
     (["--max-prompt-length", "3"], "longer than max_prompt_length"),
     (["--refusal-weight", "0"], "nothing to reward"),
 ])

@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         module = importlib.import_module(COMMANDS[args.command])
         cfg = load_config(module.Config, args.command, args.config, rest)
-        runtime = make_runtime(getattr(cfg, "device", "auto"), getattr(cfg, "precision", "auto"))
+        runtime = make_runtime(getattr(cfg, "device", "auto"), getattr(cfg, "precision", "auto"), getattr(cfg, "attn_implementation", "auto"),
+                               getattr(cfg, "compile", False))
         ctx = RunContext.create(runtime, cfg.output_dir, getattr(cfg, "keep_checkpoints", 2), events)
         summary = module.run(cfg, ctx)
         ctx.events.done(command=args.command, **(summary or {}))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .options import check_options, opt
+from .runtime import ATTENTION
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp64")
 # Limits shared by many options: counts of sequences, tokens per text.
@@ -27,9 +28,11 @@ SPLIT_NAME = {"pattern": r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", "pattern_text": "a 
 class BaseConfig:
     output_dir: str = opt(role="input")  # where checkpoints/ and the final model/ go
     device: str = opt("auto", pattern=r"auto|cpu|cuda(:[0-9]+)?", pattern_text="auto, cpu, cuda or cuda:N")  # auto | cpu | cuda
-    precision: str = opt("auto", choices=PRECISIONS)  # auto (bf16 on a GPU that has it, else fp32) | fp32 | bf16 | fp64
+    precision: str = opt("auto", choices=PRECISIONS)  # auto (bf16 on a GPU that has it, else fp32) | fp32 | bf16 (on the CPU too) | fp64
     seed: int = opt(0, ge=0, le=2**31 - 1)  # seeds everything random in the run (held-out split, batch or prompt order, new heads, sampling)
     keep_checkpoints: int = opt(2, ge=1, le=100)  # checkpoints kept on disk
+    # auto (FlashAttention 2 on a GPU when flash_attn is installed, else SDPA when the model has it, else eager) | sdpa | eager | flash_attention_2
+    attn_implementation: str = opt("auto", choices=ATTENTION)
 
     def validate(self) -> None:
         check_options(self)
@@ -37,12 +40,14 @@ class BaseConfig:
 
 @dataclass(kw_only=True)
 class TrainConfig(BaseConfig):
-    precision: str = opt("auto", choices=PRECISIONS)  # auto (bf16 autocast on a GPU that has it, else fp32) | fp32 | bf16 | fp64
+    # auto (bf16 autocast on a GPU that has it, else fp32) | fp32 | bf16 (autocast on any device) | fp64; weights, losses and AdamW state stay fp32
+    precision: str = opt("auto", choices=PRECISIONS)
     batch_size: int = opt(8, **BATCH)  # examples per optimizer step (global, over all ranks)
     lr: float = opt(1e-5, gt=0, le=1)  # peak learning rate (linear warm-up, cosine decay to 10%)
     eval_every: int = opt(100, ge=1)  # steps between evaluations
     eval_batch_size: int = opt(16, **BATCH)  # sequences per forward when evaluating
     gradient_checkpointing: bool = False  # trade compute for memory on long sequences
+    compile: bool = False  # torch.compile the model's forward (reward, safety, sft; TRL's torch_compile in dpo, kto, grpo, rloo; ppo refuses it)
 
 
 @dataclass(kw_only=True)

@@ -26,7 +26,6 @@ Checkpoints and the final policy are plain Hugging Face folders (LoRA merged) in
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from .policy import export_policy, load_causal_lm, load_policy_tokenizer, lora_c
 from .rewards import RLConfig, Scorers, check_inputs, model_scorers, read_inputs, refusal_reward, score_responses
 from .rl_math import LagrangeMultiplier, lagrangian_advantage
 from .runtime import Runtime
+from .sampling import use_vllm
 from .trl_bridge import EventsCallback, start, training_arguments
 from .trl_bridge import run_trainer as train_with_trl
 
@@ -60,9 +60,6 @@ class GroupConfig(RLConfig):
     weight_decay: float = opt(0.0, ge=0)  # AdamW weight decay
     grad_clip: float = opt(1.0, ge=0)  # max gradient norm; 0 = no clipping
     lora_dropout: float = opt(0.0, ge=0, lt=1)  # dropout on the LoRA inputs
-    # auto | yes | no: sample with vLLM (colocated); auto = when vllm is installed and the run is on a GPU
-    use_vllm: str = opt("auto", choices=("auto", "yes", "no"))
-    vllm_gpu_memory_utilization: float = opt(0.3, gt=0, le=1)  # share of the GPU's memory vLLM may take
     eval_every: int = opt(20, ge=1)  # steps between held-out evaluations (with eval_prompts)
     eval_batch_size: int = opt(8, **BATCH)  # held-out prompts per generation batch (each sampled num_generations times)
 
@@ -165,13 +162,6 @@ def prompt_dataset(records: Sequence[PromptRecord], tokenizer: Any, max_prompt_l
     return Dataset.from_list(rows), too_long
 
 
-def use_vllm(cfg: GroupConfig, rt: Runtime) -> bool:
-    available = rt.device.type == "cuda" and importlib.util.find_spec("vllm") is not None
-    if cfg.use_vllm == "yes" and not available:
-        raise TrainerError("use_vllm yes needs vllm installed and a GPU (device cuda)")
-    return available and cfg.use_vllm != "no"
-
-
 # --------------------------------------------------------------------------- the command
 
 
@@ -188,7 +178,7 @@ def train(cfg: GroupConfig, ctx: RunContext, scorers: Scorers, algorithm: Algori
     for name, prompts in (("batch_size", cfg.batch_size), ("eval_batch_size", cfg.eval_batch_size)):
         if prompts * G % rt.world_size:
             raise TrainerError(f"{name} × num_generations ({prompts} × {G}) must be a multiple of the {rt.world_size} ranks")
-    vllm = use_vllm(cfg, rt)
+    vllm = use_vllm(cfg.use_vllm, rt)
     tokenizer = load_policy_tokenizer(cfg.policy)
     train_data, too_long = prompt_dataset(records, tokenizer, cfg.max_prompt_length, cfg.batch_size)
     eval_data, eval_too_long = prompt_dataset(eval_records, tokenizer, cfg.max_prompt_length) if eval_records else (None, 0)
@@ -219,7 +209,7 @@ def train(cfg: GroupConfig, ctx: RunContext, scorers: Scorers, algorithm: Algori
         **algorithm.options,
     })
     trainer = algorithm.trainer(
-        model=load_causal_lm(cfg.policy, master_dtype(rt.dtype)),
+        model=load_causal_lm(cfg.policy, master_dtype(rt.dtype), **rt.load_options()),
         reward_funcs=funcs,
         args=args,
         train_dataset=train_data,

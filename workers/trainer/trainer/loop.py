@@ -20,6 +20,7 @@ from torch import nn
 from .checkpoint import load_weights, save_weights, write_atomically
 from .context import RunContext
 from .errors import TrainerError
+from .runtime import adamw
 
 # Written into OUTPUT_DIR/model with the final model: its presence means the run is complete.
 SUMMARY_FILE = "training_summary.json"
@@ -46,17 +47,18 @@ def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
 
 
 def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
-    """AdamW over the trainable parameters; no weight decay on biases and norms."""
+    """AdamW over the trainable parameters (fused on a GPU, foreach on the CPU: `runtime.adamw`);
+    no weight decay on biases and norms."""
     decay, no_decay = [], []
     for p in model.parameters():
         if p.requires_grad:
             (decay if p.dim() >= 2 else no_decay).append(p)
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW([g for g in groups if g["params"]], lr=lr)
+    return adamw([g for g in groups if g["params"]], lr, (decay or no_decay)[0].device)
 
 
 def master_dtype(runtime_dtype: torch.dtype) -> torch.dtype:
-    """fp32 master weights for training; bf16 comes from autocast on the GPU."""
+    """fp32 master weights for training; bf16 comes from autocast (`Runtime.autocast`)."""
     return torch.float64 if runtime_dtype == torch.float64 else torch.float32
 
 
@@ -142,9 +144,9 @@ class BestWeights:
     def __init__(self, output_dir: Path) -> None:
         self.dir = output_dir / "best"
 
-    def save(self, model: nn.Module, step: int, metrics: dict[str, Any]) -> None:
+    def save(self, weights: dict[str, torch.Tensor], step: int, metrics: dict[str, Any]) -> None:
         def fill(tmp: Path) -> None:
-            save_weights(model.state_dict(), tmp / "model.safetensors")
+            save_weights(weights, tmp / "model.safetensors")
             (tmp / "meta.json").write_text(json.dumps({"step": step, **metrics}))
 
         write_atomically(self.dir, fill)
@@ -155,8 +157,9 @@ class BestWeights:
         improved = state["best_loss"] is None or metrics["loss"] < state["best_loss"] - 1e-6
         if improved:
             state.update(best_loss=metrics["loss"], best_step=step, bad_evals=0, **best)
+            weights = model.state_dict()  # on every rank: a sharded model gathers its weights here
             if ctx.runtime.is_main:
-                self.save(model, step, metrics)
+                self.save(weights, step, metrics)
             ctx.runtime.barrier()
         else:
             state["bad_evals"] += 1

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from .batching import collate
 from .data import Message, render
 from .errors import TrainerError
-from .reward_model import check_model_folder, hidden_size
+from .reward_model import check_model_folder, from_pretrained, hidden_size
 
 # Phrases that mark a refusal (case-insensitive substring match, curly apostrophes read as straight
 # ones) for the refusal-rate metrics.
@@ -64,12 +64,13 @@ def load_policy_tokenizer(path: str | Path, what: str = "policy") -> Any:
     return tok
 
 
-def load_causal_lm(path: str | Path, dtype: torch.dtype = torch.float32, what: str = "policy") -> nn.Module:
+def load_causal_lm(path: str | Path, dtype: torch.dtype = torch.float32, what: str = "policy", attention: str = "auto",
+                   cuda: bool = False) -> nn.Module:
     from transformers import AutoModelForCausalLM
 
     p = check_model_folder(path, what)
     try:
-        return AutoModelForCausalLM.from_pretrained(str(p), dtype=dtype, local_files_only=True)
+        return from_pretrained(AutoModelForCausalLM, p, dtype, attention, cuda)
     except (OSError, ValueError, KeyError) as e:
         raise TrainerError(f"cannot load the {what} in {p} as a causal LM: {e}") from None
 
@@ -95,10 +96,12 @@ def load_policy(
     lora_alpha: float | None = None,
     lora_dropout: float = 0.0,
     gradient_checkpointing: bool = False,
+    **load: Any,
 ) -> tuple[nn.Module, Any]:
-    """(model, tokenizer) from a local folder; LoRA adapters when `lora_r > 0`."""
+    """(model, tokenizer) from a local folder; LoRA adapters when `lora_r > 0`; `load`: the
+    loader's attention options (`Runtime.load_options()`)."""
     tokenizer = load_policy_tokenizer(path)
-    model = load_causal_lm(path, dtype)
+    model = load_causal_lm(path, dtype, **load)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tokenizer.pad_token_id
     if gradient_checkpointing:
@@ -484,9 +487,15 @@ def generate(
             out = model.generate(input_ids=query, attention_mask=query_mask, generation_config=config)
     finally:
         model.train(was_training)
-    out = out.to(dev)
-    P = query.shape[1]
-    response = out[:, P:]
+    return samples_from(tokenizer, query, query_mask, out[:, query.shape[1] :].to(dev), eos, num_samples)
+
+
+def samples_from(tokenizer: Any, query: Tensor, query_mask: Tensor, response: Tensor, eos: Sequence[int], num_samples: int) -> Samples:
+    """`Samples` of left-padded prompts `query` `[p, P]` and their sampled tokens `response`
+    `[p·num_samples, R]` (a prompt's samples next to each other): each response is cut after its
+    first EOS and padded. Every generation backend ends here, so their outputs have one layout."""
+    dev = query.device
+    pad = int(tokenizer.pad_token_id)
     n, R = response.shape
     is_eos = torch.zeros_like(response, dtype=torch.bool)
     for e in eos:
@@ -510,7 +519,7 @@ def generate(
         body = tokens[:-1] if bool(ended[i]) else tokens
         texts.append(tokenizer.decode(body, skip_special_tokens=True).strip())
     return Samples(
-        prompt_index=[i for i in range(len(prompts)) for _ in range(num_samples)],
+        prompt_index=[i for i in range(query.shape[0]) for _ in range(num_samples)],
         input_ids=input_ids,
         attention_mask=attention_mask,
         response_mask=response_mask,

@@ -27,6 +27,7 @@ from .batching import collate, last_token_index, pad_id, tokenize
 from .checkpoint import load_weights, save_weights
 from .data import Message, render
 from .errors import TrainerError
+from .runtime import attention_for
 
 REWARD_CONFIG = "reward_config.json"
 HEAD_FILE = "head.safetensors"
@@ -54,13 +55,25 @@ def check_reward_model_folder(path: str | Path) -> Path:
     return d
 
 
-def load_backbone(path: str | Path, dtype: torch.dtype = torch.float32, what: str = "model") -> nn.Module:
+def from_pretrained(auto_class: Any, path: Path, dtype: torch.dtype, attention: str, cuda: bool) -> nn.Module:
+    """`auto_class.from_pretrained` of a local folder with the attention kernel `attention_for` picks
+    for the class the folder's config maps to."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(str(path), local_files_only=True)
+    model_class = auto_class._model_mapping[type(config)]
+    return auto_class.from_pretrained(str(path), config=config, dtype=dtype, local_files_only=True,
+                                      attn_implementation=attention_for(attention, model_class, cuda))
+
+
+def load_backbone(path: str | Path, dtype: torch.dtype = torch.float32, what: str = "model", attention: str = "auto",
+                  cuda: bool = False) -> nn.Module:
     """`AutoModel.from_pretrained` from a local folder, failing with a TrainerError that says why."""
     from transformers import AutoModel
 
     p = check_model_folder(path, what)
     try:
-        return AutoModel.from_pretrained(str(p), dtype=dtype, local_files_only=True)
+        return from_pretrained(AutoModel, p, dtype, attention, cuda)
     except (OSError, ValueError, KeyError) as e:
         raise TrainerError(f"cannot load the {what} in {p}: {e}") from None
 
@@ -178,8 +191,9 @@ class RewardModel(nn.Module):
         self._positions = accepts_position_ids(backbone)
 
     @staticmethod
-    def from_backbone(path: str, dtype: torch.dtype = torch.float32, max_length: int = 512) -> RewardModel:
-        return RewardModel(load_backbone(path, dtype, what="backbone"), max_length=max_length)
+    def from_backbone(path: str, dtype: torch.dtype = torch.float32, max_length: int = 512, **load: Any) -> RewardModel:
+        """`load`: the loader's attention options (`Runtime.load_options()`)."""
+        return RewardModel(load_backbone(path, dtype, what="backbone", **load), max_length=max_length)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Raw scores `[batch]` (at least float32) at each row's last real token."""
@@ -221,13 +235,13 @@ class RewardModel(nn.Module):
         return d
 
     @staticmethod
-    def load(directory: str | Path, dtype: torch.dtype = torch.float32) -> RewardModel:
+    def load(directory: str | Path, dtype: torch.dtype = torch.float32, **load: Any) -> RewardModel:
         d = check_reward_model_folder(directory)
         try:
             config = json.loads((d / REWARD_CONFIG).read_text())
         except json.JSONDecodeError as e:
             raise TrainerError(f"{d / REWARD_CONFIG} is not valid JSON: {e}") from None
-        model = RewardModel(load_backbone(d, dtype, what="reward model"), max_length=int(config.get("max_length", 512)))
+        model = RewardModel(load_backbone(d, dtype, what="reward model", **load), max_length=int(config.get("max_length", 512)))
         head = load_weights(d / HEAD_FILE)
         if head.get("weight") is None or tuple(head["weight"].shape) != tuple(model.head.weight.shape):
             raise TrainerError(f"{d / HEAD_FILE} does not fit the backbone in {d}")

@@ -29,6 +29,7 @@ from .policy import DEFAULT_REFUSAL_MARKERS, is_refusal
 from .reward_model import check_model_folder
 from .rl_math import combine_gated, combine_table
 from .runtime import Runtime
+from .sampling import USE_VLLM
 
 SAFETY_MODES = ("auto", "table", "gated", "lagrangian", "none")
 UNSAFE_POLICIES = ("sensitive", "disallowed")
@@ -64,6 +65,9 @@ class RLConfig(TrainConfig):
     score_batch_size: int = opt(16, **BATCH)  # responses per reward/safety model forward
     score_max_length: int = opt(512, ge=8, le=1_048_576)  # tokens per scored conversation
     checkpoint_every: int = opt(20, ge=1)  # steps between checkpoints
+    # auto | yes | no: sample with vLLM (colocated); auto = when vllm is installed and the run is on a GPU
+    use_vllm: str = opt("auto", choices=USE_VLLM)
+    vllm_gpu_memory_utilization: float = opt(0.3, gt=0, le=1)  # share of the GPU's memory vLLM may take
 
     def validate(self) -> None:
         super().validate()
@@ -130,14 +134,28 @@ def no_reward(prompts: list[list[Message]], responses: list[str]) -> Tensor:
     return torch.zeros(len(responses))
 
 
+def under_autocast(rt: Runtime, fn: ScoreFn) -> ScoreFn:
+    def scored(prompts: list[list[Message]], responses: list[str]) -> Tensor:
+        with rt.autocast():
+            return fn(prompts, responses)
+
+    return scored
+
+
 def model_scorers(cfg: RLConfig, rt: Runtime) -> Scorers:
-    """Scorers backed by the reward model and safety model folders."""
+    """Scorers backed by the reward model and safety model folders, each run under the run's autocast."""
+    s = folder_scorers(cfg, rt)
+    wrap = lambda fn: under_autocast(rt, fn) if fn is not None else None  # noqa: E731
+    return Scorers(reward=under_autocast(rt, s.reward), safety=wrap(s.safety), cost=wrap(s.cost), prompt_unsafe=wrap(s.prompt_unsafe))
+
+
+def folder_scorers(cfg: RLConfig, rt: Runtime) -> Scorers:
     from .reward_model import RewardModel, load_tokenizer, score
 
     dtype = rt.dtype if rt.device.type == "cuda" else torch.float32
     scorers = Scorers(reward=no_reward)
     if cfg.reward_model is not None:
-        rm = RewardModel.load(cfg.reward_model, dtype).to(rt.device).eval()
+        rm = RewardModel.load(cfg.reward_model, dtype, **rt.load_options()).to(rt.device).eval()
         rm_tok = load_tokenizer(cfg.reward_model, "reward model")
 
         def reward(prompts: list[list[Message]], responses: list[str]) -> Tensor:
@@ -149,7 +167,7 @@ def model_scorers(cfg: RLConfig, rt: Runtime) -> Scorers:
         return scorers
     from .safety_model import SafetyModel
 
-    sm = SafetyModel.load(cfg.safety_model, dtype).to(rt.device).eval()
+    sm = SafetyModel.load(cfg.safety_model, dtype, **rt.load_options()).to(rt.device).eval()
     sm_tok = load_tokenizer(cfg.safety_model, "safety model")
     kw = {"batch_size": cfg.score_batch_size, "device": rt.device, "max_length": cfg.score_max_length}
     if mode == "table":

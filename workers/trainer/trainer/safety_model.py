@@ -118,8 +118,8 @@ class SafetyModel(nn.Module):
 
     @staticmethod
     def from_backbone(path: str, cost: bool = True, dtype: torch.dtype = torch.float32, max_length: int = 512,
-                      reward_table: Table | None = None) -> SafetyModel:
-        return SafetyModel(load_backbone(path, dtype, what="backbone"), cost=cost, max_length=max_length, reward_table=reward_table)
+                      reward_table: Table | None = None, **load: Any) -> SafetyModel:
+        return SafetyModel(load_backbone(path, dtype, what="backbone", **load), cost=cost, max_length=max_length, reward_table=reward_table)
 
     @property
     def has_cost(self) -> bool:
@@ -236,7 +236,7 @@ class SafetyModel(nn.Module):
         return d
 
     @staticmethod
-    def load(directory: str | Path, dtype: torch.dtype = torch.float32) -> SafetyModel:
+    def load(directory: str | Path, dtype: torch.dtype = torch.float32, **load: Any) -> SafetyModel:
         d = check_safety_model_folder(directory)
         try:
             config = json.loads((d / SAFETY_CONFIG).read_text())
@@ -245,7 +245,7 @@ class SafetyModel(nn.Module):
             raise TrainerError(f"{d}: a safety model file is not valid JSON: {e}") from None
         if config.get("policies", list(POLICIES)) != list(POLICIES) or config.get("rubrics", list(RUBRICS)) != list(RUBRICS):
             raise TrainerError(f"{d} was trained with other classes ({config.get('policies')}, {config.get('rubrics')})")
-        model = SafetyModel(load_backbone(d, dtype, what="safety model"), cost=bool(config.get("cost_head")),
+        model = SafetyModel(load_backbone(d, dtype, what="safety model", **load), cost=bool(config.get("cost_head")),
                             max_length=int(config.get("max_length", 512)), reward_table=table)
         heads = load_weights(d / HEADS_FILE)
         for name in ("policy_head", "rubric_head", "cost_head"):

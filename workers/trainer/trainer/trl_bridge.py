@@ -97,6 +97,7 @@ def training_arguments(cfg: Any, ctx: RunContext, has_eval: bool, max_steps: int
         "num_train_epochs": epochs,
         "max_steps": max_steps if max_steps > 0 else -1,
         "gradient_checkpointing": cfg.gradient_checkpointing,
+        "torch_compile": cfg.compile,
         "logging_strategy": "steps",
         "logging_steps": 1,
         "eval_strategy": "steps" if has_eval else "no",
@@ -205,8 +206,9 @@ def begin(cfg: Any, ctx: RunContext) -> tuple[Any, Any, Path | None, dict[str, A
     initial policy (with LoRA: the policy with its adapters off)."""
     latest, saved = start(ctx, cfg.seed)
     dtype = master_dtype(ctx.runtime.dtype)
-    model = load_causal_lm(cfg.model, dtype)
-    return model, load_causal_lm(cfg.ref_model, dtype, "reference model") if cfg.ref_model else None, latest, saved
+    load = ctx.runtime.load_options()
+    model = load_causal_lm(cfg.model, dtype, **load)
+    return model, load_causal_lm(cfg.ref_model, dtype, "reference model", **load) if cfg.ref_model else None, latest, saved
 
 
 def start(ctx: RunContext, seed: int) -> tuple[Path | None, dict[str, Any]]:

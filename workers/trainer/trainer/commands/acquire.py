@@ -61,11 +61,12 @@ class Config(BaseConfig):
 
 def unsafe_probability(cfg: Config, tasks: list[Any], rt: Any, dtype: torch.dtype) -> np.ndarray:
     """P(rubric C: disallowed content) of every response, in task order."""
-    model = SafetyModel.load(cfg.safety_model, dtype).to(rt.device).eval()
+    model = SafetyModel.load(cfg.safety_model, dtype, **rt.load_options()).to(rt.device).eval()
     tokenizer = load_tokenizer(cfg.safety_model, "safety model")
     prompts = [t.prompt for t in tasks for _ in t.responses]
     texts = [r.text for t in tasks for r in t.responses]
-    _, rubric = model.predict(tokenizer, prompts, texts, batch_size=cfg.batch_size, device=rt.device, max_length=cfg.max_length)
+    with rt.autocast():
+        _, rubric = model.predict(tokenizer, prompts, texts, batch_size=cfg.batch_size, device=rt.device, max_length=cfg.max_length)
     unsafe = [RUBRICS.index(r) for r in UNSAFE_RUBRICS]
     return rubric[:, unsafe].sum(-1).double().numpy()
 
@@ -86,9 +87,10 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     # One member in memory at a time: an ensemble of large models need not fit at once.
     rewards = np.empty((len(cfg.reward_models), len(texts)), dtype=np.float64)
     for m, path in enumerate(cfg.reward_models):
-        model = RewardModel.load(path, dtype).to(rt.device).eval()
+        model = RewardModel.load(path, dtype, **rt.load_options()).to(rt.device).eval()
         tokenizer = load_tokenizer(path, "reward model")
-        rewards[m] = score(model, tokenizer, prompts, texts, cfg.batch_size, cfg.max_length, normalise=False, device=rt.device).double().numpy()
+        with rt.autocast():
+            rewards[m] = score(model, tokenizer, prompts, texts, cfg.batch_size, cfg.max_length, normalise=False, device=rt.device).double().numpy()
         del model
         if not np.isfinite(rewards[m]).all():
             raise TrainerError(f"reward model {path} gave a non-finite score")

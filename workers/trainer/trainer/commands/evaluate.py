@@ -118,8 +118,8 @@ def evaluate_safety_labels(cfg: Config, labels: Any, sm: tuple[Any, Any], rt: An
 def evaluate_policy(cfg: Config, records: list[Any], rt: Any, rm: tuple[Any, Any] | None, sm: tuple[Any, Any] | None) -> dict[str, Any]:
     tokenizer = load_policy_tokenizer(cfg.policy)
     dtype = rt.dtype if rt.device.type == "cuda" else torch.float32
-    model = load_causal_lm(cfg.policy, dtype).to(rt.device).eval()
-    reference = load_causal_lm(cfg.reference_policy, dtype, what="reference policy").to(rt.device).eval() if cfg.reference_policy else None
+    model = load_causal_lm(cfg.policy, dtype, **rt.load_options()).to(rt.device).eval()
+    reference = load_causal_lm(cfg.reference_policy, dtype, what="reference policy", **rt.load_options()).to(rt.device).eval() if cfg.reference_policy else None
     samples: list[dict[str, Any]] = []
     prompts, texts = [], []
     for b, first in enumerate(range(0, len(records), cfg.batch_size)):
@@ -183,7 +183,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     dtype = rt.dtype if rt.device.type == "cuda" else torch.float32
 
     def reward_model(path: str, what: str) -> tuple[Any, Any]:
-        return RewardModel.load(path, dtype).to(rt.device).eval(), load_tokenizer(path, what)
+        return RewardModel.load(path, dtype, **rt.load_options()).to(rt.device).eval(), load_tokenizer(path, what)
 
     rm = reward_model(cfg.reward_model, "reward model") if cfg.reward_model else None
     compare = reward_model(cfg.compare_reward_model, "compared reward model") if cfg.compare_reward_model else None
@@ -191,22 +191,25 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     if cfg.safety_model:
         from ..safety_model import SafetyModel
 
-        sm = (SafetyModel.load(cfg.safety_model, dtype).to(rt.device).eval(), load_tokenizer(cfg.safety_model, "safety model"))
+        sm = (SafetyModel.load(cfg.safety_model, dtype, **rt.load_options()).to(rt.device).eval(), load_tokenizer(cfg.safety_model, "safety model"))
 
     # Each part's report is its own section; `metrics` and `verdict` gather them all (their names
     # do not clash), and the figures earlier versions reported stay at the top level.
     results: dict[str, Any] = {"metrics": {}, "verdict": []}
     if pairs and rm is not None:
-        report = evaluate_pairs(cfg, pairs, rm, compare, rt)
+        with rt.autocast():
+            report = evaluate_pairs(cfg, pairs, rm, compare, rt)
         results["reward_model"] = report
         results.update({k: report[k] for k in ("pair_accuracy", "pairs", "mean_score_gap", "ece", "calibration")})
     if labels is not None and sm is not None:
-        report = evaluate_safety_labels(cfg, labels, sm, rt)
+        with rt.autocast():
+            report = evaluate_safety_labels(cfg, labels, sm, rt)
         report["metrics"] = {f"safety/{of}/{name}": e for of in ("policy", "rubric") if of in report for name, e in report[of].pop("metrics").items()}
         results["safety_classifier"] = report
     samples: list[dict[str, Any]] = []
     if cfg.policy:
-        policy_result = evaluate_policy(cfg, records, rt, rm, sm)
+        with rt.autocast():
+            policy_result = evaluate_policy(cfg, records, rt, rm, sm)
         samples = policy_result.pop("samples")
         report = policy_result.pop("report")
         results["policy"] = report

@@ -4,7 +4,9 @@ Writes OUTPUT_DIR/generations.jsonl, one line per prompt:
 `{"id", "prompt": [messages], "responses": [{"content", "finish": "eos" | "length"}], "model",
 "params", "policy"?}` (the prompt's id and policy label are kept from the prompts file), a
 layout the platform imports as ranking tasks. Each batch of prompts is sampled with its own seed
-(`seed` + batch number), so the output depends only on the options. Lines are appended to a
+(`seed` + batch number), so the output depends only on the options (and the backend: vLLM when
+installed on a GPU, see `use_vllm` and sampling.py; both write the same layout, but draw different
+responses from the same seed). Lines are appended to a
 partial file as batches finish; a re-run with the same options continues after the last whole
 line, and the complete file is renamed into place at the end.
 """
@@ -25,7 +27,8 @@ from ..context import RunContext
 from ..data import read_prompts
 from ..errors import TrainerError
 from ..options import opt
-from ..policy import generate, load_causal_lm, load_policy_tokenizer
+from ..policy import load_causal_lm, load_policy_tokenizer
+from ..sampling import USE_VLLM, Sampler, make_sampler
 
 OUTPUT_FILE = "generations.jsonl"
 PARTIAL_FILE = ".generations.partial.jsonl"
@@ -43,6 +46,9 @@ class Config(BaseConfig):
     max_prompt_length: int = opt(1024, **TOKENS)  # prompt tokens kept (cut from the left)
     batch_size: int = opt(8, **BATCH)  # prompts per generation call
     seed: int = 0  # sampling seed (batch b uses seed + b)
+    # auto | yes | no: sample with vLLM; auto = when vllm is installed and the run is on a GPU (same output layout and seeding rule)
+    use_vllm: str = opt("auto", choices=USE_VLLM)
+    vllm_gpu_memory_utilization: float = opt(0.9, gt=0, le=1)  # share of the GPU's memory vLLM may take
     keep_checkpoints: int = 2  # unused (generation resumes from its partial file)
 
     def validate(self) -> None:
@@ -84,17 +90,18 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     if out_file.is_file():
         print(f"{out_file} exists; nothing to do", file=sys.stderr, flush=True)
         return {**summary, "interrupted": False}
-    model = load_causal_lm(cfg.policy, rt.dtype if rt.device.type == "cuda" else torch.float32).to(rt.device).eval()
-    result = {**summary, "interrupted": False}
+    dtype = rt.dtype if rt.device.type == "cuda" else torch.float32
+    sampler = make_sampler(cfg.use_vllm, rt, lambda: load_causal_lm(cfg.policy, dtype, **rt.load_options()).to(rt.device).eval(), tokenizer,
+                           cfg.policy, cfg.vllm_gpu_memory_utilization, cfg.max_prompt_length + cfg.max_new_tokens, cfg.seed)
+    result = {**summary, "interrupted": False, "generation": sampler.name}
     if rt.is_main:  # one process writes one file
-        result = _generate(cfg, ctx, model, tokenizer, records, params, model_name, summary)
+        result = {**_generate(cfg, ctx, sampler, records, params, model_name, summary), "generation": sampler.name}
     rt.barrier()
     return result
 
 
-def _generate(cfg: Config, ctx: RunContext, model: torch.nn.Module, tokenizer: Any, records: list[Any], params: dict[str, Any],
+def _generate(cfg: Config, ctx: RunContext, sampler: Sampler, records: list[Any], params: dict[str, Any],
               model_name: str, summary: dict[str, Any]) -> dict[str, Any]:
-    rt = ctx.runtime
     out_file = ctx.output_dir / OUTPUT_FILE
     ctx.output_dir.mkdir(parents=True, exist_ok=True)
     partial = ctx.output_dir / PARTIAL_FILE
@@ -108,9 +115,8 @@ def _generate(cfg: Config, ctx: RunContext, model: torch.nn.Module, tokenizer: A
             if first < start:
                 continue
             batch = records[first : first + cfg.batch_size]
-            torch.manual_seed(cfg.seed + b)
-            s = generate(model, tokenizer, [r.prompt for r in batch], cfg.num_samples, cfg.temperature, cfg.top_p,
-                         cfg.max_new_tokens, cfg.max_prompt_length, rt.device, rt.autocast)
+            s = sampler.sample([r.prompt for r in batch], cfg.num_samples, cfg.temperature, cfg.top_p, cfg.max_new_tokens,
+                               cfg.max_prompt_length, seed=cfg.seed + b)
             for i, r in enumerate(batch):
                 responses = []
                 for j in range(i * cfg.num_samples, (i + 1) * cfg.num_samples):

@@ -45,7 +45,6 @@ from ..policy import (
     TrainableState,
     disable_dropout,
     export_policy,
-    generate,
     is_lora,
     is_refusal,
     load_policy,
@@ -68,6 +67,7 @@ from ..rl_math import (
     per_token_rewards,
 )
 from ..runtime import Runtime, seed_everything
+from ..sampling import Sampler, make_sampler
 
 
 @dataclass(kw_only=True)
@@ -100,6 +100,9 @@ class Config(RLConfig):
         super().validate()
         if self.safety_mode == "gated" and self.batch_size < 2:
             raise TrainerError("safety_mode gated whitens over the batch: batch_size must be >= 2")
+        if self.compile:
+            # Sampling calls the same module token by token: compiling it would recompile for every length.
+            raise TrainerError("ppo does not compile the policy (sampling and training share it); leave compile off")
 
 
 # --------------------------------------------------------------------------- pieces of a step
@@ -216,17 +219,15 @@ def ppo_update(trainer: torch.nn.Module, model: PolicyWithValue, opt: torch.opti
 
 
 @torch.no_grad()
-def evaluate_policy(model: PolicyWithValue, tokenizer: Any, records: Sequence[PromptRecord], scorers: Scorers, mode: str,
-                    cfg: Config, rt: Runtime) -> dict[str, Any]:
-    """Held-out prompts: mean reward(s) and refusal rates (sampled with a fixed seed)."""
+def evaluate_policy(sampler: Sampler, records: Sequence[PromptRecord], scorers: Scorers, mode: str, cfg: Config, rt: Runtime) -> dict[str, Any]:
+    """Held-out prompts: mean reward(s) and refusal rates (sampled with fixed seeds, the training RNG untouched)."""
     devices = [rt.device] if rt.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(cfg.seed + 1)
         texts: list[str] = []
         ended: list[bool] = []
-        for sl in _chunks(len(records), cfg.eval_batch_size):
-            s = generate(model.policy, tokenizer, [r.prompt for r in records[sl]], 1, cfg.temperature, cfg.top_p, cfg.max_new_tokens,
-                         cfg.max_prompt_length, rt.device, rt.autocast)
+        for k, sl in enumerate(_chunks(len(records), cfg.eval_batch_size)):
+            s = sampler.sample([r.prompt for r in records[sl]], 1, cfg.temperature, cfg.top_p, cfg.max_new_tokens, cfg.max_prompt_length,
+                               seed=cfg.seed + 1 + k)
             texts += s.texts
             ended += s.ended.tolist()
     prompts = [r.prompt for r in records]
@@ -262,7 +263,8 @@ def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
         return done
 
     seed_everything(cfg.seed)
-    policy, tokenizer = load_policy(cfg.policy, master_dtype(rt.dtype), cfg.lora_r, cfg.lora_alpha, 0.0, cfg.gradient_checkpointing)
+    policy, tokenizer = load_policy(cfg.policy, master_dtype(rt.dtype), cfg.lora_r, cfg.lora_alpha, 0.0, cfg.gradient_checkpointing,
+                                    **rt.load_options())
     disable_dropout(policy)
     policy.to(rt.device)
     ref = Reference(policy)  # before any checkpoint is loaded: the reference is the starting policy
@@ -282,6 +284,8 @@ def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
         if lagrange is not None and saved.get("log_lambda") is not None:
             lagrange.log_lambda = float(saved["log_lambda"])
     trainer = rt.wrap(model)
+    sampler = make_sampler(cfg.use_vllm, rt, lambda: model.policy, tokenizer, cfg.policy, cfg.vllm_gpu_memory_utilization,
+                           cfg.max_prompt_length + cfg.max_new_tokens, cfg.seed + rt.rank)
     order = PromptOrder(len(records), cfg.seed)
     last_saved = step if saved else None
 
@@ -295,7 +299,8 @@ def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
     def run_eval() -> None:
         if not eval_records or state["last_eval"] == step:
             return
-        result = evaluate_policy(model, tokenizer, eval_records, scorers, mode, cfg, rt)
+        sampler.sync(model.policy)
+        result = evaluate_policy(sampler, eval_records, scorers, mode, cfg, rt)
         brief = {k: v for k, v in result.items() if k != "samples"}
         state.update(last_eval=step, eval=brief)
         if state["first_eval"] is None:
@@ -305,15 +310,15 @@ def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
             if key in result:
                 ctx.events.metric(step, f"eval/{key}", result[key])
 
-    log(f"ppo: {len(records)} prompts, {cfg.steps} steps of {cfg.batch_size}, safety mode {mode}")
+    log(f"ppo: {len(records)} prompts, {cfg.steps} steps of {cfg.batch_size}, safety mode {mode}, generation on {sampler.name}")
     if step == 0:
         run_eval()
     last: dict[str, float] = {}
     ctx.events.total_steps = cfg.steps
     while step < cfg.steps:
         mine = rt.shard([records[i] for i in order.indexes(step, cfg.batch_size)])
-        samples = generate(model.policy, tokenizer, [r.prompt for r in mine], 1, cfg.temperature, cfg.top_p, cfg.max_new_tokens,
-                           cfg.max_prompt_length, rt.device, rt.autocast)
+        sampler.sync(model.policy)  # vLLM samples the weights of this step (transformers samples the live model)
+        samples = sampler.sample([r.prompt for r in mine], 1, cfg.temperature, cfg.top_p, cfg.max_new_tokens, cfg.max_prompt_length)
         scores = score_rollouts(cfg, mode, scorers, mine, samples)
         fwd = rollout_forward(model, ref, samples, cfg, rt)
         mask = samples.response_mask.float()
@@ -362,6 +367,7 @@ def train(cfg: Config, ctx: RunContext, scorers: Scorers) -> dict[str, Any]:
         "steps": step,
         "total_steps": cfg.steps,
         "safety_mode": mode,
+        "generation": sampler.name,
         "kl_coef": kl_ctl.value,
         "lambda": lagrange.value if lagrange else None,
         "last_train": last,

@@ -55,6 +55,7 @@ from ..reward_model import (
     turn_off_dropout,
 )
 from ..runtime import Runtime, seed_everything
+from ..sharding import FullModelState, FullOptimizerState, Gathered, plain_copy, shard
 from ..split import held_out_split, prompt_key, train_and_held_out
 
 MARGIN_SCALE = {"none": None, "small": 1.0, "large": 3.0}
@@ -69,6 +70,8 @@ class Config(HeadConfig):
     centring: float = opt(0.0, ge=0)  # weight of the reward-centring term mean((r_c + r_r)^2)
     # padded tokens per forward: a step's sequences are sorted by length and scored in chunks of this size (0 = one forward)
     tokens_per_forward: int = opt(4096, ge=0)
+    # under torchrun: ddp (every rank holds the whole model) | fsdp (FSDP2: parameters, gradients and AdamW state sharded over the ranks; one forward per step)
+    distributed: str = opt("ddp", choices=("ddp", "fsdp"))
 
 
 # --------------------------------------------------------------------------- data
@@ -227,7 +230,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
     train, held_out, tokenizer = inputs["train"], inputs["eval"], inputs["tokenizer"]
 
     seed_everything(cfg.seed)
-    model = RewardModel(load_backbone(cfg.model, master_dtype(rt.dtype), what="backbone"), max_length=cfg.max_length)
+    model = RewardModel(load_backbone(cfg.model, master_dtype(rt.dtype), what="backbone", **rt.load_options()), max_length=cfg.max_length)
     max_len = max_positions(model.backbone, cfg.max_length)
     tokenize_groups([*train, *held_out], tokenizer, max_len)
     pad = pad_id(tokenizer)
@@ -238,7 +241,15 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         model.gradient_checkpointing_enable()
     model.to(rt.device)
     model.train()
+    rt.compiled(model.backbone)
+    fsdp = rt.distributed and cfg.distributed == "fsdp"
+    if fsdp:
+        shard(model, model.backbone)  # before the optimizer: sharding replaces the parameters
+        log(f"reward: FSDP over {rt.world_size} ranks")
     opt = make_optimizer(model, cfg.lr, cfg.weight_decay)
+    # What checkpoints read and write: the model and optimizer, or under FSDP their gathered full state.
+    weights = FullModelState(model) if fsdp else model
+    opt_state = FullOptimizerState(model, opt) if fsdp else opt
     batches = EpochBatches([max(len(x) for x in g.ids or [[0]]) for g in train], cfg.batch_size, cfg.seed)
     total = batches.per_epoch * cfg.epochs
     ctx.events.total_steps = total
@@ -253,21 +264,36 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         "split": held_out_split(cfg),
     }
     state: dict[str, Any] = {"best_loss": None, "best_accuracy": None, "best_step": None, "bad_evals": 0, "stopped_early": False, "last_eval": None}
-    saved = resume(ctx, {"model": model}, {"optimizer": opt}, state, total)
+    saved = resume(ctx, {"model": weights}, {"optimizer": opt_state}, state, total)
     step = int(saved["step"]) if saved else 0
     best = BestWeights(ctx.output_dir)
-    trainer = rt.wrap(model)
+    trainer = model if fsdp else rt.wrap(model)
+    # FSDP gathers each block's weights in every forward, so every rank must run as many: one per step.
+    tokens_per_forward = 0 if fsdp else cfg.tokens_per_forward
+
+    def whole() -> tuple[dict[str, Any], RewardModel | None]:
+        """(the full state dict, the model to export on rank 0); under FSDP a gathered plain copy
+        (every rank must call it)."""
+        if not fsdp:
+            return {}, model
+        from transformers import AutoModel
+
+        full = weights.state_dict()
+        copy = plain_copy(full, lambda: RewardModel(AutoModel.from_config(model.backbone.config), max_length=cfg.max_length), rt.is_main)
+        return full, copy.to(rt.device).eval() if copy is not None else None
 
     def checkpoint() -> Path | None:
-        return save_checkpoint(ctx, step, {"model": model}, {"optimizer": opt}, {**state, "config": asdict(cfg), "total_steps": total},
-                               export=lambda d: export_checkpoint_model(model, d, tokenizer, step, train_ids, pad, cfg, rt,
+        full, plain = whole()
+        models, optimizers = ({"model": Gathered(full)}, {"optimizer": Gathered(opt_state.state_dict())}) if fsdp else ({"model": model}, {"optimizer": opt})
+        return save_checkpoint(ctx, step, models, optimizers, {**state, "config": asdict(cfg), "total_steps": total},
+                               export=lambda d: export_checkpoint_model(plain, d, tokenizer, step, train_ids, pad, cfg, rt,
                                                                         {"trained_on": cfg.data, "format": inputs["layout"]}))
 
     def run_eval() -> None:
         if not held_out:
             return
         result = evaluate(model, held_out, cfg, pad, rt)
-        improved = best.update(ctx, model, state, step, {"loss": result["loss"], "accuracy": result["accuracy"]}, best_accuracy=result["accuracy"])
+        improved = best.update(ctx, weights, state, step, {"loss": result["loss"], "accuracy": result["accuracy"]}, best_accuracy=result["accuracy"])
         ctx.events.eval(step, **result, best=improved)
         for name in ("loss", "accuracy", "ece"):
             ctx.events.metric(step, f"eval/{name}", result[name])
@@ -280,7 +306,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         set_lr(opt, lr)
         if mine:  # every rank has the same count, so either all step or none does
             batch = flatten(mine, margin_scale, pad, rt.device)
-            scores = forward_sorted(trainer, batch["ids"], pad, rt.device, cfg.tokens_per_forward, rt.autocast)
+            scores = forward_sorted(trainer, batch["ids"], pad, rt.device, tokens_per_forward, rt.autocast)
             loss = kwise_bt_loss(scores, batch["better"], batch["worse"], batch["prompt"], batch["margin"], cfg.centring)
             optimizer_step(loss, model, opt, cfg.grad_clip)
             accuracy = pair_accuracy(scores[batch["better"]], scores[batch["worse"]])
@@ -297,7 +323,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
             return {**stopped, **counts}
 
     # Finish: best weights, reward statistics on the training responses, the model folder.
-    weights_from = restore_best(model, best, state, step)
+    weights_from = restore_best(weights, best, state, step)
     if held_out and not (weights_from == step and state["last_eval"] == step):
         final = evaluate(model, held_out, cfg, pad, rt)
         ctx.events.eval(step, **final, final=True, weights_from_step=weights_from)
@@ -314,7 +340,9 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         "reward_mean": mean,
         "reward_std": std,
         "model": str(ctx.output_dir / "model"),
+        "distributed": cfg.distributed if rt.distributed else None,
         **counts,
     }
-    write_final_model(ctx, summary, lambda tmp: model.save(tmp, tokenizer, extra={"trained_on": cfg.data, "format": inputs["layout"], "normalised": True}))
+    _, plain = whole()
+    write_final_model(ctx, summary, lambda tmp: plain.save(tmp, tokenizer, extra={"trained_on": cfg.data, "format": inputs["layout"], "normalised": True}))
     return summary

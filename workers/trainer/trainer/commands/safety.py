@@ -300,7 +300,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         log("safety: no prompt has two responses that differ in safety; no cost model is trained")
 
     seed_everything(cfg.seed)
-    model = SafetyModel(load_backbone(cfg.model, master_dtype(rt.dtype), what="backbone"), cost=with_cost, max_length=cfg.max_length,
+    model = SafetyModel(load_backbone(cfg.model, master_dtype(rt.dtype), what="backbone", **rt.load_options()), cost=with_cost, max_length=cfg.max_length,
                         reward_table=inputs["table"])
     max_len = max_positions(model.backbone, cfg.max_length)
     tokenize_groups([*train, *held_out], tokenizer, max_len)
@@ -311,6 +311,7 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         model.gradient_checkpointing_enable()
     model.to(rt.device)
     model.train()
+    rt.compiled(model.backbone)
     opt = make_optimizer(model, cfg.lr, cfg.weight_decay)
 
     policy_labels = [g.policy for g in train if g.policy is not None]

@@ -227,9 +227,11 @@ def run(cfg: Config, ctx: RunContext) -> dict[str, Any]:
         return done
 
     seed_everything(cfg.seed)
-    model, tokenizer = load_policy(cfg.model, master_dtype(rt.dtype), cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, cfg.gradient_checkpointing)
+    model, tokenizer = load_policy(cfg.model, master_dtype(rt.dtype), cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, cfg.gradient_checkpointing,
+                                   **rt.load_options())
     model.to(rt.device)
     model.train()
+    rt.compiled(model)
     opt = make_optimizer(model, cfg.lr, cfg.weight_decay)
     pad = int(tokenizer.pad_token_id)
     batches = EpochBatches([len(e.ids) for e in train], cfg.batch_size, cfg.seed)
