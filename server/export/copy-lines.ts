@@ -19,32 +19,85 @@ export async function connectForCopy(databaseUrl: string): Promise<pg.Client> {
 
 const signature = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 
-/** The rows of a binary COPY of one non-null text column, each followed by "\n", in one buffer. */
-export async function copyLines(client: pg.Client, select: string): Promise<Buffer> {
+/** The rows of a binary COPY of one non-null text column, each followed by "\n", as the pieces
+ *  they arrived in (each row copied once, into the piece where it ends). */
+export async function copyLines(client: pg.Client, select: string): Promise<Buffer[]> {
   const stream = client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT binary)`));
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  return linesOfBinaryCopy(Buffer.concat(chunks));
+  const reader = new BinaryCopyReader();
+  const pieces: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const lines = reader.push(chunk);
+    if (lines.length) pieces.push(lines);
+  }
+  if (!reader.ended) throw new Error("the binary COPY stream ended early");
+  return pieces;
 }
 
-/** Header: signature, flags (int32), extension length (int32) and extension; then per row a field
- *  count (int16, 1 here), the value's length (int32) and bytes; then a field count of -1. */
-export function linesOfBinaryCopy(data: Buffer): Buffer {
-  if (data.length < 19 || !data.subarray(0, 11).equals(signature)) throw new Error("not a binary COPY stream");
-  let at = 19 + data.readInt32BE(15);
-  const out = Buffer.allocUnsafe(data.length);
-  let written = 0;
-  for (;;) {
-    const fields = data.readInt16BE(at);
-    at += 2;
-    if (fields === -1) break;
-    if (fields !== 1) throw new Error(`expected one column per row, got ${fields}`);
-    const length = data.readInt32BE(at);
-    at += 4;
-    if (length < 0) throw new Error("a line is NULL");
-    written += data.copy(out, written, at, at + length);
-    out[written++] = 10;
-    at += length;
+/**
+ * Header: signature, flags (int32), extension length (int32) and extension; then per row a field
+ * count (int16, 1 here), the value's length (int32) and bytes; then a field count of -1. Rows may
+ * be split across chunks: what is left of one is kept for the next.
+ */
+export class BinaryCopyReader {
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  /** Bytes the next parse needs from the start of what is pending: a long row is read once. */
+  private need = 0;
+  private headerRead = false;
+  ended = false;
+
+  /** The complete rows so far in this chunk, as lines. */
+  push(chunk: Buffer): Buffer {
+    this.pending.push(chunk);
+    this.pendingLength += chunk.length;
+    if (this.pendingLength < this.need) return Buffer.alloc(0);
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingLength);
+    let at = 0;
+    if (!this.headerRead) {
+      if (data.length < 19) return this.keep(data, 0, 19);
+      if (!data.subarray(0, 11).equals(signature)) throw new Error("not a binary COPY stream");
+      const header = 19 + data.readInt32BE(15);
+      if (data.length < header) return this.keep(data, 0, header);
+      at = header;
+      this.headerRead = true;
+    }
+    const out = Buffer.allocUnsafe(data.length - at);
+    let written = 0;
+    let need = 0;
+    while (!this.ended) {
+      if (at + 2 > data.length) {
+        need = 2;
+        break;
+      }
+      const fields = data.readInt16BE(at);
+      if (fields === -1) {
+        this.ended = true;
+        at += 2;
+        break;
+      }
+      if (fields !== 1) throw new Error(`expected one column per row, got ${fields}`);
+      if (at + 6 > data.length) {
+        need = 6;
+        break;
+      }
+      const length = data.readInt32BE(at + 2);
+      if (length < 0) throw new Error("a line is NULL");
+      if (at + 6 + length > data.length) {
+        need = 6 + length;
+        break;
+      }
+      written += data.copy(out, written, at + 6, at + 6 + length);
+      out[written++] = 10;
+      at += 6 + length;
+    }
+    this.keep(data, at, need);
+    return out.subarray(0, written);
   }
-  return out.subarray(0, written);
+
+  private keep(data: Buffer, from: number, need: number): Buffer {
+    this.pending = from < data.length ? [data.subarray(from)] : [];
+    this.pendingLength = data.length - from;
+    this.need = need;
+    return Buffer.alloc(0);
+  }
 }

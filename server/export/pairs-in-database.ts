@@ -3,7 +3,6 @@
 // server's work and this process's run side by side and at most two batches are held.
 import type { Db } from "../db";
 import { databaseUrlOf } from "../db";
-import { Prisma } from "../generated/prisma/client";
 import { connectForCopy, copyLines } from "./copy-lines";
 import type { ExportFilter } from "./filter";
 import { annotationCondition, taskCondition } from "./query";
@@ -16,31 +15,25 @@ export async function* pairsBuiltInDatabase(
 ): AsyncGenerator<Buffer> {
   const annotations = annotationCondition(filter, excludedAnnotators);
   const tasks = taskCondition(projectId, filter, annotations);
-  /** The last task of the batch after `after`; null when that batch runs to the end. */
-  const lastOfBatch = async (after: TaskKey | null): Promise<TaskKey | null> => {
-    const [row] = await db.$queryRaw<TaskKey[]>`
-      SELECT t."createdAt", t.id FROM task t JOIN prompt p ON p.id = t."promptId"
-      WHERE ${tasks} ${after ? Prisma.sql`AND (t."createdAt", t.id) > (${after.createdAt}, ${after.id})` : Prisma.empty}
-      ORDER BY t."createdAt", t.id OFFSET ${batchSize - 1} LIMIT 1`;
-    return row ?? null;
-  };
+  // Every batch's last task, read up front in one pass over the keys (a few bytes per batch), so
+  // the next batch can start the moment a connection is free. Tasks added meanwhile fall into one
+  // of the ranges (the last one is open-ended): none is skipped or sent twice.
+  const ends = await db.$queryRaw<TaskKey[]>`
+    SELECT "createdAt", id FROM (
+      SELECT t."createdAt", t.id, row_number() OVER (ORDER BY t."createdAt", t.id) AS n
+      FROM task t JOIN prompt p ON p.id = t."promptId" WHERE ${tasks}) k
+    WHERE n % ${batchSize} = 0 ORDER BY n`;
+  const ranges = [...ends, null].map((upTo, i) => ({ after: i ? ends[i - 1]! : null, upTo }));
   const url = databaseUrlOf(db);
   const clients = await Promise.all([connectForCopy(url), connectForCopy(url)]);
-  let next: Promise<Buffer> | null = null;
+  const read = (i: number) => copyLines(clients[i % 2]!, inlineSql(pairsLinesSql({ tasks, annotations, ...ranges[i]! })));
+  let next: Promise<Buffer[]> | null = null;
   try {
-    let upTo = await lastOfBatch(null);
-    next = copyLines(clients[0], inlineSql(pairsLinesSql({ tasks, annotations, after: null, upTo })));
-    for (let i = 1; ; i++) {
-      const current: Promise<Buffer> = next!;
-      const last = upTo === null;
-      if (!last) {
-        const after: TaskKey = upTo!;
-        upTo = await lastOfBatch(after);
-        next = copyLines(clients[i % 2]!, inlineSql(pairsLinesSql({ tasks, annotations, after, upTo })));
-      } else next = null;
-      const lines = await current;
-      if (lines.length) yield lines;
-      if (last) return;
+    next = read(0);
+    for (let i = 0; i < ranges.length; i++) {
+      const current: Promise<Buffer[]> = next!;
+      next = i + 1 < ranges.length ? read(i + 1) : null;
+      yield* await current;
     }
   } finally {
     // A consumer that stops early leaves one batch in flight: closing its connection ends it.
