@@ -3,15 +3,13 @@
 import pg from "pg";
 import type { Prisma } from "../generated/prisma/client";
 
-const escape = (s: string) => pg.Client.prototype.escapeLiteral.call(null, s);
-
 /** A timestamp column holds UTC wall-clock time (as Prisma writes it). */
 function literal(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
-  if (typeof value === "string") return escape(value);
+  if (typeof value === "string") return pg.escapeLiteral(value);
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
   if (typeof value === "boolean") return value ? "true" : "false";
-  if (value instanceof Date) return `${escape(value.toISOString().replace("T", " ").replace("Z", ""))}::timestamp`;
+  if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString().replace("T", " ").replace("Z", ""))}::timestamp`;
   if (Array.isArray(value)) return value.length ? `ARRAY[${value.map(literal).join(", ")}]` : "'{}'";
   throw new Error(`cannot write ${typeof value} as an SQL literal`);
 }
