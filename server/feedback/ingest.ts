@@ -6,29 +6,17 @@ import type { Db } from "../db";
 import { ZDataLimitsEnv } from "../env";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
-import { ZMessages, type Message } from "../import/conversation";
-import { buildImportRecord, maxResponses, ZResponseContent, type ImportRecord } from "../import/import-record";
+import type { Message } from "../import/conversation";
+import { buildImportRecord, maxResponses, type ImportRecord } from "../import/import-record";
 import { ImportRowError, parseRow } from "../import/import-row-error";
 import { parseJsonLines } from "../import/read-jsonl";
 import { insertImportRecords } from "../import/service";
 import { cappedStream } from "../http/body-limit";
+import { ZFeedbackLine, type FeedbackLine } from "./feedback-line.schema";
 import { redactTexts, type RedactionCounts, addCounts } from "./redact";
-import { chooseSampled, normalisedPromptHash, ZFeedbackSampling, type SamplingCandidate } from "./sampling";
+import { chooseSampled, normalisedPromptHash, type SamplingCandidate } from "./sampling";
+import { ZFeedbackSampling } from "./sampling.schema";
 
-const maxIdChars = 200;
-
-export const ZFeedbackLine = z.object({
-  id: z.string({ error: (i) => (i.input === undefined ? "missing: the deployment's id for the conversation" : "expected a string") }).trim().min(1, "expected a non-empty id").max(maxIdChars, `expected at most ${maxIdChars} characters`),
-  model: z.string({ error: (i) => (i.input === undefined ? "missing: the model that answered" : "expected a string") }).trim().min(1, "expected a model name").max(maxIdChars, `expected at most ${maxIdChars} characters`),
-  /** The conversation, ending with the assistant answer the feedback is about. */
-  messages: ZMessages,
-  rating: z.enum(["up", "down"]).nullable().default(null),
-  event: z.enum(["regenerate", "edit"]).nullable().default(null),
-  editedAnswer: ZResponseContent.nullable().default(null),
-  comment: z.string().max(5000, "expected at most 5000 characters").nullable().default(null),
-  consent: z.boolean({ error: "expected true or false" }).optional(),
-});
-type FeedbackLine = z.output<typeof ZFeedbackLine>;
 
 function parseFeedbackLine(value: unknown): FeedbackLine {
   const row = parseRow(ZFeedbackLine, value);

@@ -13,18 +13,9 @@ import nlp from "compromise";
 import { isValidIBAN } from "ibantools";
 import { findPhoneNumbersInText, type CountryCode } from "libphonenumber-js";
 
-export const piiKinds = ["email", "card", "account", "phone", "address", "name"] as const;
-export type PiiKind = (typeof piiKinds)[number];
-export type RedactionCounts = Partial<Record<PiiKind, number>>;
+import { piiKinds, placeholders, type PiiKind, type RedactionCounts } from "./redact-kinds";
 
-export const placeholders: Record<PiiKind, string> = {
-  email: "[EMAIL]",
-  card: "[CARD]",
-  account: "[ACCOUNT]",
-  phone: "[PHONE]",
-  address: "[ADDRESS]",
-  name: "[NAME]",
-};
+export { piiKinds, placeholders, type PiiKind, type RedactionCounts };
 
 type Span = { start: number; end: number };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chooseSampled, normalisedPromptHash, samplingPoint, ZFeedbackSampling, type SamplingCandidate } from "./sampling";
+import { chooseSampled, normalisedPromptHash, samplingPoint, type SamplingCandidate } from "./sampling";
+import { ZFeedbackSampling } from "./sampling.schema";
 
 const candidate = (externalId: string, over: Partial<SamplingCandidate> = {}): SamplingCandidate => ({ externalId, model: "m", rating: "down", promptHash: externalId, ...over });
 const none = () => ({ perModel: new Map<string, number>(), prompts: new Set<string>() });

@@ -1,23 +1,7 @@
 // The project's rule for which production feedback becomes labelling work. Pure: the service
 // supplies what it counted in the database.
 import { createHash } from "node:crypto";
-import { z } from "zod";
-
-const share = (what: string) => z.number({ error: `${what} is a fraction from 0 to 1` }).min(0, `${what} is a fraction from 0 to 1`).max(1, `${what} is a fraction from 0 to 1`);
-
-export const ZFeedbackSampling = z.object({
-  /** Share of thumbs-down conversations sampled. */
-  downShare: share("downShare"),
-  /** Share of thumbs-up conversations sampled. */
-  upShare: share("upShare"),
-  /** Share of conversations without a thumbs (a regenerate or an edit alone) sampled. */
-  unratedShare: share("unratedShare").default(0),
-  /** At most this many sampled conversations per model name; null: no quota. */
-  perModelQuota: z.number().int("perModelQuota is a whole number").min(1, "perModelQuota is at least 1").max(1_000_000).nullable().default(null),
-  /** A conversation whose normalised prompt was already sampled is not sampled again. */
-  dedupByPrompt: z.boolean().default(true),
-});
-export type FeedbackSampling = z.output<typeof ZFeedbackSampling>;
+import type { FeedbackSampling } from "./sampling.schema";
 
 /** The last user turn, case- and whitespace-folded: "Reset  my password?" and "reset my password?" are one prompt. */
 export function normalisedPromptHash(messages: readonly { role: string; content: string }[]): string {

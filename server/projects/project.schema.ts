@@ -2,7 +2,7 @@ import { z } from "zod";
 import { strengths } from "../annotation/ranking";
 import { maxResponsesPerTask, ZRanking } from "../annotation/submission.schema";
 import { promptPolicies, rubricGrades } from "../annotation/submission";
-import { ZFeedbackSampling } from "../feedback/sampling";
+import { ZFeedbackSampling } from "../feedback/sampling.schema";
 
 const grades = z.object(Object.fromEntries(rubricGrades.map((g) => [g, z.number().min(-10).max(10)])) as Record<(typeof rubricGrades)[number], z.ZodNumber>);
 
