@@ -11,7 +11,10 @@ describe("redactText", () => {
     ["My account number is 12345678.", "My account number is [ACCOUNT].", { account: 1 }],
     ["Ring +44 20 7946 0958 after six", "Ring [PHONE] after six", { phone: 1 }],
     ["It ships to 350 Fifth Avenue, New York, NY 10118 tomorrow", "It ships to [ADDRESS] tomorrow", { address: 1 }],
+    ["Deliver to Flat 3, 27 Queen's Road, Bristol BS8 1QU", "Deliver to Flat 3, [ADDRESS]", { address: 1 }],
     ["Call me Ishmael.", "Call me [NAME].", { name: 1 }],
+    ["Aisha Bello's order has not arrived.", "[NAME]'s order has not arrived.", { name: 1 }],
+    ["Please cc Ingrid Larsen and Mateo Silva.", "Please cc [NAME] and [NAME].", { name: 2 }],
     ["May I ask a question?", "May I ask a question?", {}],
     ["Order 123456 left in 1984.", "Order 123456 left in 1984.", {}],
   ])("%s", (input, output, counts) => {

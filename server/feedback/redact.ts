@@ -49,7 +49,8 @@ const streetTypes =
 const addressPattern = new RegExp(
   String.raw`\b\d{1,6}[A-Za-z]?,?\s+(?:[A-Z][A-Za-z'.-]*\s+){1,4}(?:${streetTypes})\b\.?` +
     String.raw`(?:,?\s*(?:Apt|Apartment|Suite|Unit|Flat|#)\.?\s*[\w-]+)?` +
-    String.raw`(?:,\s*[A-Z][A-Za-z.-]*(?:\s+[A-Z][A-Za-z.-]*){0,2})?` +
+    // The town's words have lower-case letters, so a postcode after it ("Bristol BS8 1QU") is not read as one.
+    String.raw`(?:,\s*[A-Z][a-z][A-Za-z.-]*(?:\s+[A-Z][a-z][A-Za-z.-]*){0,2})?` +
     String.raw`(?:,?\s*(?:[A-Z]{2}\s+\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|\d{4,5}))?`,
   "g",
 );
@@ -125,7 +126,8 @@ const detectors: Record<PiiKind, (text: string) => Span[]> = {
     const spans: Span[] = [];
     for (const person of nlp(text).people().json({ offset: true }) as { text: string; offset: { start: number; length: number } }[]) {
       const raw = text.slice(person.offset.start, person.offset.start + person.offset.length);
-      const trimmed = raw.replace(/[\s,.;:!?'"]+$/, "");
+      // compromise's span can end in punctuation or a possessive ("Aisha Bello's"), which stay.
+      const trimmed = raw.replace(/(?:['’]s)?[\s,.;:!?'"’]*$/, "");
       // A placeholder already put in is not a name.
       if (!/[A-Za-z]/.test(trimmed) || /^\[[A-Z]+\]$/.test(trimmed)) continue;
       spans.push({ start: person.offset.start, end: person.offset.start + trimmed.length });
