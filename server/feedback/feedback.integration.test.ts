@@ -263,6 +263,17 @@ describe("production feedback API", () => {
     expect(conv.tasks).toEqual([{ purpose: "kto", task: { prompt: { source: "production" } } }]);
   });
 
+  it("links a conversation to the model version it names, and keeps other model names as sent", async () => {
+    const { projectId, key } = await projectWithKey();
+    const version = await deps.db.modelVersion.create({ data: { kind: "policy", name: `policy-${randomUUID()}`, path: "runs/x/policy", projectId } });
+    await post(projectId, key, jsonl([conversation("mv-1", { model: version.id }), conversation("mv-2", { model: "gpt-like-2025" })]));
+    const rows = await deps.db.feedbackConversation.findMany({ where: { projectId }, orderBy: { externalId: "asc" }, select: { model: true, modelVersionId: true } });
+    expect(rows).toEqual([
+      { model: version.id, modelVersionId: version.id },
+      { model: "gpt-like-2025", modelVersionId: null },
+    ]);
+  });
+
   it("samples by the project's rule into production labelling tasks: shares, per-model quota, prompt dedup", async () => {
     const { projectId, key } = await projectWithKey();
     // As the settings form sends it, through the procedure's input schema.

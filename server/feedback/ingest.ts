@@ -17,7 +17,6 @@ import { redactTexts, type RedactionCounts, addCounts } from "./redact";
 import { chooseSampled, normalisedPromptHash, type SamplingCandidate } from "./sampling";
 import { ZFeedbackSampling } from "./sampling.schema";
 
-
 function parseFeedbackLine(value: unknown): FeedbackLine {
   const row = parseRow(ZFeedbackLine, value);
   const answer = row.messages.at(-1);
