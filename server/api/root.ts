@@ -11,6 +11,7 @@ import { modelsRouter } from "../models/router";
 import { projectsRouter } from "../projects/router";
 import { apiKeysRouter, exportsRouter } from "../export/router";
 import { forecastRouter } from "../forecast/router";
+import { redTeamRouter } from "../red-team/router";
 import { reviewRouter } from "../review/router";
 import { runsRouter } from "../runs/router";
 import { meRouter } from "../users/me-router";
@@ -34,6 +35,7 @@ export const appRouter = createTRPCRouter({
   inbox: inboxRouter,
   imports: importsRouter,
   review: reviewRouter,
+  redTeam: redTeamRouter,
   exports: exportsRouter,
   apiKeys: apiKeysRouter,
   workers: workersRouter,
