@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { ErrorText, Panel } from "../components/panel";
 import { useTRPC } from "../trpc/client";
+import { PolicySelect } from "./policy-select";
 
 /** Admins: a target model version, harm categories from the project's taxonomy with a goal each, and the experts' domains. */
 export function NewCampaignForm() {
@@ -14,7 +15,7 @@ export function NewCampaignForm() {
   const projects = useQuery(trpc.projects.list.queryOptions());
   const [projectId, setProjectId] = useState("");
   const project = useQuery({ ...trpc.projects.get.queryOptions({ projectId }), enabled: projectId !== "" });
-  const models = useQuery(trpc.models.list.queryOptions({ checkpoints: false }));
+  const [targetModelId, setTargetModelId] = useState("");
   const [goals, setGoals] = useState<Record<string, string>>({});
   const create = useMutation(
     trpc.redTeam.createCampaign.mutationOptions({
@@ -24,7 +25,6 @@ export function NewCampaignForm() {
       },
     }),
   );
-  const policies = (models.data ?? []).filter((m) => (m.kind === "policy" || m.kind === "sft") && (!m.projectId || m.projectId === projectId));
   const taxonomy = project.data?.harmTaxonomy ?? [];
 
   return (
@@ -38,7 +38,7 @@ export function NewCampaignForm() {
             projectId,
             name: String(f.get("name") ?? ""),
             description: String(f.get("description") ?? ""),
-            targetModelId: String(f.get("targetModelId") ?? ""),
+            targetModelId,
             goals: Object.entries(goals).map(([category, goal]) => ({ category, goal })),
             domains: String(f.get("domains") ?? "")
               .split(",")
@@ -63,16 +63,7 @@ export function NewCampaignForm() {
             Name
             <input name="name" required className="rounded border border-slate-300 px-2 py-1" />
           </label>
-          <label className="flex flex-col">
-            Target model version
-            <select name="targetModelId" aria-label="Target model version" required className="rounded border border-slate-300 px-2 py-1">
-              {policies.map((m) => (
-                <option key={m.id} value={m.id}>
-                  {m.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <PolicySelect label="Target model version" projectId={projectId} value={targetModelId} onChange={setTargetModelId} empty="choose…" />
           <label className="flex grow flex-col">
             Domains (comma-separated)
             <input name="domains" placeholder="chemistry, cyber, medicine, elections" className="rounded border border-slate-300 px-2 py-1" />

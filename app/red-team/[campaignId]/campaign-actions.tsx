@@ -1,16 +1,15 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
+import { PolicySelect } from "../policy-select";
 
 /** Admins: send successful attacks on (regression set + labelling tasks), and replay the set against a version. */
 export function CampaignActions({ campaignId, projectId, waiting }: { campaignId: string; projectId: string; waiting: number }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const models = useQuery(trpc.models.list.queryOptions({ checkpoints: false }));
-  const policies = (models.data ?? []).filter((m) => (m.kind === "policy" || m.kind === "sft") && (!m.projectId || m.projectId === projectId));
   const [policyId, setPolicyId] = useState("");
   const [replayId, setReplayId] = useState("");
   const [notice, setNotice] = useState<string | null>(null);
@@ -34,17 +33,7 @@ export function CampaignActions({ campaignId, projectId, waiting }: { campaignId
   return (
     <Panel title="Send on and replay">
       <div className="flex flex-wrap items-end gap-3 text-sm">
-        <label className="flex flex-col">
-          Fresh candidates from
-          <select aria-label="Fresh candidates from" value={policyId} onChange={(e) => setPolicyId(e.target.value)} className="rounded border border-slate-300 px-2 py-1">
-            <option value="">the project&apos;s current policy</option>
-            {policies.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <PolicySelect label="Fresh candidates from" projectId={projectId} value={policyId} onChange={setPolicyId} empty="the project's current policy" />
         <button
           type="button"
           disabled={waiting === 0 || sendOn.isPending}
@@ -53,17 +42,7 @@ export function CampaignActions({ campaignId, projectId, waiting }: { campaignId
         >
           Send {waiting} successful attack(s) on
         </button>
-        <label className="flex flex-col">
-          Replay against
-          <select aria-label="Replay against" value={replayId} onChange={(e) => setReplayId(e.target.value)} className="rounded border border-slate-300 px-2 py-1">
-            <option value="">choose a version…</option>
-            {policies.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <PolicySelect label="Replay against" projectId={projectId} value={replayId} onChange={setReplayId} empty="choose a version…" />
         <button type="button" disabled={!replayId || replay.isPending} onClick={() => replay.mutate({ campaignId, modelVersionId: replayId })} className="rounded border border-slate-300 px-3 py-1.5 disabled:opacity-50">
           Replay
         </button>
