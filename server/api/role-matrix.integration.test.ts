@@ -80,11 +80,16 @@ const declared: Record<string, Access> = {
   "exports.count": "reviewer",
   "exports.snapshots": "reviewer",
   "exports.createSnapshot": "admin",
+  "exports.rebuildSnapshot": "admin",
   "apiKeys.list": "admin",
   "apiKeys.create": "admin",
   "apiKeys.revoke": "admin",
   "workers.list": "admin",
   "audit.list": "admin",
+  "governance.findConversations": "admin",
+  "governance.previewDeletion": "admin",
+  "governance.deleteConversations": "admin",
+  "governance.deletions": "admin",
 };
 
 const callers = ["anonymous", "annotator", "reviewer", "admin"] as const;

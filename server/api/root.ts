@@ -11,6 +11,7 @@ import { modelsRouter } from "../models/router";
 import { projectsRouter } from "../projects/router";
 import { apiKeysRouter, exportsRouter } from "../export/router";
 import { forecastRouter } from "../forecast/router";
+import { governanceRouter } from "../governance/router";
 import { reviewRouter } from "../review/router";
 import { runsRouter } from "../runs/router";
 import { meRouter } from "../users/me-router";
@@ -38,6 +39,7 @@ export const appRouter = createTRPCRouter({
   apiKeys: apiKeysRouter,
   workers: workersRouter,
   audit: auditRouter,
+  governance: governanceRouter,
 });
 
 export type AppRouter = typeof appRouter;
