@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { getAssignmentView, nextAssignment, saveDemonstration, submitAnnotation } from "../annotation/service";
 import { ZExportRequest } from "../export/filter";
 import { createSnapshot, getSnapshot, rebuildSnapshot, snapshotFilePath, type SnapshotManifest } from "../export/snapshots";
+import { createApiKey } from "../api-keys/service";
 import { importJsonl } from "../import/service";
 import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
 import { deletePromptsWithLineage, findConversations } from "./delete-conversation";
@@ -157,5 +158,21 @@ describe("deleting a conversation with its lineage", () => {
 
     // Deleting it again finds nothing to delete.
     await expect(caller.governance.deleteConversations({ projectId, promptIds: [doomed.promptId], reason: "again" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("a deletion asked for by an API key is recorded against the key and reaches rebuilt snapshots too", async () => {
+    const { id: apiKeyId } = await createApiKey(deps.db, { name: "feedback", projectIds: [projectId], scopes: ["read", "write"] }, admin.id);
+    const redTeam = await deps.db.prompt.findFirstOrThrow({ where: { projectId, source: "red_team" }, select: { id: true } });
+    const rebuilds = await deps.db.snapshot.findMany({ where: { projectId, replacesId: { not: null } }, select: { id: true, format: true } });
+    const result = await deletePromptsWithLineage(deps.db, { projectId, promptIds: [redTeam.id], reason: "Withdrawn by the deployment", apiKeyId, artifactDir });
+    // sft holds demonstrations only, and only the doomed prompt had one.
+    const expected = [snap.pairs.id, snap.hh.id, snap.rankingsMajority.id, snap.redTeamOnly.id, ...rebuilds.filter((r) => r.format !== "sft").map((r) => r.id)].sort();
+    expect(result.snapshots.map((s) => s.id).sort()).toEqual(expected);
+    expect(result.snapshots.every((s) => s.promptIds.length === 1 && s.promptIds[0] === redTeam.id)).toBe(true);
+    expect(result.models.map((m) => m.id)).toContain(model.unrelated);
+    expect(await deps.db.dataDeletion.findUniqueOrThrow({ where: { id: result.deletionId! } })).toMatchObject({ apiKeyId, actorId: null });
+    expect((await deps.db.auditLog.findFirstOrThrow({ where: { target: `deletion:${result.deletionId}` } })).after).toMatchObject({ apiKeyId, reason: "Withdrawn by the deployment" });
+    // A snapshot marked twice lists both deletions.
+    expect((await getSnapshot(deps.db, { projectId, snapshotId: snap.pairs.id })).manifest.containsDeletedData!.deletionIds).toHaveLength(2);
   });
 });
