@@ -126,7 +126,9 @@ export async function deletePromptsWithLineage(db: Db, input: DeletePromptsInput
   }
   const texts = conversations.map(textOf);
   const scanned = new Set<string>();
-  // Files are read before the transaction so it stays short; snapshots written meanwhile are read inside it.
+  // Files are read before the transaction so it stays short; snapshots written meanwhile are read
+  // inside it. A snapshot whose export read the prompt before the commit but whose row is inserted
+  // after that second read is not seen (snapshot writing takes no lock a deletion could wait on).
   const snapshots = await snapshotsHolding(db, projectId, texts, artifactDir, scanned);
   const summary = (rows: Conversation[], deletionId: string | null, snaps: AffectedSnapshot[], models: AffectedModel[]): DeletionResult => ({
     deletionId,

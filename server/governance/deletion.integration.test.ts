@@ -161,7 +161,7 @@ describe("deleting a conversation with its lineage", () => {
   });
 
   it("a deletion asked for by an API key is recorded against the key and reaches rebuilt snapshots too", async () => {
-    const { id: apiKeyId } = await createApiKey(deps.db, { name: "feedback", projectIds: [projectId], scopes: ["read", "write"] }, admin.id);
+    const { id: apiKeyId, key } = await createApiKey(deps.db, { name: "feedback", projectIds: [projectId], scopes: ["read", "write"] }, admin.id);
     const redTeam = await deps.db.prompt.findFirstOrThrow({ where: { projectId, source: "red_team" }, select: { id: true } });
     const rebuilds = await deps.db.snapshot.findMany({ where: { projectId, replacesId: { not: null } }, select: { id: true, format: true } });
     const result = await deletePromptsWithLineage(deps.db, { projectId, promptIds: [redTeam.id], reason: "Withdrawn by the deployment", apiKeyId, artifactDir });
@@ -172,7 +172,15 @@ describe("deleting a conversation with its lineage", () => {
     expect(result.models.map((m) => m.id)).toContain(model.unrelated);
     expect(await deps.db.dataDeletion.findUniqueOrThrow({ where: { id: result.deletionId! } })).toMatchObject({ apiKeyId, actorId: null });
     expect((await deps.db.auditLog.findFirstOrThrow({ where: { target: `deletion:${result.deletionId}` } })).after).toMatchObject({ apiKeyId, reason: "Withdrawn by the deployment" });
-    // A snapshot marked twice lists both deletions.
-    expect((await getSnapshot(deps.db, { projectId, snapshotId: snap.pairs.id })).manifest.containsDeletedData!.deletionIds).toHaveLength(2);
+    // A snapshot marked twice lists both deletions, in the API's manifest too.
+    const manifestRoute = await import("../../app/api/v1/projects/[projectId]/snapshots/[snapshotId]/route");
+    const res = await manifestRoute.GET(new Request(`http://localhost/api/v1/projects/${projectId}/snapshots/${snap.pairs.id}`, { headers: { authorization: `Bearer ${key}` } }), {
+      params: Promise.resolve({ projectId, snapshotId: snap.pairs.id }),
+    });
+    expect(res.status).toBe(200);
+    const manifest = (await res.json()) as { containsDeletedData: { deletionIds: string[] }; replacedBy: string[] };
+    expect(manifest.containsDeletedData.deletionIds).toHaveLength(2);
+    expect(manifest.containsDeletedData.deletionIds).toContain(result.deletionId);
+    expect(manifest.replacedBy).toHaveLength(1);
   });
 });
