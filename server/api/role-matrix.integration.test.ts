@@ -83,6 +83,7 @@ const declared: Record<string, Access> = {
   "exports.count": "reviewer",
   "exports.snapshots": "reviewer",
   "exports.createSnapshot": "admin",
+  "exports.rebuildSnapshot": "admin",
   "apiKeys.list": "admin",
   "apiKeys.create": "admin",
   "apiKeys.revoke": "admin",
@@ -96,6 +97,10 @@ const declared: Record<string, Access> = {
   "redTeam.recordAttempt": "red_teamer",
   "redTeam.sendOn": "admin",
   "redTeam.replay": "admin",
+  "governance.findConversations": "admin",
+  "governance.previewDeletion": "admin",
+  "governance.deleteConversations": "admin",
+  "governance.deletions": "admin",
 };
 
 // "red teamer": an annotator with the red-teaming flag.

@@ -12,6 +12,7 @@ import { projectsRouter } from "../projects/router";
 import { apiKeysRouter, exportsRouter } from "../export/router";
 import { forecastRouter } from "../forecast/router";
 import { redTeamRouter } from "../red-team/router";
+import { governanceRouter } from "../governance/router";
 import { reviewRouter } from "../review/router";
 import { runsRouter } from "../runs/router";
 import { meRouter } from "../users/me-router";
@@ -40,6 +41,7 @@ export const appRouter = createTRPCRouter({
   apiKeys: apiKeysRouter,
   workers: workersRouter,
   audit: auditRouter,
+  governance: governanceRouter,
 });
 
 export type AppRouter = typeof appRouter;
