@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { getOptionalUser } from "../server/users/current-user";
-import { roleAllows } from "../server/users/roles";
+import { accessAllows, roleAllows } from "../server/users/roles";
 import { InboxLink } from "./components/inbox-link";
 import { SignOutButton } from "./components/sign-out-button";
 import { TRPCReactProvider } from "./trpc/client";
@@ -31,6 +31,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
                   <Link href="/review">Review</Link>
                 </>
               )}
+              {user && accessAllows(user, "red_teamer") && <Link href="/red-team">Red team</Link>}
               {user?.role === "admin" && <Link href="/admin/runs">Runs</Link>}
               {user?.role === "admin" && <Link href="/admin/models">Models</Link>}
               {user?.role === "admin" && <Link href="/admin">Admin</Link>}

@@ -168,6 +168,17 @@ export function openApiDocument(serverUrl: string) {
             schemaVersion: { type: "integer" },
             createdAt: { type: "string", format: "date-time" },
             createdBy: { type: ["string", "null"], description: "The user or API key that made it" },
+            containsDeletedData: {
+              type: ["object", "null"],
+              description: "Set when conversations in this file were deleted since it was made. The file stays as it was (snapshots are immutable); rebuild it without them in the console",
+              properties: { since: { type: "string", format: "date-time" }, deletionIds: { type: "array", items: { type: "string", format: "uuid" } } },
+            },
+            replaces: {
+              type: ["object", "null"],
+              description: "For a rebuild without deleted data: the snapshot it replaces and the deletions that made the rebuild necessary",
+              properties: { snapshotId: { type: "string", format: "uuid" }, deletionIds: { type: "array", items: { type: "string", format: "uuid" } } },
+            },
+            replacedBy: { type: "array", items: { type: "string", format: "uuid" }, description: "Rebuilds of this snapshot without deleted data" },
           },
         },
         FeedbackConversation: jsonSchema(ZFeedbackLine),

@@ -71,6 +71,11 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
             </Link>
           )}
           {canEdit && (
+            <Link href={`/admin/projects/${projectId}/data`} className="btn">
+              Data
+            </Link>
+          )}
+          {canEdit && (
             <Link href={`/admin/projects/${projectId}/loop`} className="btn btn-primary">
               Training loop
             </Link>
