@@ -14,6 +14,7 @@ import { ZUpdateProjectInput } from "../projects/project.schema";
 import { updateProject } from "../projects/settings";
 import { createTestDeps, createUser, type TestDeps } from "../test/harness";
 import type { FeedbackSummary } from "./ingest";
+import { feedbackLineage } from "./lineage";
 import { piiKinds } from "./redact";
 import { corpusItems } from "./redact-corpus";
 
@@ -306,5 +307,10 @@ describe("production feedback API", () => {
       expect(l.task).toMatchObject({ rankable: true, prompt: { source: "production" } });
       expect(l.task.responses.map((r) => r.content)).toEqual(["A poor answer.", expect.stringMatching(/^A better answer to /)]);
     }
+    // A sampled thumbs-down is in two tasks on one prompt: its kto row and its labelling task.
+    const lineage = await feedbackLineage(deps.db, { projectId, externalId: "s-1" });
+    expect(lineage.tasks.map((t) => t.purpose).sort()).toEqual(["kto", "labelling"]);
+    expect(lineage.promptIds).toHaveLength(1);
+    await expect(feedbackLineage(deps.db, { projectId, externalId: "nope" })).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });
