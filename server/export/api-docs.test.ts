@@ -14,6 +14,7 @@ describe("API docs", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/projects/{projectId}/export",
       "/projects/{projectId}/feedback",
+      "/projects/{projectId}/feedback/{conversationId}",
       "/projects/{projectId}/import",
       "/projects/{projectId}/snapshots",
       "/projects/{projectId}/snapshots/{snapshotId}",

@@ -147,6 +147,23 @@ export function openApiDocument(serverUrl: string) {
           },
         },
       },
+      "/projects/{projectId}/feedback/{conversationId}": {
+        delete: {
+          summary: "Delete a production conversation by the deployment's id, with everything made from it",
+          description:
+            "Removes the stored (redacted) conversation and every prompt and task made from it (its kto row, a labelling task, their annotations and pairs). Snapshots are immutable: each snapshot whose file held it is marked as holding deleted data (its manifest says so) and can be rebuilt without it in the console; every model version trained on such a snapshot, and every policy optimised against one of those, is flagged for retraining. Audit-logged with the reason. Answers which snapshots and models were affected.",
+          "x-example": [`curl -X DELETE -H "Authorization: Bearer $RLHF_API_KEY" "http://localhost:3000/api/v1/projects/$PROJECT/feedback/conv-8812?reason=user%20request"`, '# {"deleted":true,"prompts":1,"tasks":1,"annotations":0,"snapshots":[{"id":"…","format":"kto"}],"models":[]}'].join("\n"),
+          parameters: [
+            projectId,
+            { name: "conversationId", in: "path", required: true, description: "The deployment's own id of the conversation, as sent in the feedback line's `id`", schema: { type: "string" } },
+            { name: "reason", in: "query", required: false, description: "Kept in the deletion record and the audit log (default: deletion requested through the feedback API)", schema: { type: "string", maxLength: 2000 } },
+          ],
+          responses: {
+            200: { description: "Deleted: counts of what went, and the snapshots marked and models flagged", content: { "application/json": { schema: { type: "object" } } } },
+            ...errors(400, 401, 403, 404, 429),
+          },
+        },
+      },
     },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API key from the console (shown once at creation)" } },

@@ -25,6 +25,7 @@ process.env.ARTIFACT_DIR = await mkdtemp(path.join(tmpdir(), "rlhf-feedback-"));
 
 const feedbackRoute = await import("../../app/api/v1/projects/[projectId]/feedback/route");
 const exportRoute = await import("../../app/api/v1/projects/[projectId]/export/route");
+const deleteRoute = await import("../../app/api/v1/projects/[projectId]/feedback/[conversationId]/route");
 
 const base = "http://localhost/api/v1/projects";
 const params = (projectId: string) => ({ params: Promise.resolve({ projectId }) });
@@ -262,6 +263,39 @@ describe("production feedback API", () => {
     const conv = await deps.db.feedbackConversation.findFirstOrThrow({ where: { projectId, externalId: "kto-1" }, select: { redactions: true, tasks: { select: { purpose: true, task: { select: { prompt: { select: { source: true } } } } } } } });
     expect(conv.redactions).toEqual({ email: 1, name: 2 });
     expect(conv.tasks).toEqual([{ purpose: "kto", task: { prompt: { source: "production" } } }]);
+  });
+
+  it("deletes a conversation by the deployment's id: its row, its tasks, and marks the snapshot that held it", async () => {
+    const { projectId, key } = await projectWithKey();
+    const { key: readOnly } = await createApiKey(deps.db, { name: "reader", projectIds: [projectId], scopes: ["read"] }, adminId);
+    await post(projectId, key, jsonl([conversation("gone-1"), conversation("kept-1"), conversation("unrated-1", { rating: undefined })]));
+    const snapshot = await createSnapshot(deps.db, { projectId, request: ZExportRequest.parse({ format: "kto" }), artifactDir: process.env.ARTIFACT_DIR!, createdById: adminId });
+    const remove = (id: string, k = key, query = "") =>
+      deleteRoute.DELETE(new Request(`${base}/${projectId}/feedback/${encodeURIComponent(id)}${query}`, { method: "DELETE", headers: { authorization: `Bearer ${k}` } }), {
+        params: Promise.resolve({ projectId, conversationId: id }),
+      });
+    const { promptIds, taskIds } = await feedbackLineage(deps.db, { projectId, externalId: "gone-1" }).then((l) => ({ promptIds: l.promptIds, taskIds: l.tasks.map((t) => t.taskId) }));
+    expect(taskIds).toHaveLength(1);
+
+    expect((await remove("gone-1", readOnly)).status).toBe(403);
+    const res = await remove("gone-1", key, "?reason=user%20asked");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { deleted: boolean; prompts: number; tasks: number; snapshots: { id: string }[] };
+    expect(body).toMatchObject({ deleted: true, prompts: 1, tasks: 1, snapshots: [{ id: snapshot.id }] });
+    expect(await deps.db.feedbackConversation.count({ where: { projectId, externalId: "gone-1" } })).toBe(0);
+    expect(await deps.db.task.count({ where: { id: { in: taskIds } } })).toBe(0);
+    expect(await deps.db.prompt.count({ where: { id: { in: promptIds } } })).toBe(0);
+    expect(await deps.db.snapshot.findUniqueOrThrow({ where: { id: snapshot.id }, select: { containsDeletedDataAt: true } })).toMatchObject({ containsDeletedDataAt: expect.any(Date) });
+    const audit = await deps.db.auditLog.findFirstOrThrow({ where: { projectId, action: "data.delete" }, select: { after: true } });
+    expect(audit.after).toMatchObject({ reason: "user asked", feedbackConversationIds: [expect.any(String)] });
+    // The other conversation is untouched; an unknown id is 404 and changes nothing.
+    expect(await deps.db.feedbackConversation.count({ where: { projectId, externalId: "kept-1" } })).toBe(1);
+    expect((await remove("gone-1")).status).toBe(404);
+    // A conversation that never became a task is just its own row.
+    const unrated = await remove("unrated-1");
+    expect(unrated.status).toBe(200);
+    expect(await unrated.json()).toMatchObject({ deleted: true, prompts: 0, snapshots: [] });
+    expect(await deps.db.feedbackConversation.count({ where: { projectId } })).toBe(1);
   });
 
   it("links a conversation to the model version it names, and keeps other model names as sent", async () => {

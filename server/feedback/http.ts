@@ -1,4 +1,8 @@
 import type { Db } from "../db";
+import { getEnv } from "../env";
+import { AppError } from "../errors";
+import { assertStorable } from "../text/storable";
+import { deleteFeedbackConversation } from "./delete-feedback";
 import { declaredLength } from "../http/body-limit";
 import { logger } from "../logger";
 import { ingestFeedback } from "./ingest";
@@ -18,4 +22,25 @@ export async function feedbackFromRequest(db: Db, req: Request, { projectId, api
     );
   }
   return Response.json(summary);
+}
+
+/**
+ * DELETE …/feedback/:conversationId?reason=…: the conversation and everything made from it. The
+ * answer lists the snapshots now marked as holding deleted data and the models flagged for retraining.
+ */
+export async function deleteFeedbackConversationFromRequest(db: Db, req: Request, ids: { projectId: string; externalId: string; apiKeyId: string; ownerId: string | null }): Promise<Response> {
+  assertStorable(ids.externalId, "conversationId");
+  const reason = new URL(req.url).searchParams.get("reason")?.trim() || "Deletion requested through the feedback API";
+  if (reason.length > 2000) throw new AppError("BAD_REQUEST", "reason: at most 2000 characters");
+  const result = await deleteFeedbackConversation(db, { projectId: ids.projectId, externalId: ids.externalId, reason, apiKeyId: ids.apiKeyId, actorId: ids.ownerId, artifactDir: getEnv().ARTIFACT_DIR });
+  logger.info({ event: "feedback.delete", projectId: ids.projectId, apiKeyId: ids.apiKeyId, deletionId: result.deletionId, prompts: result.promptIds.length, snapshots: result.snapshots.length, models: result.models.length }, "feedback conversation deleted");
+  return Response.json({
+    deleted: true,
+    deletionId: result.deletionId,
+    prompts: result.promptIds.length,
+    tasks: result.taskIds.length,
+    annotations: result.annotationCount,
+    snapshots: result.snapshots.map((s) => ({ id: s.id, format: s.format, createdAt: s.createdAt })),
+    models: result.models.map((m) => ({ id: m.id, name: m.name, kind: m.kind, why: m.via })),
+  });
 }

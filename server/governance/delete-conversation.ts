@@ -34,6 +34,8 @@ export type DeletionResult = {
   annotationCount: number;
   demonstrationCount: number;
   reportCount: number;
+  /** Production feedback conversations (their redacted rows) that held this text, deleted with it. */
+  feedbackConversationIds: string[];
   snapshots: AffectedSnapshot[];
   models: AffectedModel[];
 };
@@ -47,6 +49,7 @@ const conversationSelect = {
       id: true,
       responses: { select: { id: true, content: true } },
       demonstrations: { select: { content: true } },
+      feedbackConversations: { select: { conversationId: true } },
       _count: { select: { annotations: true, demonstrations: true } },
     },
   },
@@ -138,6 +141,7 @@ export async function deletePromptsWithLineage(db: Db, input: DeletePromptsInput
     annotationCount: rows.reduce((n, c) => n + c.tasks.reduce((m, t) => m + t._count.annotations, 0), 0),
     demonstrationCount: rows.reduce((n, c) => n + c.tasks.reduce((m, t) => m + t._count.demonstrations, 0), 0),
     reportCount: rows.reduce((n, c) => n + c._count.reports, 0),
+    feedbackConversationIds: [...new Set(rows.flatMap((c) => c.tasks.flatMap((t) => t.feedbackConversations.map((f) => f.conversationId))))],
     snapshots: snaps,
     models,
   });
@@ -154,6 +158,8 @@ export async function deletePromptsWithLineage(db: Db, input: DeletePromptsInput
       const result = summary(rows, null, snaps, models);
       // Tasks, responses, assignments, annotations, pairs, demonstrations and reports go with the prompt (ON DELETE CASCADE).
       await tx.prompt.deleteMany({ where: { id: { in: promptIds }, projectId } });
+      // A production conversation the text came from keeps the same (redacted) text in its own row.
+      await tx.feedbackConversation.deleteMany({ where: { id: { in: result.feedbackConversationIds }, projectId } });
       const deletion = await tx.dataDeletion.create({
         data: {
           projectId,
@@ -192,6 +198,7 @@ export async function deletePromptsWithLineage(db: Db, input: DeletePromptsInput
           taskIds: result.taskIds,
           annotationCount: result.annotationCount,
           demonstrationCount: result.demonstrationCount,
+          feedbackConversationIds: result.feedbackConversationIds,
           snapshotIds: snaps.map((s) => s.id),
           modelIds: models.map((m) => m.id),
         },
@@ -211,7 +218,10 @@ export async function listDeletions(db: Db, projectId: string) {
   });
 }
 
-/** A project's conversations whose id is `query` or whose text contains it (case-insensitive), newest first. */
+/**
+ * A project's conversations whose id is `query`, that came from the production conversation with
+ * that deployment id, or whose text contains it (case-insensitive), newest first.
+ */
 export async function findConversations(db: Db, { projectId, query, limit = 20 }: { projectId: string; query: string; limit?: number }) {
   const q = query.trim();
   const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -219,7 +229,10 @@ export async function findConversations(db: Db, { projectId, query, limit = 20 }
     SELECT p.id, p.messages, p.source::text AS source, p."createdAt", (SELECT count(*)::int FROM task t WHERE t."promptId" = p.id) AS tasks
     FROM prompt p
     WHERE p."projectId" = ${projectId}
-      AND (p.id = ${q} OR EXISTS (SELECT 1 FROM jsonb_array_elements(p.messages) m WHERE m ->> 'content' ILIKE ${pattern}))
+      AND (p.id = ${q}
+        OR EXISTS (SELECT 1 FROM jsonb_array_elements(p.messages) m WHERE m ->> 'content' ILIKE ${pattern})
+        OR EXISTS (SELECT 1 FROM task t JOIN feedback_conversation_task ft ON ft."taskId" = t.id JOIN feedback_conversation f ON f.id = ft."conversationId"
+                   WHERE t."promptId" = p.id AND f."projectId" = ${projectId} AND f."externalId" = ${q}))
     ORDER BY p."createdAt" DESC, p.id
     LIMIT ${limit}`;
   return rows;
