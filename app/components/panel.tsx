@@ -38,3 +38,43 @@ export function readableError(message: string): string {
     })
     .join(" ");
 }
+
+/** The end of a settings form: what is wrong with the draft, the server's error, "Saved", and the submit button. */
+export function SaveFooter({
+  problems,
+  error,
+  saved,
+  pending,
+  disabled,
+  label,
+}: {
+  problems: string[];
+  error: string | null | undefined;
+  saved: string | null;
+  pending: boolean;
+  disabled: boolean;
+  label: string;
+}) {
+  return (
+    <>
+      {problems.length > 0 && (
+        <ul className="list-inside list-disc text-sm text-red-700" role="alert">
+          {problems.map((m) => (
+            <li key={m}>{m}</li>
+          ))}
+        </ul>
+      )}
+      <ErrorText message={error} />
+      <div className="flex items-center justify-end gap-3">
+        {saved && !pending && (
+          <span role="status" className="text-sm text-green-700">
+            {saved}
+          </span>
+        )}
+        <button type="submit" className="btn-primary" disabled={disabled || pending}>
+          {pending ? "Saving…" : label}
+        </button>
+      </div>
+    </>
+  );
+}

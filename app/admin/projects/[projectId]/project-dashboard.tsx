@@ -15,6 +15,7 @@ import { LabelsPerHourChart, PolicyMixChart, RubricByModelChart } from "./dashbo
 import { DisagreementQueue } from "./disagreement-queue";
 import { ForecastPanel } from "./forecast-panel";
 import { MembersPanel } from "./members-panel";
+import { ReleaseGatesPanel } from "./release-gates-panel";
 import { RewardTablePanel } from "./reward-table-panel";
 import { ProjectSettingsPanel } from "./project-settings-panel";
 
@@ -143,6 +144,7 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
           {!importFirst && <ImportPanel projectId={projectId} />}
           <MembersPanel projectId={projectId} />
           <RewardTablePanel project={p} />
+          <ReleaseGatesPanel project={p} />
           <ProjectSettingsPanel project={p} hasTasks={hasTasks} />
         </>
       )}

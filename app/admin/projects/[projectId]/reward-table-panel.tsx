@@ -1,12 +1,11 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { promptPolicies, rubricGrades, type RubricGrade } from "../../../../server/annotation/submission";
-import { ErrorText, Panel } from "../../../components/panel";
-import { useTRPC } from "../../../trpc/client";
+import { Panel, SaveFooter } from "../../../components/panel";
 import { rubricText } from "../../../label/[projectId]/response-labels";
 import type { ProjectSettings } from "../types";
+import { useProjectSave } from "./project-save";
 
 type Policy = (typeof promptPolicies)[number];
 type Table = Record<Policy, Record<RubricGrade, number>>;
@@ -29,20 +28,10 @@ function meaning(policy: Policy, grade: RubricGrade, value: number | null): stri
  * change is a new version; a safety run records the version it used, and the change is audited.
  */
 export function RewardTablePanel({ project }: { project: ProjectSettings }) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const stored = project.rewardTable as Table;
   const [draft, setDraft] = useState<Record<string, string>>(() => Object.fromEntries(promptPolicies.flatMap((p) => rubricGrades.map((g) => [`${p}.${g}`, String(stored[p]?.[g] ?? "")]))));
   const [focus, setFocus] = useState<{ policy: Policy; grade: RubricGrade } | null>(null);
-  const [saved, setSaved] = useState(false);
-  const save = useMutation(
-    trpc.projects.update.mutationOptions({
-      onSuccess: async () => {
-        setSaved(true);
-        await queryClient.invalidateQueries({ queryKey: trpc.projects.pathKey() });
-      },
-    }),
-  );
+  const { save, saved, submit, edited } = useProjectSave(project.id);
 
   const value = (p: Policy, g: RubricGrade) => {
     const text = draft[`${p}.${g}`]?.trim() ?? "";
@@ -69,11 +58,7 @@ export function RewardTablePanel({ project }: { project: ProjectSettings }) {
       <form
         noValidate
         className="space-y-3"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setSaved(false);
-          if (problems.length === 0) save.mutate({ projectId: project.id, changes: { rewardTable: table() } });
-        }}
+        onSubmit={(e) => submit(e, problems, () => ({ rewardTable: table() }))}
       >
         <table className="text-sm tabular-nums">
           <thead>
@@ -104,7 +89,7 @@ export function RewardTablePanel({ project }: { project: ProjectSettings }) {
                         value={draft[`${p}.${g}`] ?? ""}
                         onFocus={() => setFocus({ policy: p, grade: g })}
                         onChange={(e) => {
-                          setSaved(false);
+                          edited();
                           setDraft((d) => ({ ...d, [`${p}.${g}`]: e.target.value }));
                         }}
                         className={`w-20 rounded border px-2 py-1 ${bad ? "border-red-500" : "border-slate-300"}`}
@@ -119,24 +104,14 @@ export function RewardTablePanel({ project }: { project: ProjectSettings }) {
         <p className="text-sm text-slate-600" data-testid="reward-cell-meaning" aria-live="polite">
           {focus ? meaning(focus.policy, focus.grade, value(focus.policy, focus.grade)) : "Choose a cell to see what it means."}
         </p>
-        {problems.length > 0 && (
-          <ul className="list-inside list-disc text-sm text-red-700" role="alert">
-            {problems.map((m) => (
-              <li key={m}>{m}</li>
-            ))}
-          </ul>
-        )}
-        <ErrorText message={save.error?.message.replaceAll("changes.", "")} />
-        <div className="flex items-center justify-end gap-3">
-          {saved && !save.isPending && (
-            <span role="status" className="text-sm text-green-700">
-              Saved as version {project.rewardTableVersion}.
-            </span>
-          )}
-          <button type="submit" className="btn-primary" disabled={!changed || save.isPending}>
-            {save.isPending ? "Saving…" : "Save reward table"}
-          </button>
-        </div>
+        <SaveFooter
+          problems={problems}
+          error={save.error?.message.replaceAll("changes.", "")}
+          saved={saved ? `Saved as version ${project.rewardTableVersion}.` : null}
+          pending={save.isPending}
+          disabled={!changed}
+          label="Save reward table"
+        />
       </form>
     </Panel>
   );
