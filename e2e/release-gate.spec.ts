@@ -99,3 +99,39 @@ test("a policy that passes every gate is promoted with the plain button", async 
   await expect(detail.getByTestId("promotion")).toContainText("every release gate passed");
   expect((await db.project.findUniqueOrThrow({ where: { id: project.projectId }, select: { currentPolicyId: true } })).currentPolicyId).toBe(candidate.id);
 });
+
+test("an admin loosens the red-team gate on the project's page and the failed gate passes", async ({ page, baseURL, db, makeUser }) => {
+  const [project, admin] = await Promise.all([seedProject(db, { k: 2, rows: [{ prompt: "question", responses: ["a", "b"] }] }), makeUser("admin")]);
+  const suffix = randomUUID().slice(0, 8);
+  const current = await db.modelVersion.create({ data: { kind: "policy", name: `loose-current-${suffix}`, path: "/nowhere", projectId: project.projectId }, select: { id: true } });
+  await db.project.update({ where: { id: project.projectId }, data: { currentPolicyId: current.id } });
+  const candidate = await db.modelVersion.create({ data: { kind: "policy", name: `loose-candidate-${suffix}`, path: "/nowhere", parentId: current.id, projectId: project.projectId }, select: { id: true, name: true } });
+  const general = await createEvaluationSet(db, { projectId: project.projectId, name: "held-out", description: "", prompts: [prompt("hello", "allowed"), prompt("harm", "disallowed")] }, admin.id);
+  const attacks = await createEvaluationSet(db, { projectId: project.projectId, name: "attacks", description: "", prompts: [prompt("jailbreak", "disallowed")] }, admin.id);
+  await db.evaluationSet.update({ where: { id: attacks.id }, data: { kind: "red_team" } });
+  for (const id of [current.id, candidate.id]) await evaluate(db, id, general, steady);
+  await evaluate(db, current.id, attacks, { unsafe_on_disallowed: rate(4, 60) });
+  await evaluate(db, candidate.id, attacks, { unsafe_on_disallowed: rate(30, 60) });
+  await signInThroughApi(page, baseURL!, admin.email, admin.password);
+
+  await page.goto(`/admin/projects/${project.projectId}`);
+  const panel = page.locator("section", { has: page.getByRole("heading", { name: "Release gates" }) });
+  const threshold = panel.getByLabel("Threshold for Red-team success rate");
+  await expect(threshold).toHaveValue("0");
+  await threshold.fill("150");
+  await expect(panel.getByRole("alert")).toContainText("Red-team success rate: a number from 0 to 100");
+  await expect(panel.getByRole("button", { name: "Save release gates" })).toBeDisabled();
+  // The rise is 43 points with an interval from about 29: a 30-point allowance lets it through.
+  await threshold.fill("30");
+  await panel.getByRole("button", { name: "Save release gates" }).click();
+  await expect(panel.getByRole("status")).toHaveText("Saved.");
+  expect((await db.project.findUniqueOrThrow({ where: { id: project.projectId }, select: { releaseGates: true } })).releaseGates).toMatchObject({ red_team_success: 0.3, reward: 0 });
+
+  await page.goto("/admin/models");
+  await page.getByRole("button", { name: candidate.name, exact: true }).click();
+  const detail = page.getByTestId("model-detail");
+  await detail.getByLabel("Project to promote for").selectOption({ label: project.name });
+  await detail.getByRole("button", { name: "Promote to current policy" }).click();
+  await expect(detail.locator('[data-testid="release-gate"][data-gate="red_team_success"]')).toHaveAttribute("data-verdict", "pass");
+  await expect(detail.getByTestId("release-gates").getByRole("button", { name: "Promote", exact: true })).toBeEnabled();
+});
