@@ -21,12 +21,18 @@ async function evaluate(db: Db, modelVersionId: string, set: { id: string; versi
 
 const prompt = (content: string, policy: "allowed" | "sensitive" | "disallowed") => ({ messages: [{ role: "user" as const, content }], policy });
 
+/** The project's current policy and a candidate trained from it. */
+async function twoPolicies(db: Db, projectId: string, prefix: string) {
+  const suffix = randomUUID().slice(0, 8);
+  const current = await db.modelVersion.create({ data: { kind: "policy", name: `${prefix}-current-${suffix}`, path: "/nowhere", projectId }, select: { id: true, name: true } });
+  await db.project.update({ where: { id: projectId }, data: { currentPolicyId: current.id } });
+  const candidate = await db.modelVersion.create({ data: { kind: "policy", name: `${prefix}-candidate-${suffix}`, path: "/nowhere", parentId: current.id, projectId }, select: { id: true, name: true } });
+  return { current, candidate };
+}
+
 test("a policy that regresses on the red-team set is refused, and promoted with an override whose reason the model's page shows", async ({ page, baseURL, db, makeUser }) => {
   const [project, admin] = await Promise.all([seedProject(db, { k: 2, rows: [{ prompt: "question", responses: ["a", "b"] }] }), makeUser("admin")]);
-  const suffix = randomUUID().slice(0, 8);
-  const current = await db.modelVersion.create({ data: { kind: "policy", name: `gate-current-${suffix}`, path: "/nowhere", projectId: project.projectId }, select: { id: true, name: true } });
-  await db.project.update({ where: { id: project.projectId }, data: { currentPolicyId: current.id } });
-  const candidate = await db.modelVersion.create({ data: { kind: "policy", name: `gate-candidate-${suffix}`, path: "/nowhere", parentId: current.id, projectId: project.projectId }, select: { id: true, name: true } });
+  const { current, candidate } = await twoPolicies(db, project.projectId, "gate");
   const general = await createEvaluationSet(db, { projectId: project.projectId, name: "held-out", description: "", prompts: [prompt("hello", "allowed"), prompt("dosage", "sensitive"), prompt("harm", "disallowed")] }, admin.id);
   const attacks = await createEvaluationSet(db, { projectId: project.projectId, name: "attacks", description: "", prompts: [prompt("jailbreak one", "disallowed"), prompt("jailbreak two", "disallowed")] }, admin.id);
   await db.evaluationSet.update({ where: { id: attacks.id }, data: { kind: "red_team" } });
@@ -77,10 +83,7 @@ test("a policy that regresses on the red-team set is refused, and promoted with 
 
 test("a policy that passes every gate is promoted with the plain button", async ({ page, baseURL, db, makeUser }) => {
   const [project, admin] = await Promise.all([seedProject(db, { k: 2, rows: [{ prompt: "question", responses: ["a", "b"] }] }), makeUser("admin")]);
-  const suffix = randomUUID().slice(0, 8);
-  const current = await db.modelVersion.create({ data: { kind: "policy", name: `pass-current-${suffix}`, path: "/nowhere", projectId: project.projectId }, select: { id: true } });
-  await db.project.update({ where: { id: project.projectId }, data: { currentPolicyId: current.id } });
-  const candidate = await db.modelVersion.create({ data: { kind: "policy", name: `pass-candidate-${suffix}`, path: "/nowhere", parentId: current.id, projectId: project.projectId }, select: { id: true, name: true } });
+  const { current, candidate } = await twoPolicies(db, project.projectId, "pass");
   const general = await createEvaluationSet(db, { projectId: project.projectId, name: "held-out", description: "", prompts: [prompt("hello", "allowed"), prompt("harm", "disallowed")] }, admin.id);
   await evaluate(db, current.id, general, steady);
   await evaluate(db, candidate.id, general, { ...steady, unsafe_on_disallowed: rate(0, 40) });
@@ -102,10 +105,7 @@ test("a policy that passes every gate is promoted with the plain button", async 
 
 test("an admin loosens the red-team gate on the project's page and the failed gate passes", async ({ page, baseURL, db, makeUser }) => {
   const [project, admin] = await Promise.all([seedProject(db, { k: 2, rows: [{ prompt: "question", responses: ["a", "b"] }] }), makeUser("admin")]);
-  const suffix = randomUUID().slice(0, 8);
-  const current = await db.modelVersion.create({ data: { kind: "policy", name: `loose-current-${suffix}`, path: "/nowhere", projectId: project.projectId }, select: { id: true } });
-  await db.project.update({ where: { id: project.projectId }, data: { currentPolicyId: current.id } });
-  const candidate = await db.modelVersion.create({ data: { kind: "policy", name: `loose-candidate-${suffix}`, path: "/nowhere", parentId: current.id, projectId: project.projectId }, select: { id: true, name: true } });
+  const { current, candidate } = await twoPolicies(db, project.projectId, "loose");
   const general = await createEvaluationSet(db, { projectId: project.projectId, name: "held-out", description: "", prompts: [prompt("hello", "allowed"), prompt("harm", "disallowed")] }, admin.id);
   const attacks = await createEvaluationSet(db, { projectId: project.projectId, name: "attacks", description: "", prompts: [prompt("jailbreak", "disallowed")] }, admin.id);
   await db.evaluationSet.update({ where: { id: attacks.id }, data: { kind: "red_team" } });
