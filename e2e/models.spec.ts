@@ -19,6 +19,11 @@ test("an admin promotes a policy to a project's current policy; a reward model c
   const detail = page.getByTestId("model-detail");
   await detail.getByLabel("Project to promote for").selectOption({ label: project.name });
   await detail.getByRole("button", { name: "Promote to current policy" }).click();
+  // The project has no evaluation set, so the release gates are not measured: an override it is.
+  const gates = detail.getByTestId("release-gates");
+  await expect(gates.locator('[data-gate="reward"]')).toHaveAttribute("data-verdict", "not_measured");
+  await gates.getByLabel("Override reason").fill("No evaluation set in this project yet");
+  await gates.getByRole("button", { name: "Override and promote" }).click();
   // The badge moves from the previous policy to this one, in the table and in the open detail.
   await expect(detail.getByTestId("current-policy-badge")).toHaveText(badge);
   await expect(row(policy.name).getByTestId("current-policy-badge")).toHaveText(badge);

@@ -23,15 +23,16 @@ async function newest(db: Db, projectId: string, kind: "reward" | "safety"): Pro
  * One evaluation per set for `modelVersionId` and for `baselineId` (default, or when the project
  * had no current policy: its parent), when that is a usable policy. The reward and safety models are the policy's own (those PPO trained
  * against), else the project's newest; K samples per prompt, so an evaluation can be sent to
- * annotators as K-response tasks.
+ * annotators as K-response tasks. `projectId` names the project whose sets are used when it is not
+ * the policy's own (a policy promoted for another project).
  */
-export async function autoEvaluations(db: Db, { modelVersionId, baselineId }: { modelVersionId: string; baselineId?: string | null }): Promise<AutoEvaluation[]> {
+export async function autoEvaluations(db: Db, { modelVersionId, baselineId, projectId }: { modelVersionId: string; baselineId?: string | null; projectId?: string }): Promise<AutoEvaluation[]> {
   const model = await db.modelVersion.findUnique({
     where: { id: modelVersionId },
     select: { id: true, kind: true, projectId: true, parentId: true, rewardModelId: true, safetyModelId: true, project: { select: { k: true } } },
   });
   if (!model?.projectId || !model.project || !["policy", "sft"].includes(model.kind)) return [];
-  const sets = await db.evaluationSet.findMany({ where: { projectId: model.projectId, prompts: { some: {} } }, orderBy: { createdAt: "asc" }, select: { id: true, version: true } });
+  const sets = await db.evaluationSet.findMany({ where: { projectId: projectId ?? model.projectId, prompts: { some: {} } }, orderBy: { createdAt: "asc" }, select: { id: true, version: true } });
   if (!sets.length) return [];
   const baselineCandidate = baselineId ?? model.parentId;
   const baseline = baselineCandidate

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZOverrideReason } from "../release/release.schema";
 
 /** The steps of the loop the console can start, in order. Labelling is done by annotators. */
 export const loopSteps = ["reward", "policy", "promote", "generate"] as const;
@@ -26,6 +27,8 @@ export const ZStartLoopStepInput = z.object({
   preset: z.enum(loopPresets, { error: `preset must be one of ${loopPresets.join(", ")}` }).default("quick"),
   /** The policy step's route; the other steps ignore it. */
   route: z.enum(policyRoutes, { error: `route must be one of ${policyRoutes.join(", ")}` }).default("ppo"),
+  /** The promote step's override of release gates that did not pass; the other steps ignore it. */
+  overrideReason: ZOverrideReason.optional(),
 });
 export type TStartLoopStepInput = z.infer<typeof ZStartLoopStepInput>;
 

@@ -45,7 +45,7 @@ export async function startLoopStep(deps: Deps, input: TStartLoopStepInput, acto
   return started;
 }
 
-async function startStep(deps: Deps, { projectId, step, preset, route }: TStartLoopStepInput, actorId: string) {
+async function startStep(deps: Deps, { projectId, step, preset, route, overrideReason }: TStartLoopStepInput, actorId: string) {
   const status = await getLoopStatus(deps.db, projectId);
   if (status.project.archivedAt) throw new AppError("BAD_REQUEST", `Project ${status.project.name} is archived`);
   const config = presets[preset];
@@ -79,7 +79,8 @@ async function startStep(deps: Deps, { projectId, step, preset, route }: TStartL
     case "promote": {
       const policy = status.policy.model;
       if (!policy) throw new AppError("BAD_REQUEST", "Train the policy first: there is no trained policy to promote");
-      const promoted = await promoteModelVersion(deps.db, { modelVersionId: policy.id, projectId }, actorId);
+      // The same release gates as a promotion from the model's page.
+      const promoted = await promoteModelVersion(deps.db, { modelVersionId: policy.id, projectId, overrideReason }, actorId);
       const evaluationJobIds = await queueAutoEvaluations(deps, { modelVersionId: policy.id, baselineId: promoted.previousPolicyId }, actorId);
       return { step, modelVersionId: policy.id, evaluationJobIds };
     }

@@ -53,6 +53,9 @@ describe("model registry", () => {
 
   afterAll(() => deps.db.$disconnect());
 
+  // This registry's project has no evaluation set, so promotions past the first need an override.
+  const override = "No evaluation set in this registry fixture";
+
   it("gets a policy with its lineage: parent chain, reward and safety models with their snapshot, the job and the eval", async () => {
     const caller = await callerFor(deps, adminCookie);
     const m = await caller.models.get({ modelVersionId: ids.policy });
@@ -72,13 +75,16 @@ describe("model registry", () => {
 
   it("promotes a policy to the project's current policy and writes an audit row", async () => {
     const caller = await callerFor(deps, adminCookie);
+    // The SFT model has no baseline (no current policy, no parent policy); the policy is judged
+    // against it, and this project has no evaluation set: its gates are not measured.
     await caller.models.promote({ modelVersionId: ids.sft, projectId });
-    const result = await caller.models.promote({ modelVersionId: ids.policy, projectId });
+    await expect(caller.models.promote({ modelVersionId: ids.policy, projectId })).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/has no evaluation set/) });
+    const result = await caller.models.promote({ modelVersionId: ids.policy, projectId, overrideReason: override });
     expect(result.currentPolicyId).toBe(ids.policy);
     expect((await deps.db.project.findUniqueOrThrow({ where: { id: projectId } })).currentPolicyId).toBe(ids.policy);
     const audit = await deps.db.auditLog.findMany({ where: { target: `project:${projectId}`, action: "model.promote" }, orderBy: { id: "asc" } });
     expect(audit).toHaveLength(2);
-    expect(audit[1]).toMatchObject({ before: { currentPolicyId: ids.sft }, after: { currentPolicyId: ids.policy } });
+    expect(audit[1]).toMatchObject({ before: { currentPolicyId: ids.sft }, after: { currentPolicyId: ids.policy, overrideReason: override } });
     const listed = await caller.models.list({ limit: 500 });
     expect(listed.find((v) => v.id === ids.policy)?.currentPolicyOf).toEqual([{ id: projectId, name: expect.any(String) }]);
   });
@@ -110,9 +116,9 @@ describe("model registry", () => {
     const err = await caller.models.promote({ modelVersionId: pruned.id, projectId }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/is a checkpoint \(step 10\) whose folder the trainer has removed/) });
     expect((await deps.db.project.findUniqueOrThrow({ where: { id: projectId } })).currentPolicyId).toBe(ids.policy);
-    await caller.models.promote({ modelVersionId: kept.id, projectId });
+    await caller.models.promote({ modelVersionId: kept.id, projectId, overrideReason: override });
     expect((await deps.db.project.findUniqueOrThrow({ where: { id: projectId } })).currentPolicyId).toBe(kept.id);
-    await caller.models.promote({ modelVersionId: ids.policy, projectId });
+    await caller.models.promote({ modelVersionId: ids.policy, projectId, overrideReason: override });
   });
 
   it("forbids a reviewer from promoting", async () => {

@@ -1,6 +1,8 @@
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { ModelKind, Prisma } from "../generated/prisma/client";
+import { describeBlocking } from "../release/gates";
+import { loadReleaseGates } from "../release/service";
 import { evalCaveats, evalHeadline } from "./eval-headline";
 import { modelVersionSelect } from "./service";
 
@@ -57,6 +59,11 @@ export async function getModelVersionDetailOrThrow(db: Db, id: string) {
       rewardModel: { select: { ...modelRefSelect, snapshot: { select: snapshotRefSelect } } },
       safetyModel: { select: { ...modelRefSelect, snapshot: { select: snapshotRefSelect } } },
       job: { select: { id: true, kind: true, state: true, createdAt: true, finishedAt: true } },
+      promotions: {
+        orderBy: { at: "desc" },
+        take: 50,
+        select: { id: true, at: true, overrideReason: true, gates: true, previousPolicyId: true, project: { select: { id: true, name: true } }, actor: { select: { name: true } } },
+      },
     },
   });
   if (!row) throw new AppError("NOT_FOUND", `No model version ${id}`);
@@ -73,8 +80,16 @@ export async function getModelVersionDetailOrThrow(db: Db, id: string) {
   return { ...row, headline: evalHeadline(row.eval), caveats: evalCaveats(row.eval), parents };
 }
 
-/** Makes a policy (or SFT model) the project's current policy, with an audit row, in one transaction. */
-export async function promoteModelVersion(db: Db, { modelVersionId, projectId }: { modelVersionId: string; projectId: string }, actorId: string | null) {
+/**
+ * Makes a policy (or SFT model) the project's current policy, in one transaction with its audit row
+ * and promotion decision. The release gates decide: every gate passes, or the admin overrides the
+ * ones that do not with a written reason (kept with the decision and shown on the model's page).
+ */
+export async function promoteModelVersion(
+  db: Db,
+  { modelVersionId, projectId, overrideReason }: { modelVersionId: string; projectId: string; overrideReason?: string },
+  actorId: string | null,
+) {
   return db.$transaction(async (tx) => {
     const model = await tx.modelVersion.findUnique({ where: { id: modelVersionId }, select: { id: true, name: true, kind: true, checkpointStep: true, prunedAt: true } });
     if (!model) throw new AppError("NOT_FOUND", `No model version ${modelVersionId}`);
@@ -84,13 +99,38 @@ export async function promoteModelVersion(db: Db, { modelVersionId, projectId }:
     if (!policyKinds.includes(model.kind)) {
       throw new AppError("BAD_REQUEST", `Model version ${model.name} is a ${model.kind} model; only a policy or SFT model can be a project's current policy`);
     }
+    // Locks the project row: two promotions of one project are judged one after the other.
+    await tx.$executeRaw`SELECT 1 FROM project WHERE id = ${projectId} FOR UPDATE`;
     const project = await tx.project.findUnique({ where: { id: projectId }, select: { id: true, name: true, currentPolicyId: true, archivedAt: true } });
     if (!project) throw new AppError("NOT_FOUND", `No project ${projectId}`);
     if (project.archivedAt) throw new AppError("BAD_REQUEST", `Project ${project.name} is archived`);
+    const gates = await loadReleaseGates(tx, { modelVersionId, projectId });
+    if (!gates.passed && !overrideReason) {
+      throw new AppError("CONFLICT", `${model.name} did not pass the release gates against ${gates.baseline?.name ?? "no baseline"}: ${describeBlocking(gates)}. Evaluate what is missing, or override with a written reason.`);
+    }
+    const reason = gates.passed ? null : overrideReason!;
     const updated = await tx.project.update({ where: { id: projectId }, data: { currentPolicyId: model.id }, select: { id: true, name: true, currentPolicyId: true } });
-    await tx.auditLog.create({
-      data: { actorId, action: "model.promote", target: `project:${projectId}`, before: { currentPolicyId: project.currentPolicyId }, after: { currentPolicyId: model.id, modelName: model.name } },
+    const snapshot = { baseline: gates.baseline, passed: gates.passed, gates: gates.gates } as unknown as Prisma.InputJsonValue;
+    const decision = await tx.promotionDecision.create({
+      data: { modelVersionId: model.id, projectId, previousPolicyId: project.currentPolicyId, gates: snapshot, overrideReason: reason, actorId },
+      select: { id: true },
     });
-    return { ...updated, previousPolicyId: project.currentPolicyId };
+    await tx.auditLog.create({
+      data: {
+        actorId,
+        action: "model.promote",
+        target: `project:${projectId}`,
+        projectId,
+        before: { currentPolicyId: project.currentPolicyId },
+        after: {
+          currentPolicyId: model.id,
+          modelName: model.name,
+          promotionDecisionId: decision.id,
+          gates: gates.gates.map((g) => ({ gate: g.gate, set: g.set?.name ?? null, verdict: g.verdict })),
+          ...(reason ? { overrideReason: reason } : {}),
+        },
+      },
+    });
+    return { ...updated, previousPolicyId: project.currentPolicyId, promotionDecisionId: decision.id, overridden: reason !== null };
   });
 }

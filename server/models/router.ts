@@ -5,7 +5,10 @@ import { ModelKind } from "../generated/prisma/enums";
 import { getBoss } from "../queue";
 import { ZModelVersionIdInput, ZPromoteModelInput } from "./promote-model.schema";
 import { getModelVersionDetailOrThrow, listRegistry, promoteModelVersion } from "./registry";
+import { ZReleaseGatesInput } from "../release/release.schema";
+import { loadReleaseGates, queueGateEvaluations } from "../release/service";
 import { relativeToStorage } from "../storage";
+import { modelCost } from "./cost";
 
 export const modelsRouter = createTRPCRouter({
   list: adminProcedure
@@ -29,4 +32,10 @@ export const modelsRouter = createTRPCRouter({
     const evaluationJobIds = await queueAutoEvaluations({ db: ctx.db, boss: getBoss }, { modelVersionId: input.modelVersionId, baselineId: promoted.previousPolicyId }, ctx.user.id);
     return { ...promoted, evaluationJobIds };
   }),
+  /** The release gates a promotion of this policy in this project would be judged on, as they stand now. */
+  gates: adminProcedure.input(ZReleaseGatesInput).query(({ ctx, input }) => loadReleaseGates(ctx.db, input)),
+  /** "Evaluate both": queues the candidate's and the baseline's evaluations the gates miss. */
+  evaluateForGates: adminProcedure.input(ZReleaseGatesInput).mutation(({ ctx, input }) => queueGateEvaluations({ db: ctx.db, boss: getBoss }, input, ctx.user.id)),
+  /** What a version cost along its lineage: labels (count, annotator hours) and compute (device-hours). */
+  cost: adminProcedure.input(ZModelVersionIdInput).query(({ ctx, input }) => modelCost(ctx.db, input.modelVersionId)),
 });

@@ -3,6 +3,7 @@ import { strengths } from "../annotation/ranking";
 import { maxResponsesPerTask, ZRanking } from "../annotation/submission.schema";
 import { promptPolicies, rubricGrades } from "../annotation/submission";
 import { ZFeedbackSampling } from "../feedback/sampling.schema";
+import { ZReleaseGateThresholds } from "../release/gates";
 
 const grades = z.object(Object.fromEntries(rubricGrades.map((g) => [g, z.number().min(-10).max(10)])) as Record<(typeof rubricGrades)[number], z.ZodNumber>);
 
@@ -26,6 +27,8 @@ const settings = {
   rewardTable: ZRewardTable,
   /** Which production feedback becomes labelling tasks; null samples none. */
   feedbackSampling: ZFeedbackSampling.nullable(),
+  /** Release gate thresholds (server/release/gates.ts); {} keeps every default of 0. */
+  releaseGates: ZReleaseGateThresholds,
 };
 
 export const ZCreateProjectInput = z

@@ -21,6 +21,7 @@ export const projectSettingsSelect = {
   harmTaxonomy: true,
   rewardTable: true,
   rewardTableVersion: true,
+  releaseGates: true,
   taskOrder: true,
   feedbackSampling: true,
   archivedAt: true,

@@ -19,6 +19,7 @@ import { labelledProject, waitFor } from "./test-fixtures";
 import { trainerDir } from "./trainer-process";
 
 const python = path.resolve(".venv/bin/python");
+const noEvaluationSet = "A demonstration project without an evaluation set yet";
 const words = ["question", "good", "bad", "answer", "helpful", "rude", "hello", "world"];
 
 describe("the guided loop", () => {
@@ -98,7 +99,10 @@ describe("the guided loop", () => {
     expect(status.policy.model).toMatchObject({ jobId: ppoJob.id });
     expect(status.promoted).toBe(false);
 
-    await step({ projectId, step: "promote" });
+    // The project has no evaluation set, so the release gates are not measured: the step refuses
+    // until the admin overrides them with a reason.
+    await expect(step({ projectId, step: "promote" })).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/has no evaluation set/) });
+    await step({ projectId, step: "promote", overrideReason: noEvaluationSet });
     status = await getLoopStatus(deps.db, projectId);
     expect(status.promoted).toBe(true);
     expect(status.project.currentPolicy?.id).toBe(status.policy.model!.id);
@@ -137,7 +141,7 @@ describe("the guided loop", () => {
     expect(status.reward.model).toBeNull();
     expect(status.policy.job).toMatchObject({ id: job.id, kind: "dpo" });
     expect(status.policy.model).toMatchObject({ jobId: job.id, snapshotId: snapshot!.id });
-    await step({ projectId, step: "promote" });
+    await step({ projectId, step: "promote", overrideReason: noEvaluationSet });
     status = await getLoopStatus(deps.db, projectId);
     expect(status.project.currentPolicy?.id).toBe(status.policy.model!.id);
   }, 300_000);

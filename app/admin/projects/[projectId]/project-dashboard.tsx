@@ -16,6 +16,7 @@ import { DisagreementQueue } from "./disagreement-queue";
 import { ForecastPanel } from "./forecast-panel";
 import { FeedbackSamplingPanel } from "./feedback-sampling-panel";
 import { MembersPanel } from "./members-panel";
+import { ReleaseGatesPanel } from "./release-gates-panel";
 import { RewardTablePanel } from "./reward-table-panel";
 import { ProjectSettingsPanel } from "./project-settings-panel";
 
@@ -145,6 +146,7 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
           <MembersPanel projectId={projectId} />
           <RewardTablePanel project={p} />
           <FeedbackSamplingPanel project={p} />
+          <ReleaseGatesPanel project={p} />
           <ProjectSettingsPanel project={p} hasTasks={hasTasks} />
         </>
       )}

@@ -7,6 +7,7 @@ import { policyRoutes, type LoopPreset, type LoopStep, type PolicyRoute } from "
 import type { LoopJob, LoopStatus } from "../../../../../server/loop/status";
 import { evalCaveats, evalHeadline } from "../../../../../server/models/eval-headline";
 import { EvalCaveats } from "../../../models/model-badges";
+import { ReleaseGatePanel } from "../../../models/release-gate-panel";
 import { DifferenceText, EstimateText, formatValue } from "../../../../components/estimate";
 import { decimal } from "../../../../components/format";
 import { ErrorText } from "../../../../components/panel";
@@ -267,11 +268,21 @@ export function LoopSteps({ projectId }: { projectId: string }) {
           {errorFor("policy")}
         </StepCard>
 
-        <StepCard n={4} id="promote" title="Promote the new policy" done={s.promoted} action={button("promote", "Promote", policyDone && !s.promoted)}>
+        <StepCard n={4} id="promote" title="Promote the new policy" done={s.promoted}>
           <p className="text-sm text-slate-700">
             Current policy: <span className="font-medium">{policyName}</span>. The project&apos;s tasks are generated from its current policy.
           </p>
-          {errorFor("promote")}
+          {s.policy.model && !s.promoted && (
+            // The same gates and panel as the model's page.
+            <ReleaseGatePanel
+              modelVersionId={s.policy.model.id}
+              projectId={projectId}
+              promoting={start.isPending}
+              disabled={s.project.archivedAt !== null}
+              error={start.variables?.step === "promote" ? start.error?.message : null}
+              onPromote={(overrideReason) => start.mutate({ projectId, step: "promote", preset, route, overrideReason })}
+            />
+          )}
         </StepCard>
 
         <StepCard n={5} id="generate" title="Generate new tasks" done={generated !== null && !busy(s.generate.job)} action={button("generate", "Generate", rewardDone && !busy(s.generate.job))}>
