@@ -101,6 +101,10 @@ def test_streams_openai_chunks_that_add_up_to_the_answer(server):
     assert chunks[-1]["choices"][0]["finish_reason"] == full["choices"][0]["finish_reason"]
     streamed = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
     assert streamed == full["choices"][0]["message"]["content"]
+    # Asked for usage, the stream ends with a chunk of token counts and no choices.
+    _, _, text = post(server["url"], {"messages": messages, "max_tokens": 6, "temperature": 0, "stream": True, "stream_options": {"include_usage": True}})
+    last = json.loads([line for line in text.split("\n\n") if line.startswith("data: {")][-1][len("data: "):])
+    assert last["choices"] == [] and last["usage"] == full["usage"]
 
 
 @pytest.mark.parametrize(("body", "message"), [

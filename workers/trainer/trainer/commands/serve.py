@@ -65,6 +65,7 @@ class ChatRequest:
     temperature: float
     top_p: float
     stream: bool
+    include_usage: bool = False
 
 
 def _number(body: dict[str, Any], key: str, default: float, lo: float, hi: float, lo_open: bool = False) -> float:
@@ -103,12 +104,16 @@ def parse_chat_request(body: Any, cap: int) -> ChatRequest:
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise BadRequest("stream must be true or false")
+    options = body.get("stream_options") or {}
+    if not isinstance(options, dict) or not isinstance(options.get("include_usage", False), bool):
+        raise BadRequest("stream_options must be {include_usage: true | false}")
     return ChatRequest(
         messages=[{"role": m["role"], "content": m["content"]} for m in messages],
         max_tokens=max_tokens,
         temperature=_number(body, "temperature", 1.0, 0.0, 2.0),
         top_p=_number(body, "top_p", 1.0, 0.0, 1.0, lo_open=True),
         stream=stream,
+        include_usage=options.get("include_usage", False),
     )
 
 
@@ -295,6 +300,14 @@ def _handler(chat: ChatModel) -> type[BaseHTTPRequestHandler]:
                 print(f"generation failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
                 return
             send({}, result["finish_reason"])
+            if req.include_usage and not gone.is_set():
+                # OpenAI's last chunk when asked for usage: no choices, the request's token counts.
+                usage = {"prompt_tokens": result["prompt_tokens"], "completion_tokens": result["completion_tokens"],
+                         "total_tokens": result["prompt_tokens"] + result["completion_tokens"]}
+                try:
+                    self.wfile.write(f"data: {json.dumps({**head, 'object': 'chat.completion.chunk', 'choices': [], 'usage': usage})}\n\n".encode())
+                except OSError:
+                    gone.set()
             if not gone.is_set():
                 try:
                     self.wfile.write(b"data: [DONE]\n\n")
