@@ -1,5 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { getDb } from "../server/db";
+import { canUsePlayground } from "../server/serving/served-models";
 import { getOptionalUser } from "../server/users/current-user";
 import { roleAllows } from "../server/users/roles";
 import { InboxLink } from "./components/inbox-link";
@@ -14,6 +16,7 @@ export const metadata: Metadata = {
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {
   const user = await getOptionalUser();
+  const playground = user !== null && (await canUsePlayground(getDb(), user));
   return (
     <html lang="en">
       <body>
@@ -31,6 +34,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
                   <Link href="/review">Review</Link>
                 </>
               )}
+              {playground && <Link href="/playground">Playground</Link>}
               {user?.role === "admin" && <Link href="/admin/runs">Runs</Link>}
               {user?.role === "admin" && <Link href="/admin/models">Models</Link>}
               {user?.role === "admin" && <Link href="/admin">Admin</Link>}

@@ -37,6 +37,8 @@ export const ZServingEnv = z.object({
   PLAYGROUND_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(30),
   /** The address a worker's model servers listen on and are reached at by the web app (never by browsers). */
   SERVE_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Models one worker serves at once. Default: 2 on a CPU machine, 1 with a GPU (vLLM takes most of its memory). */
+  WORKER_SERVE_SLOTS: z.coerce.number().int().min(1).max(64).optional(),
 });
 
 export const ZDataLimitsEnv = z.object({
