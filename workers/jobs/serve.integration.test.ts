@@ -1,6 +1,6 @@
 // serve end to end: real PostgreSQL, a real worker running the trainer's model server on a tiny
 // model, and chats through the web app's Playground route.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -189,5 +189,54 @@ describe("serve", () => {
     // Once it is stopped, the model version may be served again.
     const again = await queue(smollmPolicy.id);
     await cancelJob(deps.db, again.id, { userId: adminId });
+  });
+});
+
+describe("serve after its worker dies", () => {
+  let deps: TestDeps;
+  let sender: ReturnType<typeof createBoss>;
+  const cleanup: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    deps = createTestDeps();
+    sender = createBoss(deps.databaseUrl, "rlhf-test-sender");
+    await sender.start();
+  });
+  afterAll(async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+    await sender?.stop({ graceful: false, wait: true });
+    await deps.db.$disconnect();
+  });
+
+  it("is taken back and started again on another worker; the dead worker's server stops", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), "rlhf-serve-death-"));
+    const paths = { artifactDir: path.join(root, "artifacts"), modelsDir: path.join(root, "models") };
+    await promisify(execFile)(python, ["-c", `from trainer.tiny import make_tiny_causal_lm; make_tiny_causal_lm(${JSON.stringify(path.join(paths.modelsDir, smollmPolicy.path))}, ["cat"], seed=2)`], { cwd: trainerDir() });
+    // The first worker is its own process, so it can die as a killed worker does: no stop, no last word.
+    const doomed = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
+      env: { ...process.env, DATABASE_URL: deps.databaseUrl, WORKER_ID: "doomed-worker", ARTIFACT_DIR: paths.artifactDir, MODELS_DIR: paths.modelsDir, TRAINER_PYTHON: python, LOG_LEVEL: "warn" },
+      stdio: "ignore",
+    });
+    cleanup.push(async () => doomed.kill("SIGKILL"));
+    await deps.db.modelVersion.upsert({ where: { id: smollmPolicy.id }, create: { id: smollmPolicy.id, name: smollmPolicy.name, kind: "policy", path: smollmPolicy.path, builtin: true }, update: {} });
+    const { id: jobId } = await enqueue({ db: deps.db, boss: sender, paths }, "serve", { modelVersionId: smollmPolicy.id });
+    const urlOf = (j: { result: unknown }) => ZServeResult.safeParse(j.result).data?.url ?? null;
+    const first = await waitFor("the first server", () => getJobOrThrow(deps.db, jobId), (j) => j.state === "running" && urlOf(j) !== null, 90_000);
+    expect(first.workerId).toBe("doomed-worker");
+    const firstUrl = urlOf(first)!;
+
+    doomed.kill("SIGKILL");
+    // Its trainer watches the worker's pid and stops once it is gone.
+    await waitFor("the dead worker's server to stop", () => fetch(`${firstUrl}/health`).then(() => "up", () => "down"), (s) => s === "down", 30_000);
+
+    const rescuer = await startWorker({ databaseUrl: deps.databaseUrl, workerId: "rescuer", heartbeatMs: 200, pollingIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 3, paths, trainerPython: python });
+    cleanup.push(() => rescuer.stop());
+    const second = await waitFor("the server to start again", () => getJobOrThrow(deps.db, jobId), (j) => j.workerId === "rescuer" && j.state === "running" && urlOf(j) !== null && urlOf(j) !== firstUrl, 90_000);
+    expect(second.attempt).toBe(2);
+    expect(second.events.map((e) => e.to)).toEqual(["queued", "running", "queued", "running"]);
+    expect(second.events[2]?.message).toContain("doomed-worker stopped responding");
+    expect(((await (await fetch(`${urlOf(second)}/health`)).json()) as { status: string }).status).toBe("ok");
+    await cancelJob(deps.db, jobId);
+    await waitFor("the second server to stop", () => fetch(`${urlOf(second)}/health`).then(() => "up", () => "down"), (s) => s === "down", 30_000);
   });
 });
