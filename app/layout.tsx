@@ -1,9 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { getDb } from "../server/db";
 import { canUsePlayground } from "../server/serving/served-models";
 import { getOptionalUser } from "../server/users/current-user";
-import { roleAllows } from "../server/users/roles";
+import { accessAllows, roleAllows } from "../server/users/roles";
 import { InboxLink } from "./components/inbox-link";
 import { SignOutButton } from "./components/sign-out-button";
 import { TRPCReactProvider } from "./trpc/client";
@@ -16,7 +15,6 @@ export const metadata: Metadata = {
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {
   const user = await getOptionalUser();
-  const playground = user !== null && (await canUsePlayground(getDb(), user));
   return (
     <html lang="en">
       <body>
@@ -34,7 +32,8 @@ export default async function RootLayout({ children }: { children: React.ReactNo
                   <Link href="/review">Review</Link>
                 </>
               )}
-              {playground && <Link href="/playground">Playground</Link>}
+              {user && canUsePlayground(user) && <Link href="/playground">Playground</Link>}
+              {user && accessAllows(user, "red_teamer") && <Link href="/red-team">Red team</Link>}
               {user?.role === "admin" && <Link href="/admin/runs">Runs</Link>}
               {user?.role === "admin" && <Link href="/admin/models">Models</Link>}
               {user?.role === "admin" && <Link href="/admin">Admin</Link>}

@@ -53,6 +53,7 @@ function betterAuthFor(db: Db, options: AuthOptions, guard: ReturnType<typeof cr
         role: { type: "string", input: false, defaultValue: "annotator" },
         active: { type: "boolean", input: false, defaultValue: true },
         mustChangePassword: { type: "boolean", input: false, defaultValue: false },
+        redTeamer: { type: "boolean", input: false, defaultValue: false },
       },
     },
     // Failed sign-ins are counted per account and per trusted client address (sign-in-guard.ts).

@@ -44,6 +44,8 @@ export const ZServingEnv = z.object({
 export const ZDataLimitsEnv = z.object({
   /** The largest JSONL upload, in MB. */
   IMPORT_MAX_MB: z.coerce.number().positive("IMPORT_MAX_MB must be a positive number of MB").default(1024),
+  /** The largest batch of production feedback (POST /api/v1/projects/:id/feedback), in MB. */
+  FEEDBACK_MAX_MB: z.coerce.number().positive("FEEDBACK_MAX_MB must be a positive number of MB").default(16),
   /** Imports one person or API key may run at once. */
   IMPORT_MAX_CONCURRENT: z.coerce.number().int().positive("IMPORT_MAX_CONCURRENT must be a positive whole number").default(2),
   /** Disk a project's snapshots may take, in MB. */

@@ -74,6 +74,17 @@ export function UsersPanel() {
     }),
   );
 
+  const setRedTeamer = useMutation(
+    trpc.users.setRedTeamer.mutationOptions({
+      onMutate: clearMessages,
+      onSuccess: (_res, input) => {
+        const email = users.data?.find((u) => u.id === input.userId)?.email ?? "The user";
+        setNotice(input.redTeamer ? `${email} may now red-team (the Playground and campaigns).` : `${email} no longer has red-teaming access.`);
+        void invalidate();
+      },
+    }),
+  );
+
   return (
     <Panel title="Users">
       <form
@@ -139,7 +150,7 @@ export function UsersPanel() {
           </fieldset>
         )}
       </form>
-      <ErrorText message={invite.error?.message ?? deactivate.error?.message ?? reactivate.error?.message ?? setRole.error?.message} />
+      <ErrorText message={invite.error?.message ?? deactivate.error?.message ?? reactivate.error?.message ?? setRole.error?.message ?? setRedTeamer.error?.message} />
       {notice && (
         <p role="status" className="rounded bg-green-50 px-3 py-2 text-sm text-green-800" data-testid="users-notice">
           {notice}
@@ -163,6 +174,7 @@ export function UsersPanel() {
             <th className="py-2">Email</th>
             <th>Name</th>
             <th>Role</th>
+            <th title="May attack models in the playground and record red-team attempts">Red team</th>
             <th>Status</th>
             <th />
           </tr>
@@ -183,6 +195,14 @@ export function UsersPanel() {
                     <option key={r}>{r}</option>
                   ))}
                 </select>
+              </td>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Red-teaming access of ${u.email}`}
+                  checked={u.redTeamer}
+                  onChange={(e) => setRedTeamer.mutate({ userId: u.id, redTeamer: e.target.checked })}
+                />
               </td>
               <td>{u.active ? "active" : "deactivated"}</td>
               <td className="text-right">

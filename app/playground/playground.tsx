@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { Markdown } from "../components/markdown";
+import { AttemptForm } from "../red-team/attempt-form";
 import { ErrorText, Panel } from "../components/panel";
 import {
   answerStats,
@@ -112,7 +113,7 @@ function Column({ index, models, conversation, onModel, error }: { index: number
   );
 }
 
-export function Playground({ maxTokensLimit }: { maxTokensLimit: number }) {
+export function Playground({ maxTokensLimit, initialModelId = "", campaignId }: { maxTokensLimit: number; initialModelId?: string; campaignId?: string }) {
   const models = useQuery({
     queryKey: ["playground-models"],
     queryFn: async () => {
@@ -127,7 +128,8 @@ export function Playground({ maxTokensLimit }: { maxTokensLimit: number }) {
   const [maxTokens, setMaxTokens] = useState(Math.min(256, maxTokensLimit));
   const [temperature, setTemperature] = useState(0.7);
   const [draft, setDraft] = useState("");
-  const [columns, setColumns] = useState<Conversation[]>([newConversation(""), newConversation("")]);
+  const [columns, setColumns] = useState<Conversation[]>([newConversation(initialModelId), newConversation("")]);
+  const [attemptFrom, setAttemptFrom] = useState(0);
   const [errors, setErrors] = useState<(string | null)[]>([null, null]);
   const [busy, setBusy] = useState(false);
   const exportLink = useRef<HTMLAnchorElement>(null);
@@ -248,6 +250,21 @@ export function Playground({ maxTokensLimit }: { maxTokensLimit: number }) {
           {busy ? "Answering…" : "Send"}
         </button>
       </form>
+      <div className="space-y-2">
+        {sideBySide && (
+          <label className="text-sm">
+            Save as an attempt the conversation of{" "}
+            <select aria-label="Attempt from" className="rounded border border-slate-300 px-2 py-1" value={attemptFrom} onChange={(e) => setAttemptFrom(Number(e.target.value))}>
+              <option value={0}>Model 1</option>
+              <option value={1}>Model 2</option>
+            </select>
+          </label>
+        )}
+        <AttemptForm
+          conversation={columns[sideBySide ? attemptFrom : 0]!.modelVersionId ? { modelVersionId: columns[sideBySide ? attemptFrom : 0]!.modelVersionId, messages: columns[sideBySide ? attemptFrom : 0]!.messages } : null}
+          initialCampaignId={campaignId}
+        />
+      </div>
     </Panel>
   );
 }

@@ -2,6 +2,8 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { importJsonl } from "../import/service";
+import { smollmPolicy } from "../models/builtin-models";
+import { ensureBuiltinModels } from "../models/service";
 import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
 import type { Access } from "../users/roles";
 import { appRouter } from "./root";
@@ -15,6 +17,7 @@ const declared: Record<string, Access> = {
   "users.list": "reviewer",
   "users.invite": "admin",
   "users.setRole": "admin",
+  "users.setRedTeamer": "admin",
   "users.deactivate": "admin",
   "users.reactivate": "admin",
   "projects.list": "annotator",
@@ -80,20 +83,34 @@ const declared: Record<string, Access> = {
   "exports.count": "reviewer",
   "exports.snapshots": "reviewer",
   "exports.createSnapshot": "admin",
+  "exports.rebuildSnapshot": "admin",
   "apiKeys.list": "admin",
   "apiKeys.create": "admin",
   "apiKeys.revoke": "admin",
   "workers.list": "admin",
   "audit.list": "admin",
+  "redTeam.campaigns": "red_teamer",
+  "redTeam.myCampaigns": "red_teamer",
+  "redTeam.campaign": "red_teamer",
+  "redTeam.createCampaign": "admin",
+  "redTeam.closeCampaign": "admin",
+  "redTeam.recordAttempt": "red_teamer",
+  "redTeam.sendOn": "admin",
+  "redTeam.replay": "admin",
+  "governance.findConversations": "admin",
+  "governance.previewDeletion": "admin",
+  "governance.deleteConversations": "admin",
+  "governance.deletions": "admin",
 };
 
-const callers = ["anonymous", "annotator", "reviewer", "admin"] as const;
+// "red teamer": an annotator with the red-teaming flag.
+const callers = ["anonymous", "annotator", "red teamer", "reviewer", "admin"] as const;
 type CallerName = (typeof callers)[number];
-const rank: Record<CallerName, number> = { anonymous: 0, annotator: 1, reviewer: 2, admin: 3 };
-const required: Record<Access, number> = { public: 0, annotator: 1, reviewer: 2, admin: 3 };
+const rank: Record<CallerName, number> = { anonymous: 0, annotator: 1, "red teamer": 1, reviewer: 2, admin: 3 };
+const required: Record<Exclude<Access, "red_teamer">, number> = { public: 0, annotator: 1, reviewer: 2, admin: 3 };
 
 function expected(access: Access, who: CallerName): "allowed" | "UNAUTHORIZED" | "FORBIDDEN" {
-  if (rank[who] >= required[access]) return "allowed";
+  if (access === "red_teamer" ? who === "red teamer" || rank[who] >= required.reviewer : rank[who] >= required[access]) return "allowed";
   return who === "anonymous" ? "UNAUTHORIZED" : "FORBIDDEN";
 }
 
@@ -110,6 +127,9 @@ describe("role boundary matrix", () => {
       const u = await createUser(deps, role);
       cookies[role] = await signIn(deps, u.email, u.password);
     }
+    const redTeamer = await createUser(deps, "annotator");
+    await deps.db.user.update({ where: { id: redTeamer.id }, data: { redTeamer: true } });
+    cookies["red teamer"] = await signIn(deps, redTeamer.email, redTeamer.password);
   });
   afterAll(() => deps.db.$disconnect());
 
@@ -146,7 +166,7 @@ describe("role boundary matrix", () => {
 // Every procedure below admin works on one project or on the caller's own things. Those on one
 // project refuse annotators and reviewers who are not members of it; the rest must say here why
 // they need no membership. A new non-admin procedure fails this test until it is listed.
-type Target = { projectId: string; annotationId: string };
+type Target = { projectId: string; annotationId: string; campaignId: string; modelVersionId: string };
 const onOneProject: Record<string, (t: Target) => unknown> = {
   "annotation.next": (t) => ({ projectId: t.projectId }),
   "projects.get": (t) => ({ projectId: t.projectId }),
@@ -162,6 +182,20 @@ const onOneProject: Record<string, (t: Target) => unknown> = {
   "exports.snapshots": (t) => ({ projectId: t.projectId }),
   "acquisition.latest": (t) => ({ projectId: t.projectId }),
   "forecast.latest": (t) => ({ projectId: t.projectId }),
+  "redTeam.campaigns": (t) => ({ projectId: t.projectId }),
+  "redTeam.campaign": (t) => ({ campaignId: t.campaignId }),
+  "redTeam.recordAttempt": (t) => ({
+    campaignId: t.campaignId,
+    modelVersionId: t.modelVersionId,
+    messages: [
+      { role: "user", content: "checking the boundary" },
+      { role: "assistant", content: "No." },
+    ],
+    harmCategory: "privacy",
+    tactics: ["other"],
+    promptPolicy: "disallowed",
+    grade: "A",
+  }),
 };
 const noMembershipNeeded: Record<string, string> = {
   "health.check": "public",
@@ -180,6 +214,7 @@ const noMembershipNeeded: Record<string, string> = {
   "inbox.quality": "only the caller's own work",
   "inbox.markRead": "only the caller's own reviewed work",
   "inbox.ask": "only about the caller's own reviewed work",
+  "redTeam.myCampaigns": "lists only the campaigns of the caller's projects",
 };
 
 describe("project membership matrix", () => {
@@ -196,7 +231,11 @@ describe("project membership matrix", () => {
     }
     await importJsonl(deps.db, { projectId: project.id, layout: "pairs", chunks: rows(), strict: true, filename: null, createdById: null });
     const annotation = await deps.db.annotation.findFirstOrThrow({ where: { task: { projectId: project.id } }, select: { id: true } });
-    target = { projectId: project.id, annotationId: annotation.id };
+    await ensureBuiltinModels(deps.db);
+    const campaign = await deps.db.redTeamCampaign.create({
+      data: { projectId: project.id, name: "boundary", targetModelId: smollmPolicy.id, goals: [{ category: "privacy", goal: "leak an address" }], domains: [] },
+    });
+    target = { projectId: project.id, annotationId: annotation.id, campaignId: campaign.id, modelVersionId: smollmPolicy.id };
     for (const role of ["annotator", "reviewer"] as const) {
       const u = await createUser(deps, role);
       outsiders[role] = await signIn(deps, u.email, u.password);
@@ -228,7 +267,9 @@ describe("project membership matrix", () => {
       );
     };
     for (const role of ["annotator", "reviewer"] as const) {
-      if (rank[role] < required[declared[path]!]) continue;
+      const access = declared[path]!;
+      // Annotators without the flag are refused red-teaming access before membership is checked.
+      if (rank[role] < required[access === "red_teamer" ? "reviewer" : access]) continue;
       it(`${path} as a ${role} who is not a member → FORBIDDEN`, async () => {
         expect(await call(outsiders[role])).toMatch("not a member of this project");
       });

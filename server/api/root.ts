@@ -11,6 +11,8 @@ import { modelsRouter } from "../models/router";
 import { projectsRouter } from "../projects/router";
 import { apiKeysRouter, exportsRouter } from "../export/router";
 import { forecastRouter } from "../forecast/router";
+import { redTeamRouter } from "../red-team/router";
+import { governanceRouter } from "../governance/router";
 import { reviewRouter } from "../review/router";
 import { runsRouter } from "../runs/router";
 import { meRouter } from "../users/me-router";
@@ -34,10 +36,12 @@ export const appRouter = createTRPCRouter({
   inbox: inboxRouter,
   imports: importsRouter,
   review: reviewRouter,
+  redTeam: redTeamRouter,
   exports: exportsRouter,
   apiKeys: apiKeysRouter,
   workers: workersRouter,
   audit: auditRouter,
+  governance: governanceRouter,
 });
 
 export type AppRouter = typeof appRouter;

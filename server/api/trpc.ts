@@ -5,7 +5,7 @@ import { getAuth, type Auth } from "../auth";
 import { getDb, type Db } from "../db";
 import { AppError, describeZodError, errorCodes } from "../errors";
 import { logger, type Logger } from "../logger";
-import { roleAllows, type Access, type Role } from "../users/roles";
+import { accessAllows, type Access } from "../users/roles";
 import { databaseUnavailableMessage, isDatabaseUnavailable } from "../db-unavailable";
 import { newRequestId, unexpectedErrorMessage } from "../http/errors";
 import { describeUnstorable, findUnstorable } from "../text/storable";
@@ -125,11 +125,12 @@ export const publicProcedure = base.meta({ access: "public" });
 /** What a user whose password was generated may still do: see who they are and choose a password. */
 const beforePasswordChange = new Set(["me.get", "me.changePassword"]);
 
-function requireRole(required: Role) {
+function requireRole(required: Exclude<Access, "public">) {
   return base.meta({ access: required }).use(({ ctx, next, path }) => {
     if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
-    if (!roleAllows(ctx.user.role, required)) {
-      throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${required} role.` });
+    if (!accessAllows(ctx.user, required)) {
+      const needs = required === "red_teamer" ? "red-teaming access (an admin gives it under Users)" : `the ${required} role`;
+      throw new TRPCError({ code: "FORBIDDEN", message: `This needs ${needs}.` });
     }
     if (ctx.user.mustChangePassword && !beforePasswordChange.has(path)) {
       throw new TRPCError({ code: "FORBIDDEN", message: "Choose your own password first: the one you signed in with was generated (Account → Password)." });
@@ -141,3 +142,5 @@ function requireRole(required: Role) {
 export const annotatorProcedure = requireRole("annotator");
 export const reviewerProcedure = requireRole("reviewer");
 export const adminProcedure = requireRole("admin");
+/** Red-teamers (users with the flag), reviewers and admins: the playground and red-team attempts. */
+export const redTeamProcedure = requireRole("red_teamer");

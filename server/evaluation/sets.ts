@@ -25,7 +25,7 @@ export async function listEvaluationSets(db: Db, projectId: string) {
   const sets = await db.evaluationSet.findMany({
     where: { projectId },
     orderBy: { createdAt: "asc" },
-    select: { id: true, name: true, description: true, version: true, createdAt: true, updatedAt: true },
+    select: { id: true, name: true, description: true, kind: true, version: true, createdAt: true, updatedAt: true },
   });
   const counts = await db.evaluationPrompt.groupBy({ by: ["setId", "policy"], where: { setId: { in: sets.map((s) => s.id) } }, _count: { _all: true } });
   return sets.map((s) => {
@@ -43,6 +43,7 @@ export async function getEvaluationSetOrThrow(db: Db, setId: string) {
       projectId: true,
       name: true,
       description: true,
+      kind: true,
       version: true,
       createdAt: true,
       updatedAt: true,
@@ -78,7 +79,7 @@ async function bump(tx: Prisma.TransactionClient, setId: string, actorId: string
 
 /** Adds prompts; ones already in the set are skipped. */
 export async function addEvaluationPrompts(db: Db, setId: string, prompts: TEvaluationPromptInput[], actorId: string | null) {
-  await getSetRowOrThrow(db, setId);
+  await assertEditable(db, setId);
   return db.$transaction(async (tx) => {
     const { count } = await tx.evaluationPrompt.createMany({ data: rows(setId, prompts), skipDuplicates: true });
     const version = count ? await bump(tx, setId, actorId, "evaluation_set.add_prompts", { added: count }) : (await getSetRowOrThrow(tx, setId)).version;
@@ -89,6 +90,7 @@ export async function addEvaluationPrompts(db: Db, setId: string, prompts: TEval
 export async function updateEvaluationPrompt(db: Db, input: { promptId: string; policy?: TEvaluationPromptInput["policy"]; harmCategory?: string | null }, actorId: string | null) {
   const before = await db.evaluationPrompt.findUnique({ where: { id: input.promptId }, select: { setId: true, policy: true, harmCategory: true } });
   if (!before) throw new AppError("NOT_FOUND", `No evaluation prompt ${input.promptId}`);
+  await assertEditable(db, before.setId);
   return db.$transaction(async (tx) => {
     const after = await tx.evaluationPrompt.update({
       where: { id: input.promptId },
@@ -103,6 +105,7 @@ export async function updateEvaluationPrompt(db: Db, input: { promptId: string; 
 export async function removeEvaluationPrompt(db: Db, promptId: string, actorId: string | null) {
   const row = await db.evaluationPrompt.findUnique({ where: { id: promptId }, select: { setId: true } });
   if (!row) throw new AppError("NOT_FOUND", `No evaluation prompt ${promptId}`);
+  await assertEditable(db, row.setId);
   return db.$transaction(async (tx) => {
     await tx.evaluationPrompt.delete({ where: { id: promptId } });
     return { version: await bump(tx, row.setId, actorId, "evaluation_set.remove_prompt", { promptId }) };
@@ -110,8 +113,15 @@ export async function removeEvaluationPrompt(db: Db, promptId: string, actorId: 
 }
 
 async function getSetRowOrThrow(db: Db | Prisma.TransactionClient, setId: string) {
-  const set = await db.evaluationSet.findUnique({ where: { id: setId }, select: { id: true, projectId: true, version: true } });
+  const set = await db.evaluationSet.findUnique({ where: { id: setId }, select: { id: true, projectId: true, version: true, kind: true } });
   if (!set) throw new AppError("NOT_FOUND", `No evaluation set ${setId}`);
+  return set;
+}
+
+/** The red-team regression set holds successful attacks only, as they were: it is not edited by hand. */
+async function assertEditable(db: Db, setId: string) {
+  const set = await getSetRowOrThrow(db, setId);
+  if (set.kind === "red_team") throw new AppError("CONFLICT", "The red-team regression set is frozen: attacks enter it from a red-team campaign (Send on) and are never edited or removed");
   return set;
 }
 

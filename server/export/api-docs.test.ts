@@ -13,6 +13,8 @@ describe("API docs", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/projects/{projectId}/export",
+      "/projects/{projectId}/feedback",
+      "/projects/{projectId}/feedback/{conversationId}",
       "/projects/{projectId}/import",
       "/projects/{projectId}/snapshots",
       "/projects/{projectId}/snapshots/{snapshotId}",
@@ -20,5 +22,6 @@ describe("API docs", () => {
     ]);
     for (const methods of Object.values(doc.paths)) for (const op of Object.values(methods)) expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["401", "403", "429"]));
     for (const f of ["pairs", "rankings", "hh", "openai-dpo", "sft"]) expect(doc.components.schemas).toHaveProperty(`Record_${f}`);
+    expect(doc.components.schemas).toHaveProperty("FeedbackConversation.required", ["id", "model", "messages"]);
   });
 });

@@ -9,6 +9,8 @@ type Operation = {
   description?: string;
   parameters?: { name: string; in: string; required?: boolean; schema?: ParameterSchema }[];
   responses: Record<string, { description?: string }>;
+  /** A shell example, shown in docs/api.md under the operation. */
+  "x-example"?: string;
 };
 
 const docsServer = "http://localhost:3000";
@@ -49,6 +51,7 @@ export function apiDocsMarkdown(): string {
         for (const p of query) out.push(`| \`${p.name}\`${p.required ? " (required)" : ""} | ${p.schema ? typeOf(p.schema) : ""} | ${p.schema?.description ?? ""} |`);
         out.push("");
       }
+      if (op["x-example"]) out.push("```sh", op["x-example"], "```", "");
       out.push(`Responses: ${Object.entries(op.responses).map(([code, r]) => `${code} ${r.description ?? ""}`.trim()).join("; ")}.`, "");
     }
   }

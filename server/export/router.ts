@@ -4,7 +4,7 @@ import { apiKeyScopes, createApiKey, listApiKeys, revokeApiKey } from "../api-ke
 import { getEnv } from "../env";
 import { reviewerOnProject } from "../projects/procedures";
 import { ZExportRequest } from "./filter";
-import { createSnapshot, listSnapshots } from "./snapshots";
+import { createSnapshot, listSnapshots, rebuildSnapshot } from "./snapshots";
 import { exportChunks } from "./stream";
 
 const ZProjectExport = z.object({ projectId: z.uuid("projectId must be a UUID"), request: ZExportRequest });
@@ -22,6 +22,10 @@ export const exportsRouter = createTRPCRouter({
   createSnapshot: adminProcedure
     .input(ZProjectExport)
     .mutation(({ ctx, input }) => createSnapshot(ctx.db, { ...input, artifactDir: getEnv().ARTIFACT_DIR, createdById: ctx.user.id })),
+  /** A new snapshot like one that holds deleted data, from the current data; the old one is kept. */
+  rebuildSnapshot: adminProcedure
+    .input(z.object({ projectId: z.uuid("projectId must be a UUID"), snapshotId: z.uuid("snapshotId must be a UUID") }))
+    .mutation(({ ctx, input }) => rebuildSnapshot(ctx.db, { ...input, artifactDir: getEnv().ARTIFACT_DIR, createdById: ctx.user.id })),
 });
 
 export const apiKeysRouter = createTRPCRouter({

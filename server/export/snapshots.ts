@@ -11,7 +11,7 @@ import type { Db } from "../db";
 import { ZDataLimitsEnv } from "../env";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
-import type { ExportRequest } from "./filter";
+import { ZExportRequest, type ExportRequest } from "./filter";
 import { exportChunks } from "./stream";
 import { exportSchemaVersion } from "./types";
 
@@ -28,6 +28,11 @@ const snapshotSelect = {
   createdAt: true,
   createdBy: { select: { name: true } },
   createdByKey: { select: { name: true } },
+  containsDeletedDataAt: true,
+  deletionIds: true,
+  replacesId: true,
+  replacesBecause: true,
+  replacedBy: { select: { id: true }, orderBy: { createdAt: "asc" } },
 } satisfies Prisma.SnapshotSelect;
 
 type SnapshotRow = Prisma.SnapshotGetPayload<{ select: typeof snapshotSelect }>;
@@ -46,6 +51,11 @@ function manifest(s: SnapshotRow) {
     schemaVersion: s.schemaVersion,
     createdAt: s.createdAt,
     createdBy: s.createdBy?.name ?? s.createdByKey?.name ?? null,
+    /** Set when conversations in this file were deleted since (the file is kept as it was). */
+    containsDeletedData: s.containsDeletedDataAt ? { since: s.containsDeletedDataAt, deletionIds: s.deletionIds } : null,
+    /** A rebuild without deleted data: the snapshot it replaces and the deletions that made it necessary. */
+    replaces: s.replacesId ? { snapshotId: s.replacesId, deletionIds: s.replacesBecause } : null,
+    replacedBy: s.replacedBy.map((r) => r.id),
   };
 }
 export type SnapshotManifest = ReturnType<typeof manifest>;
@@ -74,7 +84,16 @@ export async function createSnapshot(
     createdById = null,
     createdByKeyId = null,
     quotaBytes = snapshotQuotaBytes(),
-  }: { projectId: string; request: ExportRequest; artifactDir: string; createdById?: string | null; createdByKeyId?: string | null; quotaBytes?: number },
+    replaces = null,
+  }: {
+    projectId: string;
+    request: ExportRequest;
+    artifactDir: string;
+    createdById?: string | null;
+    createdByKeyId?: string | null;
+    quotaBytes?: number;
+    replaces?: { snapshotId: string; deletionIds: string[] } | null;
+  },
 ): Promise<SnapshotManifest> {
   // Snapshots are kept (they record what was trained on), so a project's disk has a ceiling.
   const before = await usedBytes(db, projectId);
@@ -120,11 +139,32 @@ export async function createSnapshot(
       path: relative,
       createdById,
       createdByKeyId,
+      replacesId: replaces?.snapshotId ?? null,
+      replacesBecause: replaces?.deletionIds ?? [],
     },
     select: snapshotSelect,
   });
-  await writeAudit(db, { actorId: createdById, action: "snapshot.create", target: `snapshot:${id}`, projectId, after: { format, aggregate, rowCount, sha256: row.sha256, apiKeyId: createdByKeyId } });
+  await writeAudit(db, {
+    actorId: createdById,
+    action: replaces ? "snapshot.rebuild" : "snapshot.create",
+    target: `snapshot:${id}`,
+    projectId,
+    after: { format, aggregate, rowCount, sha256: row.sha256, apiKeyId: createdByKeyId, ...(replaces ? { replaces: replaces.snapshotId, deletionIds: replaces.deletionIds } : {}) },
+  });
   return manifest(row);
+}
+
+/**
+ * A new snapshot with the same format, aggregate and filter as one that holds deleted data, written
+ * from the current database (which no longer has it): a new file and sha256, whose manifest says
+ * which snapshot it replaces and for which deletions. The old snapshot stays as it was.
+ */
+export async function rebuildSnapshot(db: Db, { projectId, snapshotId, artifactDir, createdById }: { projectId: string; snapshotId: string; artifactDir: string; createdById: string | null }) {
+  const old = await db.snapshot.findFirst({ where: { id: snapshotId, projectId }, select: { format: true, aggregate: true, filter: true, deletionIds: true, containsDeletedDataAt: true } });
+  if (!old) throw new AppError("NOT_FOUND", `No snapshot ${snapshotId} in project ${projectId}`);
+  if (!old.containsDeletedDataAt) throw new AppError("BAD_REQUEST", `Snapshot ${snapshotId} holds no deleted data: there is nothing to rebuild`);
+  const request = ZExportRequest.parse({ ...(old.filter as Record<string, unknown>), format: old.format, aggregate: old.aggregate });
+  return createSnapshot(db, { projectId, request, artifactDir, createdById, replaces: { snapshotId, deletionIds: old.deletionIds } });
 }
 
 /**

@@ -140,8 +140,20 @@ export async function* parseJsonl(
   layout: JsonlLayout,
   opts: { maxLineBytes?: number } = {},
 ): AsyncGenerator<ParsedLine> {
+  yield* parseJsonLines(chunks, rowParsers[layout], opts);
+}
+
+/**
+ * parseJsonl with a row parser of the caller's (which throws ImportRowError for a bad row).
+ * `quoteInvalidJson: false` reports a line that is not JSON without the parser's message, which
+ * quotes the line: for text that must not be echoed before it has been redacted.
+ */
+export async function* parseJsonLines<T>(
+  chunks: AsyncIterable<Uint8Array | string>,
+  parseRow: (value: unknown) => T,
+  opts: { maxLineBytes?: number; quoteInvalidJson?: boolean } = {},
+): AsyncGenerator<{ line: number; ok: true; record: T } | { line: number; ok: false; error: string }> {
   const maxLineBytes = opts.maxLineBytes ?? defaultMaxLineBytes;
-  const parseRow = rowParsers[layout];
   for await (const raw of splitLines(toBytes(chunks), maxLineBytes)) {
     const { line, text } = raw;
     if (text === null) {
@@ -154,7 +166,7 @@ export async function* parseJsonl(
       value = JSON.parse(text);
     } catch (error) {
       // The parser's message quotes the line; what it quotes must be storable in the error report.
-      yield { line, ok: false, error: `invalid JSON: ${escapeUnstorable((error as Error).message)}` };
+      yield { line, ok: false, error: opts.quoteInvalidJson === false ? "invalid JSON" : `invalid JSON: ${escapeUnstorable((error as Error).message)}` };
       continue;
     }
     // The platform's one rule for text (server/text/storable.ts): refused, naming the field.
@@ -163,7 +175,7 @@ export async function* parseJsonl(
       yield { line, ok: false, error: describeUnstorable(unstorable) };
       continue;
     }
-    let record: ImportRecord;
+    let record: T;
     try {
       record = parseRow(value);
     } catch (error) {

@@ -198,11 +198,28 @@ async function stage(db: Db, batchId: string, rows: { line: number; record: Impo
 }
 
 async function flush(tx: Tx, projectId: string, summary: ImportSummary, rows: { line: number; record: ImportRecord }[]) {
-  if (!rows.length) return;
+  const { imported, duplicates } = await insertImportRecords(tx, projectId, summary.batchId, rows.map((r) => r.record));
+  summary.imported += imported;
+  summary.duplicates += duplicates;
+}
+
+/**
+ * Writes parsed records into a project as prompts, tasks, responses and their imported judgements;
+ * content already there (by hash) is not written twice. Returns the counts and, by content hash,
+ * the task that holds each record (new or earlier), so callers can keep a link to it.
+ */
+export async function insertImportRecords(
+  tx: Tx,
+  projectId: string,
+  batchId: string | null,
+  rows: ImportRecord[],
+): Promise<{ imported: number; duplicates: number; taskIds: Map<string, string> }> {
+  const result = { imported: 0, duplicates: 0, taskIds: new Map<string, string>() };
+  if (!rows.length) return result;
   // Duplicates inside one file count like duplicates of earlier imports.
   const unique = new Map<string, ImportRecord>();
-  for (const { record } of rows) {
-    if (unique.has(record.contentHash)) summary.duplicates++;
+  for (const record of rows) {
+    if (unique.has(record.contentHash)) result.duplicates++;
     else unique.set(record.contentHash, record);
   }
   const records = [...unique.values()];
@@ -235,7 +252,7 @@ async function flush(tx: Tx, projectId: string, summary: ImportSummary, rows: { 
       projectId,
       promptId: promptIds.get(hash)!,
       contentHash: record.contentHash,
-      importBatchId: summary.batchId,
+      importBatchId: batchId,
       // The row's own meta: the prompt's is the first row's, shared by every row with that prompt.
       meta: record.meta as Prisma.InputJsonValue,
       rankable: record.responses.length >= minResponses,
@@ -251,8 +268,10 @@ async function flush(tx: Tx, projectId: string, summary: ImportSummary, rows: { 
     ).map((t) => t.id),
   );
   const fresh = records.filter((r) => created.has(taskIds.get(r.contentHash)!));
-  summary.duplicates += records.length - fresh.length;
-  summary.imported += fresh.length;
+  result.duplicates += records.length - fresh.length;
+  result.imported += fresh.length;
+  const held = await tx.task.findMany({ where: { projectId, contentHash: { in: records.map((r) => r.contentHash) } }, select: { id: true, contentHash: true } });
+  for (const t of held) result.taskIds.set(t.contentHash, t.id);
 
   const responseIds = new Map<string, string[]>();
   const responses = fresh.flatMap((r) => {
@@ -281,7 +300,7 @@ async function flush(tx: Tx, projectId: string, summary: ImportSummary, rows: { 
 
   // Preference files carry a judgement: it is kept as an imported annotation with its pairs.
   const judged = fresh.filter((r) => r.preference);
-  if (!judged.length) return;
+  if (!judged.length) return result;
   const annotations = judged.map((r) => {
     const ids = responseIds.get(r.contentHash)!;
     const order = r.preference!.order.map((i) => ids[i]!);
@@ -314,6 +333,7 @@ async function flush(tx: Tx, projectId: string, summary: ImportSummary, rows: { 
       ),
     ),
   });
+  return result;
 }
 
 export function listImports(db: Db, projectId: string) {

@@ -6,7 +6,7 @@ import { AppError } from "../errors";
 import { resolveEvaluation, ZEvaluatePayload } from "../evaluation/evaluate-inputs";
 import { withHeldOutSplit } from "../evaluation/held-out-split";
 import type { ModelKind } from "../generated/prisma/client";
-import { maxContentChars } from "../import/conversation";
+import { maxContentChars, ZMessages } from "../import/conversation";
 import { minilmEncoder, smollmPolicy, type BuiltinModel } from "../models/builtin-models";
 import { resolveServe, ZServePayload } from "../serving/serve-inputs";
 import { resolveModel, resolveSnapshot, type SnapshotInput } from "../training/inputs";
@@ -85,6 +85,15 @@ function policyRlContract<TConfig extends z.ZodType, TReward extends z.ZodType<s
     },
   });
 }
+
+/** A conversation ending with the user's turn, with the answer it already got (ranked beside fresh samples). */
+const ZAnsweredConversation = z.strictObject({
+  messages: ZMessages.refine((m) => m.at(-1)?.role === "user", "a conversation to answer must end with the user's turn"),
+  answer: z.string().min(1, "the given answer is empty").max(maxContentChars),
+  /** Who gave the answer (a model version's id or a deployment's model name). */
+  answerModel: z.string().min(1).max(200),
+  meta: z.record(z.string(), z.unknown()).default({}),
+});
 
 export const jobKinds = {
   /** A round trip through the queue and a worker, used by health checks and tests. */
@@ -184,13 +193,24 @@ export const jobKinds = {
         /** The prompts: a rankings or pairs snapshot's prompts, or a list given here (not both). */
         snapshotId: z.uuid("snapshotId must be a snapshot's id").optional(),
         prompts: z.array(z.string().trim().min(1, "a prompt is empty").max(maxContentChars)).min(1, "give at least one prompt").max(10_000).optional(),
+        /**
+         * Conversations that already have an answer to rank (a successful attack's failing answer, a
+         * production answer): each task gets that answer and K − 1 fresh samples.
+         */
+        conversations: z.array(ZAnsweredConversation).min(1, "give at least one conversation").max(10_000).optional(),
+        /** The tasks' source; default model_generated. */
+        source: z.enum(["model_generated", "red_team", "production"]).default("model_generated"),
         config: ZGenerateOverrides.default({}),
       })
-      .refine((p) => p.snapshotId === undefined || p.prompts === undefined, { message: "Give the prompts as a snapshotId or a prompts list, not both", path: ["prompts"] }),
+      .refine((p) => [p.snapshotId, p.prompts, p.conversations].filter((x) => x !== undefined).length <= 1, {
+        message: "Give the prompts as a snapshotId, a prompts list or conversations, only one of them",
+        path: ["prompts"],
+      }),
     resolve: async (payload, deps) => {
       const project = await deps.db.project.findUnique({ where: { id: payload.projectId }, select: { id: true, k: true, archivedAt: true, currentPolicyId: true } });
       if (!project || project.archivedAt) throw new AppError("NOT_FOUND", `No active project with id ${payload.projectId} (where the generated tasks go)`);
-      if (payload.snapshotId === undefined && payload.prompts === undefined) throw new AppError("BAD_REQUEST", "Give the prompts: a snapshot, filters to create one, or a list");
+      if (payload.snapshotId === undefined && payload.prompts === undefined && payload.conversations === undefined) throw new AppError("BAD_REQUEST", "Give the prompts: a snapshot, filters to create one, or a list");
+      if (payload.conversations && project.k < 2) throw new AppError("BAD_REQUEST", "The project ranks one response per task: there is no room for fresh candidates beside the given answers");
       const snapshot = payload.snapshotId === undefined ? null : await resolveSnapshot(deps, payload.snapshotId, { formats: readsFormats.prompts, role: "the prompts to generate for" });
       const policy = await resolveModel(deps, payload.policyModelId ?? project.currentPolicyId ?? undefined, { kinds: ["policy", "sft"], role: "the policy to sample from", default: smollmPolicy });
       return { payload: { ...payload, policyModelId: policy.id }, inputs: { project: { id: project.id, k: project.k }, snapshot, policy } };

@@ -12,6 +12,8 @@ const snapshotRefSelect = { id: true, format: true, rowCount: true, createdAt: t
 
 const registrySelect = {
   ...modelVersionSelect,
+  retrainFlaggedAt: true,
+  retrainReason: true,
   project: { select: { id: true, name: true } },
   parent: { select: modelRefSelect },
   snapshot: { select: snapshotRefSelect },

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { strengths } from "../annotation/ranking";
 import { maxResponsesPerTask, ZRanking } from "../annotation/submission.schema";
 import { promptPolicies, rubricGrades } from "../annotation/submission";
+import { ZFeedbackSampling } from "../feedback/sampling.schema";
 
 const grades = z.object(Object.fromEntries(rubricGrades.map((g) => [g, z.number().min(-10).max(10)])) as Record<(typeof rubricGrades)[number], z.ZodNumber>);
 
@@ -23,6 +24,8 @@ const settings = {
   leaseMinutes: z.number().int().min(1).max(24 * 60),
   harmTaxonomy: z.array(z.string().trim().min(1).max(100)).min(1, "The taxonomy needs at least one category").max(50),
   rewardTable: ZRewardTable,
+  /** Which production feedback becomes labelling tasks; null samples none. */
+  feedbackSampling: ZFeedbackSampling.nullable(),
 };
 
 export const ZCreateProjectInput = z

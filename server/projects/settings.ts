@@ -1,7 +1,7 @@
 // Admins create, edit and archive projects; every change is audited.
 import type { Db } from "../db";
 import { AppError } from "../errors";
-import type { Prisma } from "../generated/prisma/client";
+import { Prisma } from "../generated/prisma/client";
 import type { TCreateProjectInput, TUpdateProjectInput } from "./project.schema";
 
 export const projectSettingsSelect = {
@@ -22,6 +22,7 @@ export const projectSettingsSelect = {
   rewardTable: true,
   rewardTableVersion: true,
   taskOrder: true,
+  feedbackSampling: true,
   archivedAt: true,
   createdAt: true,
   updatedAt: true,
@@ -46,6 +47,12 @@ export async function getProjectSettings(db: Db, projectId: string) {
   return p;
 }
 
+/** The settings as Prisma writes them: a JSON column set to null is the database's NULL. */
+function settingsData<T extends { feedbackSampling?: unknown }>(settings: T) {
+  const { feedbackSampling, ...rest } = settings;
+  return { ...rest, ...(feedbackSampling === undefined ? {} : { feedbackSampling: feedbackSampling === null ? Prisma.DbNull : (feedbackSampling as Prisma.InputJsonObject) }) };
+}
+
 async function nameTaken(db: Db, name: string, except?: string) {
   const other = await db.project.findUnique({ where: { name }, select: { id: true } });
   return other !== null && other.id !== except;
@@ -53,7 +60,7 @@ async function nameTaken(db: Db, name: string, except?: string) {
 
 export async function createProject(db: Db, input: TCreateProjectInput, actorId: string) {
   if (await nameTaken(db, input.name)) throw new AppError("CONFLICT", `A project named "${input.name}" already exists`);
-  const data = { ...input, k: input.mode === "pairwise" ? 2 : input.k };
+  const data = { ...settingsData(input), k: input.mode === "pairwise" ? 2 : input.k };
   return db.$transaction(async (tx) => {
     const project = await tx.project.create({ data: { ...data, createdById: actorId }, select: projectSettingsSelect });
     await tx.auditLog.create({ data: { actorId, action: "project.create", target: `project:${project.id}`, after: { name: project.name, k: project.k, mode: project.mode, overlap: project.overlap } } });
@@ -82,7 +89,7 @@ export async function updateProject(db: Db, { projectId, changes }: TUpdateProje
     const project = await tx.project.update({
       where: { id: projectId },
       data: {
-        ...changes,
+        ...settingsData(changes),
         k,
         mode,
         ...(guidelinesChanged ? { guidelinesVersion: { increment: 1 } } : {}),

@@ -45,11 +45,11 @@ async function upstreamError(res: Response): Promise<string> {
  */
 export async function startPlaygroundChat(
   db: Db,
-  user: Pick<SessionUser, "id" | "role">,
+  user: Pick<SessionUser, "id" | "role" | "redTeamer">,
   input: unknown,
   opts: { signal?: AbortSignal } = {},
 ): Promise<ReadableStream<Uint8Array>> {
-  await assertCanUsePlayground(db, user);
+  assertCanUsePlayground(user);
   const parsed = ZPlaygroundChatInput.safeParse(input);
   if (!parsed.success) throw new AppError("BAD_REQUEST", `Invalid chat request: ${z.prettifyError(parsed.error)}`);
   const { PLAYGROUND_MAX_TOKENS: limit, PLAYGROUND_REQUESTS_PER_MINUTE: perMinute } = ZServingEnv.parse(process.env);

@@ -3,8 +3,7 @@
 import { z } from "zod";
 import type { Db } from "../db";
 import { AppError } from "../errors";
-import { roleAllows } from "../users/roles";
-import type { SessionUser } from "../users/session";
+import { accessAllows, type AccessHolder } from "../users/roles";
 
 /** The load a server reports at /health (trainer/commands/serve.py). */
 export const ZServerLoad = z.object({
@@ -29,14 +28,12 @@ export const ZServeResult = z.object({
 export type ServeResult = z.infer<typeof ZServeResult>;
 
 /** Who may chat in the Playground: reviewers and admins, and anyone flagged as a red-teamer. */
-export async function canUsePlayground(db: Db, user: Pick<SessionUser, "id" | "role">): Promise<boolean> {
-  if (roleAllows(user.role, "reviewer")) return true;
-  const row = await db.user.findUnique({ where: { id: user.id }, select: { redTeamer: true } });
-  return row?.redTeamer === true;
+export function canUsePlayground(user: AccessHolder): boolean {
+  return accessAllows(user, "red_teamer");
 }
 
-export async function assertCanUsePlayground(db: Db, user: Pick<SessionUser, "id" | "role">): Promise<void> {
-  if (!(await canUsePlayground(db, user))) throw new AppError("FORBIDDEN", "The Playground is for reviewers, admins and red-teamers.");
+export function assertCanUsePlayground(user: AccessHolder): void {
+  if (!canUsePlayground(user)) throw new AppError("FORBIDDEN", "The Playground is for reviewers, admins and red-teamers.");
 }
 
 export type ServedModel = { modelVersionId: string; name: string; kind: string; jobId: string; ready: boolean; since: Date | null };

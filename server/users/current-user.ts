@@ -2,7 +2,7 @@ import "server-only";
 import { headers } from "next/headers";
 import { forbidden, redirect } from "next/navigation";
 import { getAuth } from "../auth";
-import { roleAllows, type Role } from "./roles";
+import { accessAllows, type Access } from "./roles";
 import { getSessionUser, type SessionUser } from "./session";
 
 export const changePasswordPath = "/account/password";
@@ -19,9 +19,9 @@ export async function requireUser(nextPath: string): Promise<SessionUser> {
 }
 
 /** Like requireUser, and a 403 page when the role is not enough. */
-export async function requireRole(required: Role, nextPath: string): Promise<SessionUser> {
+export async function requireRole(required: Exclude<Access, "public">, nextPath: string): Promise<SessionUser> {
   const user = await requireUser(nextPath);
-  if (!roleAllows(user.role, required)) forbidden();
+  if (!accessAllows(user, required)) forbidden();
   return user;
 }
 

@@ -1,6 +1,6 @@
 import { adminProcedure, createTRPCRouter, reviewerProcedure } from "../api/trpc";
-import { inviteUser, listUsers, setUserActive, setUserRole } from "./service";
-import { ZInviteUserInput, ZSetRoleInput, ZUserIdInput } from "./user.schema";
+import { inviteUser, listUsers, setUserActive, setUserRedTeamer, setUserRole } from "./service";
+import { ZInviteUserInput, ZSetRedTeamerInput, ZSetRoleInput, ZUserIdInput } from "./user.schema";
 
 export const usersRouter = createTRPCRouter({
   list: reviewerProcedure.query(({ ctx }) => listUsers(ctx.db)),
@@ -8,6 +8,7 @@ export const usersRouter = createTRPCRouter({
     .input(ZInviteUserInput)
     .mutation(({ ctx, input }) => inviteUser({ db: ctx.db, auth: ctx.auth }, input, ctx.user.id)),
   setRole: adminProcedure.input(ZSetRoleInput).mutation(({ ctx, input }) => setUserRole(ctx.db, input, ctx.user.id)),
+  setRedTeamer: adminProcedure.input(ZSetRedTeamerInput).mutation(({ ctx, input }) => setUserRedTeamer(ctx.db, input, ctx.user.id)),
   deactivate: adminProcedure
     .input(ZUserIdInput)
     .mutation(({ ctx, input }) => setUserActive(ctx.db, { userId: input.userId, active: false }, ctx.user.id)),

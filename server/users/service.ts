@@ -13,6 +13,7 @@ export const userSelect = {
   name: true,
   role: true,
   active: true,
+  redTeamer: true,
   createdAt: true,
 } satisfies Prisma.UserSelect;
 
@@ -73,6 +74,16 @@ export async function setUserRole(db: Db, { userId, role }: { userId: string; ro
     db.auditLog.create({
       data: { actorId, action: "user.set_role", target: `user:${userId}`, before: { role: before.role }, after: { role } },
     }),
+  ]);
+  return user;
+}
+
+/** The red-teaming flag: the playground and campaigns' attempts, on top of the user's role. */
+export async function setUserRedTeamer(db: Db, { userId, redTeamer }: { userId: string; redTeamer: boolean }, actorId: string) {
+  const before = await getUserOrThrow(db, userId);
+  const [user] = await db.$transaction([
+    db.user.update({ where: { id: userId }, data: { redTeamer }, select: userSelect }),
+    db.auditLog.create({ data: { actorId, action: "user.set_red_teamer", target: `user:${userId}`, before: { redTeamer: before.redTeamer }, after: { redTeamer } } }),
   ]);
   return user;
 }

@@ -1,7 +1,7 @@
 import { defaultSessionLifetimes, sessionLifetimesOf, type Auth } from "../auth";
 import { isRole, type Role } from "./roles";
 
-export type SessionUser = { id: string; email: string; name: string; role: Role; mustChangePassword: boolean };
+export type SessionUser = { id: string; email: string; name: string; role: Role; mustChangePassword: boolean; redTeamer: boolean };
 
 /**
  * The signed-in user behind these request headers; null when anonymous, unknown, deactivated, or
@@ -18,5 +18,5 @@ export async function getSessionUser(auth: Auth, headers: Headers, now = new Dat
   }
   const u = session?.user;
   if (!u || u.active === false || !isRole(u.role)) return null;
-  return { id: u.id, email: u.email, name: u.name, role: u.role, mustChangePassword: u.mustChangePassword === true };
+  return { id: u.id, email: u.email, name: u.name, role: u.role, mustChangePassword: u.mustChangePassword === true, redTeamer: u.redTeamer === true };
 }

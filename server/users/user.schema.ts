@@ -18,6 +18,7 @@ export type TInviteUserInput = z.input<typeof ZInviteUserInput>;
 export const ZUserIdInput = z.object({ userId: z.string().min(1) });
 
 export const ZSetRoleInput = z.object({ userId: z.string().min(1), role: ZRole });
+export const ZSetRedTeamerInput = z.object({ userId: z.string().min(1, "userId is required"), redTeamer: z.boolean("redTeamer is true or false") });
 
 export const ZChangePasswordInput = z
   .object({

@@ -22,26 +22,39 @@ const ZGeneration = z.object({
 export const generateHandler = trainerJobHandler(jobKinds.generate, {
   command: "generate",
   config: ({ payload, inputs, outputDir }) =>
-    generateConfig({ policyDir: inputs.policy.dir, promptsFile: inputs.snapshot?.file ?? path.join(outputDir, promptsFileName), numSamples: inputs.project.k, outputDir }, payload.config),
+    generateConfig(
+      {
+        policyDir: inputs.policy.dir,
+        promptsFile: inputs.snapshot?.file ?? path.join(outputDir, promptsFileName),
+        // A given answer takes one of the task's K places.
+        numSamples: payload.conversations ? inputs.project.k - 1 : inputs.project.k,
+        outputDir,
+      },
+      payload.config,
+    ),
   stage: async ({ payload, outputDir }) => {
-    if (!payload.prompts) return;
-    const lines = payload.prompts.map((content, i) => JSON.stringify({ id: String(i + 1), prompt: [{ role: "user", content }] }));
+    const prompts = payload.conversations?.map((c) => c.messages) ?? payload.prompts?.map((content) => [{ role: "user", content }]);
+    if (!prompts) return;
+    const lines = prompts.map((prompt, i) => JSON.stringify({ id: String(i + 1), prompt }));
     await writeFile(path.join(outputDir, promptsFileName), `${lines.join("\n")}\n`);
   },
   register: async (run, ctx) => {
     const { policy, project } = run.inputs;
+    const { conversations, source } = run.payload;
     const text = await readFile(path.join(run.outputDir, generationsFileName), "utf8");
     const rows = text
       .split("\n")
       .filter((line) => line.trim())
       .map((line) => {
         const g = ZGeneration.parse(JSON.parse(line));
+        // The staged prompts are numbered from 1 in the payload's order.
+        const given = conversations?.[Number(g.id) - 1];
         return {
           prompt: g.prompt,
           // The model version's id, so every response traces back to the exact weights.
-          responses: g.responses.map((r) => ({ content: r.content, model: policy.id })),
-          source: "model_generated",
-          meta: { generation: { jobId: ctx.jobId, modelVersionId: policy.id, modelName: policy.name, promptId: g.id, policy: g.policy ?? null, params: g.params ?? null } },
+          responses: [...(given ? [{ content: given.answer, model: given.answerModel }] : []), ...g.responses.map((r) => ({ content: r.content, model: policy.id }))],
+          source,
+          meta: { ...given?.meta, generation: { jobId: ctx.jobId, modelVersionId: policy.id, modelName: policy.name, promptId: g.id, policy: g.policy ?? null, params: g.params ?? null } },
         };
       });
     const job = await ctx.db.job.findUnique({ where: { id: ctx.jobId }, select: { createdById: true } });

@@ -1,10 +1,8 @@
 // Evaluation end to end: real PostgreSQL, a real worker and the real trainer on tiny models.
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nextAssignment, submitAnnotation } from "../../server/annotation/service";
 import { ZCreateEvaluationSetInput } from "../../server/evaluation/evaluation-set.schema";
@@ -20,12 +18,10 @@ import { createBoss } from "../../server/queue";
 import type { StoragePaths } from "../../server/storage";
 import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../../server/test/harness";
 import { startWorker, type RunningWorker } from "../worker";
-import { labelledProject, waitFor } from "./test-fixtures";
-import { trainerDir } from "./trainer-process";
+import { labelledProject, makeTinyPolicyAndSafety, waitFor } from "./test-fixtures";
 
 const python = path.resolve(".venv/bin/python");
 const words = ["question", "good", "bad", "answer", "helpful", "rude", "sorry", "sure", "cat", "gun"];
-const py = (code: string) => promisify(execFile)(python, ["-c", code], { cwd: trainerDir() });
 
 describe("evaluation", () => {
   let deps: TestDeps;
@@ -50,16 +46,7 @@ describe("evaluation", () => {
     const encoder = path.join(paths.modelsDir, minilmEncoder.path);
     const policyDir = path.join(root, "tiny-policy");
     const safetyDir = path.join(root, "tiny-safety");
-    await py(
-      [
-        "from trainer.tiny import make_tiny_encoder, make_tiny_causal_lm, word_tokenizer",
-        "from trainer.safety_model import SafetyModel",
-        `w = ${JSON.stringify(words)}`,
-        `make_tiny_encoder(${JSON.stringify(encoder)}, w)`,
-        `make_tiny_causal_lm(${JSON.stringify(policyDir)}, w, seed=1)`,
-        `SafetyModel.from_backbone(${JSON.stringify(encoder)}).save(${JSON.stringify(safetyDir)}, word_tokenizer(w))`,
-      ].join("\n"),
-    );
+    await makeTinyPolicyAndSafety({ encoder, policy: policyDir, safety: safetyDir }, words);
     admin = await createUser(deps, "admin");
     projectId = (await labelledProject(deps, 24)).id;
     policyId = (await deps.db.modelVersion.create({ data: { kind: "policy", name: `tiny-policy-${randomUUID()}`, path: policyDir, projectId } })).id;

@@ -1,11 +1,27 @@
 // Shared set-up of the training integration tests: a labelled project, waiting on a condition, a
 // job's trainer process and its checkpoints.
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import { nextAssignment, submitAnnotation } from "../../server/annotation/service";
 import { importJsonl } from "../../server/import/service";
 import { createUser, type TestDeps } from "../../server/test/harness";
+import { trainerDir } from "./trainer-process";
+
+/** A tiny encoder, a tiny causal LM (seed 1) and an untrained safety classifier on the encoder, over `words`. */
+export async function makeTinyPolicyAndSafety(dirs: { encoder: string; policy: string; safety: string }, words: readonly string[]): Promise<void> {
+  const code = [
+    "from trainer.tiny import make_tiny_encoder, make_tiny_causal_lm, word_tokenizer",
+    "from trainer.safety_model import SafetyModel",
+    `w = ${JSON.stringify(words)}`,
+    `make_tiny_encoder(${JSON.stringify(dirs.encoder)}, w)`,
+    `make_tiny_causal_lm(${JSON.stringify(dirs.policy)}, w, seed=1)`,
+    `SafetyModel.from_backbone(${JSON.stringify(dirs.encoder)}).save(${JSON.stringify(dirs.safety)}, word_tokenizer(w))`,
+  ].join("\n");
+  await promisify(execFile)(path.resolve(".venv/bin/python"), ["-c", code], { cwd: trainerDir() });
+}
 
 export async function waitFor<T>(what: string, fn: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -86,6 +86,9 @@ export function ExportPanel() {
   const snapshot = useMutation(
     trpc.exports.createSnapshot.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.exports.snapshots.queryKey({ projectId }) }) }),
   );
+  const rebuild = useMutation(
+    trpc.exports.rebuildSnapshot.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.exports.snapshots.queryKey({ projectId }) }) }),
+  );
   const set = (patch: Partial<Filter>) => {
     setCopied(false);
     setFilter((f) => ({ ...f, ...patch }));
@@ -176,7 +179,7 @@ export function ExportPanel() {
           {snapshot.isPending ? "Freezing…" : "Create snapshot"}
         </button>
       </div>
-      <ErrorText message={count.error?.message ?? snapshot.error?.message} />
+      <ErrorText message={count.error?.message ?? snapshot.error?.message ?? rebuild.error?.message} />
       {curl && (
         <div className="space-y-1">
           <div className="flex items-center justify-between text-sm">
@@ -212,8 +215,20 @@ export function ExportPanel() {
             </thead>
             <tbody>
               {snapshots.data.map((s) => (
-                <tr key={s.id} className="border-t border-slate-100">
-                  <td className="py-1 pr-3">{new Date(s.createdAt).toLocaleString()}</td>
+                <tr key={s.id} className="border-t border-slate-100" data-testid="snapshot-row">
+                  <td className="py-1 pr-3">
+                    {new Date(s.createdAt).toLocaleString()}
+                    {s.containsDeletedData && (
+                      <span data-testid="deleted-data-mark" className="ml-2 inline-block rounded bg-rose-100 px-2 py-0.5 text-xs text-rose-800" title={`Deletions ${s.containsDeletedData.deletionIds.join(", ")}`}>
+                        holds deleted data{s.replacedBy.length ? " · rebuilt" : ""}
+                      </span>
+                    )}
+                    {s.replaces && (
+                      <span data-testid="rebuild-mark" className="ml-2 inline-block rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-700" title={`Deletions ${s.replaces.deletionIds.join(", ")}`}>
+                        replaces {s.replaces.snapshotId.slice(0, 8)}
+                      </span>
+                    )}
+                  </td>
                   <td className="pr-3">{s.format}</td>
                   <td className="pr-3">{s.aggregate}</td>
                   <td className="pr-3">{s.rowCount.toLocaleString()}</td>
@@ -228,6 +243,11 @@ export function ExportPanel() {
                     <a className="underline" href={`/api/projects/${projectId}/snapshots/${s.id}/manifest`} download>
                       manifest
                     </a>
+                    {s.containsDeletedData && !s.replacedBy.length && (
+                      <button type="button" className="underline" disabled={rebuild.isPending} onClick={() => rebuild.mutate({ projectId, snapshotId: s.id })}>
+                        Rebuild without deleted data
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}

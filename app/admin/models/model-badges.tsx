@@ -46,3 +46,13 @@ export function CheckpointBadge({ model }: { model: { checkpointStep: number | n
     </span>
   );
 }
+
+/** Data it learned from was deleted: it should be retrained on a rebuilt snapshot. */
+export function RetrainBadge({ model }: { model: { retrainFlaggedAt: Date | string | null; retrainReason: string | null } }) {
+  if (!model.retrainFlaggedAt) return null;
+  return (
+    <span data-testid="retrain-badge" title={model.retrainReason ?? undefined} className="mr-1 inline-block rounded bg-rose-100 px-2 py-0.5 text-xs text-rose-800">
+      retrain: trained on deleted data
+    </span>
+  );
+}

@@ -6,7 +6,7 @@ import { useState } from "react";
 import { dateTime, shortId } from "../../components/format";
 import { ErrorText } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
-import { CurrentPolicyBadge, Headline } from "./model-badges";
+import { CurrentPolicyBadge, Headline, RetrainBadge } from "./model-badges";
 import { ModelEvaluations } from "./model-evaluations";
 
 type Ref = { id: string; name: string; kind: string; jobId: string | null };
@@ -54,6 +54,11 @@ export function ModelDetail({ modelVersionId }: { modelVersionId: string }) {
 
   return (
     <div className="space-y-3 text-sm" data-testid="model-detail">
+      {m.retrainFlaggedAt && (
+        <p className="text-rose-800">
+          <RetrainBadge model={m} /> {m.retrainReason}
+        </p>
+      )}
       <div>
         <h3 className="mb-1 font-medium">Lineage</h3>
         <div className="flex flex-wrap items-center gap-2" data-testid="lineage">

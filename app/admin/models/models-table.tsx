@@ -5,7 +5,7 @@ import { Fragment, useState } from "react";
 import { dateTime, shortId } from "../../components/format";
 import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
-import { CheckpointBadge, CurrentPolicyBadge, Headline } from "./model-badges";
+import { CheckpointBadge, CurrentPolicyBadge, Headline, RetrainBadge } from "./model-badges";
 import { ModelDetail } from "./model-detail";
 
 export function ModelsTable() {
@@ -50,6 +50,7 @@ export function ModelsTable() {
                   </button>
                   <div>
                     <CheckpointBadge model={m} />
+                    <RetrainBadge model={m} />
                     {m.currentPolicyOf.map((p) => (
                       <CurrentPolicyBadge key={p.id} project={p} />
                     ))}

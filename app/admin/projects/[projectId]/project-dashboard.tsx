@@ -14,6 +14,7 @@ import { DashboardCards } from "./dashboard-cards";
 import { LabelsPerHourChart, PolicyMixChart, RubricByModelChart } from "./dashboard-charts";
 import { DisagreementQueue } from "./disagreement-queue";
 import { ForecastPanel } from "./forecast-panel";
+import { FeedbackSamplingPanel } from "./feedback-sampling-panel";
 import { MembersPanel } from "./members-panel";
 import { RewardTablePanel } from "./reward-table-panel";
 import { ProjectSettingsPanel } from "./project-settings-panel";
@@ -67,6 +68,11 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
           {canEdit && (
             <Link href={`/admin/projects/${projectId}/evaluation`} className="btn">
               Evaluation sets
+            </Link>
+          )}
+          {canEdit && (
+            <Link href={`/admin/projects/${projectId}/data`} className="btn">
+              Data
             </Link>
           )}
           {canEdit && (
@@ -138,6 +144,7 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
           {!importFirst && <ImportPanel projectId={projectId} />}
           <MembersPanel projectId={projectId} />
           <RewardTablePanel project={p} />
+          <FeedbackSamplingPanel project={p} />
           <ProjectSettingsPanel project={p} hasTasks={hasTasks} />
         </>
       )}

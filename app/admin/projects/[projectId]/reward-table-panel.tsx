@@ -1,12 +1,11 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { promptPolicies, rubricGrades, type RubricGrade } from "../../../../server/annotation/submission";
-import { ErrorText, Panel } from "../../../components/panel";
-import { useTRPC } from "../../../trpc/client";
+import { Panel } from "../../../components/panel";
 import { rubricText } from "../../../label/[projectId]/response-labels";
 import type { ProjectSettings } from "../types";
+import { SettingsForm, SettingsFormFooter, useSaveProjectSettings } from "./settings-form";
 
 type Policy = (typeof promptPolicies)[number];
 type Table = Record<Policy, Record<RubricGrade, number>>;
@@ -29,20 +28,10 @@ function meaning(policy: Policy, grade: RubricGrade, value: number | null): stri
  * change is a new version; a safety run records the version it used, and the change is audited.
  */
 export function RewardTablePanel({ project }: { project: ProjectSettings }) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const stored = project.rewardTable as Table;
   const [draft, setDraft] = useState<Record<string, string>>(() => Object.fromEntries(promptPolicies.flatMap((p) => rubricGrades.map((g) => [`${p}.${g}`, String(stored[p]?.[g] ?? "")]))));
   const [focus, setFocus] = useState<{ policy: Policy; grade: RubricGrade } | null>(null);
-  const [saved, setSaved] = useState(false);
-  const save = useMutation(
-    trpc.projects.update.mutationOptions({
-      onSuccess: async () => {
-        setSaved(true);
-        await queryClient.invalidateQueries({ queryKey: trpc.projects.pathKey() });
-      },
-    }),
-  );
+  const { save, saved, setSaved } = useSaveProjectSettings();
 
   const value = (p: Policy, g: RubricGrade) => {
     const text = draft[`${p}.${g}`]?.trim() ?? "";
@@ -66,11 +55,9 @@ export function RewardTablePanel({ project }: { project: ProjectSettings }) {
         The reward a response gets for its rubric grade on each kind of prompt. Safety models are trained with it, and PPO adds it to the reward model&apos;s score.
         Version {project.rewardTableVersion}; a safety run records the version it used.
       </p>
-      <form
-        noValidate
+      <SettingsForm
         className="space-y-3"
-        onSubmit={(e) => {
-          e.preventDefault();
+        onSave={() => {
           setSaved(false);
           if (problems.length === 0) save.mutate({ projectId: project.id, changes: { rewardTable: table() } });
         }}
@@ -119,25 +106,16 @@ export function RewardTablePanel({ project }: { project: ProjectSettings }) {
         <p className="text-sm text-slate-600" data-testid="reward-cell-meaning" aria-live="polite">
           {focus ? meaning(focus.policy, focus.grade, value(focus.policy, focus.grade)) : "Choose a cell to see what it means."}
         </p>
-        {problems.length > 0 && (
-          <ul className="list-inside list-disc text-sm text-red-700" role="alert">
-            {problems.map((m) => (
-              <li key={m}>{m}</li>
-            ))}
-          </ul>
-        )}
-        <ErrorText message={save.error?.message.replaceAll("changes.", "")} />
-        <div className="flex items-center justify-end gap-3">
-          {saved && !save.isPending && (
-            <span role="status" className="text-sm text-green-700">
-              Saved as version {project.rewardTableVersion}.
-            </span>
-          )}
-          <button type="submit" className="btn-primary" disabled={!changed || save.isPending}>
-            {save.isPending ? "Saving…" : "Save reward table"}
-          </button>
-        </div>
-      </form>
+        <SettingsFormFooter
+          problems={problems}
+          error={save.error?.message}
+          saved={saved}
+          savedText={`Saved as version ${project.rewardTableVersion}.`}
+          pending={save.isPending}
+          canSave={changed}
+          submitLabel="Save reward table"
+        />
+      </SettingsForm>
     </Panel>
   );
 }

@@ -4,7 +4,7 @@ import { assertCanUsePlayground, listServedModels } from "../../../../server/ser
 /** The model versions being served now, for the Playground's picker (names and ids, no addresses). */
 export async function GET(req: Request) {
   return withSession(req, async ({ db, user }) => {
-    await assertCanUsePlayground(db, user);
+    assertCanUsePlayground(user);
     return Response.json({ models: await listServedModels(db) }, { headers: { "cache-control": "no-store" } });
   });
 }
