@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { canUsePlayground } from "../server/serving/served-models";
 import { getOptionalUser } from "../server/users/current-user";
 import { accessAllows, roleAllows } from "../server/users/roles";
 import { InboxLink } from "./components/inbox-link";
@@ -31,6 +32,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
                   <Link href="/review">Review</Link>
                 </>
               )}
+              {user && canUsePlayground(user) && <Link href="/playground">Playground</Link>}
               {user && accessAllows(user, "red_teamer") && <Link href="/red-team">Red team</Link>}
               {user?.role === "admin" && <Link href="/admin/runs">Runs</Link>}
               {user?.role === "admin" && <Link href="/admin/models">Models</Link>}

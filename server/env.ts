@@ -29,6 +29,18 @@ export const ZRequestLimitsEnv = z.object({
   API_MAX_JSON_KB: z.coerce.number().positive().default(64),
 });
 
+/** The Playground's limits (read per call, so tests can set them) and where a worker's model servers listen. */
+export const ZServingEnv = z.object({
+  /** The most tokens one Playground answer may have; a request asking more is refused. */
+  PLAYGROUND_MAX_TOKENS: z.coerce.number().int().min(1).max(32_768).default(512),
+  /** Chat requests one person may send per minute (each side of a side-by-side chat counts). */
+  PLAYGROUND_REQUESTS_PER_MINUTE: z.coerce.number().int().positive().default(30),
+  /** The address a worker's model servers listen on and are reached at by the web app (never by browsers). */
+  SERVE_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Models one worker serves at once. Default: 2 on a CPU machine, 1 with a GPU (vLLM takes most of its memory). */
+  WORKER_SERVE_SLOTS: z.coerce.number().int().min(1).max(64).optional(),
+});
+
 export const ZDataLimitsEnv = z.object({
   /** The largest JSONL upload, in MB. */
   IMPORT_MAX_MB: z.coerce.number().positive("IMPORT_MAX_MB must be a positive number of MB").default(1024),
@@ -49,6 +61,7 @@ const ZEnv = ZStorageEnv.extend({
   BETTER_AUTH_SECRET: z.string().min(32, "BETTER_AUTH_SECRET must be at least 32 characters").optional(),
   ...ZDataLimitsEnv.shape,
   ...ZRequestLimitsEnv.shape,
+  ...ZServingEnv.shape,
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   AUTH_SIGNIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().positive().default(10),
   /** Failed sign-ins of one account in 15 minutes before it is locked for 15 minutes. */

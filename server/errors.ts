@@ -11,6 +11,8 @@ export const errorCodes = {
   TOO_MANY_REQUESTS: { trpc: "TOO_MANY_REQUESTS", http: 429 },
   /** Out of the storage quota (507 Insufficient Storage; tRPC has no such code, the message says it). */
   QUOTA_EXCEEDED: { trpc: "PRECONDITION_FAILED", http: 507 },
+  /** A model server the request is forwarded to failed or could not be reached. */
+  BAD_GATEWAY: { trpc: "BAD_GATEWAY", http: 502 },
   INTERNAL: { trpc: "INTERNAL_SERVER_ERROR", http: 500 },
 } as const;
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import type PgBoss from "pg-boss";
 import { z } from "zod";
 import { createDb } from "../server/db";
-import { ZJobHeartbeatEnv, ZStorageEnv } from "../server/env";
+import { ZJobHeartbeatEnv, ZServingEnv, ZStorageEnv } from "../server/env";
 import { describeZodError } from "../server/errors";
 import { isDatabaseUnavailable } from "../server/db-unavailable";
 import { isJobKind, jobKinds, type JobKind } from "../server/jobs/kinds";
@@ -35,6 +35,8 @@ export type WorkerOptions = {
   paths?: StoragePaths;
   /** Default: TRAINER_PYTHON. */
   trainerPython?: string;
+  /** Serve jobs this worker runs at once. Default: WORKER_SERVE_SLOTS, else 2 without a GPU and 1 with one. */
+  serveSlots?: number;
 };
 
 export type RunningWorker = { workerId: string; capabilities: Capabilities; stop: () => Promise<void> };
@@ -78,11 +80,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }, options.sweepIntervalMs ?? heartbeatMs);
 
   const queues: string[] = [];
+  // A serve job never ends on its own: it holds its loop for as long as it serves, so serving more
+  // than one model (side by side in the Playground) takes a loop each.
+  const serveSlots = options.serveSlots ?? ZServingEnv.parse(process.env).WORKER_SERVE_SLOTS ?? (capabilities.gpus.length > 0 ? 1 : 2);
   for (const kind of Object.keys(jobKinds) as JobKind[]) {
     for (const queue of queuesFor(kind, capabilities)) {
       queues.push(queue);
       await boss.createQueue(queue);
-      await boss.work(queue, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 }, async ([bossJob]) => {
+      for (let slot = 0; slot < (kind === "serve" ? serveSlots : 1); slot++) await boss.work(queue, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 }, async ([bossJob]) => {
         if (bossJob) await runJob(kind, bossJob);
       });
     }

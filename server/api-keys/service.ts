@@ -1,8 +1,8 @@
 // API keys for /api/v1: scoped to projects, shown once, stored as a sha256, revocable.
 import { createHash, randomBytes } from "node:crypto";
-import { RateLimiterPrisma, RateLimiterRes } from "rate-limiter-flexible";
 import type { Db } from "../db";
 import { AppError } from "../errors";
+import { consumeWindow } from "../rate-window";
 
 const keyPrefix = "rlhf_";
 
@@ -100,39 +100,11 @@ export async function authenticateApiKey(db: Db, authorization: string | null, p
   return { keyId: key.id, name: key.name, projectIds: key.projectIds, scopes: key.scopes, ownerId: key.createdById };
 }
 
-const limiters = new WeakMap<Db, Map<string, RateLimiterPrisma>>();
-
-/**
- * A fixed window per key, counted in the database so every server process shares it; past it,
- * TOO_MANY_REQUESTS with `refusal(seconds before the window ends)`.
- */
-async function consumeKeyWindow(
-  db: Db,
-  keyId: string,
-  window: { prefix: string; points: number; seconds: number },
-  refusal: (retryAfterSeconds: number) => string,
-): Promise<void> {
-  let byWindow = limiters.get(db);
-  if (!byWindow) limiters.set(db, (byWindow = new Map()));
-  const id = `${window.prefix}:${window.points}:${window.seconds}`;
-  let limiter = byWindow.get(id);
-  if (!limiter) {
-    limiter = new RateLimiterPrisma({ storeClient: db, tableName: "rateLimit", keyPrefix: window.prefix, points: window.points, duration: window.seconds });
-    byWindow.set(id, limiter);
-  }
-  try {
-    await limiter.consume(keyId);
-  } catch (err) {
-    if (err instanceof RateLimiterRes) throw new AppError("TOO_MANY_REQUESTS", refusal(err.msBeforeNext / 1000));
-    throw err;
-  }
-}
-
 export function consumeApiKeyQuota(db: Db, keyId: string, requestsPerMinute: number): Promise<void> {
-  return consumeKeyWindow(db, keyId, { prefix: "api_key", points: requestsPerMinute, seconds: 60 }, (s) => `Rate limit of ${requestsPerMinute} requests per minute reached; retry in ${Math.ceil(s)} s`);
+  return consumeWindow(db, keyId, { prefix: "api_key", points: requestsPerMinute, seconds: 60 }, (s) => `Rate limit of ${requestsPerMinute} requests per minute reached; retry in ${Math.ceil(s)} s`);
 }
 
 /** Snapshots one key may create per hour: each one is a full export written to disk. */
 export function consumeSnapshotQuota(db: Db, keyId: string, perHour: number): Promise<void> {
-  return consumeKeyWindow(db, keyId, { prefix: "api_key_snapshots", points: perHour, seconds: 3600 }, (s) => `This key has created its ${perHour} snapshots for this hour; retry in ${Math.ceil(s / 60)} min`);
+  return consumeWindow(db, keyId, { prefix: "api_key_snapshots", points: perHour, seconds: 3600 }, (s) => `This key has created its ${perHour} snapshots for this hour; retry in ${Math.ceil(s / 60)} min`);
 }

@@ -8,23 +8,29 @@ import { roleAllows, type Role } from "../users/roles";
 import { getSessionUser, type SessionUser } from "../users/session";
 import { errorResponse, routeErrorResponse } from "./errors";
 
+/** A signed-in user's route (any role: `handle` checks what it needs), errors answered like every other route. */
+export async function withSession(req: Request, handle: (ctx: { db: Db; user: SessionUser }) => Promise<Response>): Promise<Response> {
+  try {
+    const user = await getSessionUser(getAuth(), req.headers);
+    if (!user) return errorResponse(401, "UNAUTHORIZED", "Sign in to continue.");
+    if (user.mustChangePassword) return errorResponse(403, "FORBIDDEN", "Choose your own password first: the one you signed in with was generated (Account → Password).");
+    assertStorable(Object.fromEntries(new URL(req.url).searchParams), "query");
+    return await handle({ db: getDb(), user });
+  } catch (err) {
+    return routeErrorResponse(err, req);
+  }
+}
+
 export async function withSessionOnProject(
   req: Request,
   projectId: string,
   role: Role,
   handle: (ctx: { db: Db; user: SessionUser }) => Promise<Response>,
 ): Promise<Response> {
-  try {
-    const user = await getSessionUser(getAuth(), req.headers);
-    if (!user) return errorResponse(401, "UNAUTHORIZED", "Sign in to continue.");
+  return withSession(req, async ({ db, user }) => {
     if (!roleAllows(user.role, role)) return errorResponse(403, "FORBIDDEN", `This needs the ${role} role.`);
-    if (user.mustChangePassword) return errorResponse(403, "FORBIDDEN", "Choose your own password first: the one you signed in with was generated (Account → Password).");
     assertStorable(projectId, "projectId");
-    assertStorable(Object.fromEntries(new URL(req.url).searchParams), "query");
-    const db = getDb();
     await assertProjectAccess(db, user, projectId);
-    return await handle({ db, user });
-  } catch (err) {
-    return routeErrorResponse(err, req);
-  }
+    return handle({ db, user });
+  });
 }

@@ -8,6 +8,7 @@ import { withHeldOutSplit } from "../evaluation/held-out-split";
 import type { ModelKind } from "../generated/prisma/client";
 import { maxContentChars, ZMessages } from "../import/conversation";
 import { minilmEncoder, smollmPolicy, type BuiltinModel } from "../models/builtin-models";
+import { resolveServe, ZServePayload } from "../serving/serve-inputs";
 import { resolveModel, resolveSnapshot, type SnapshotInput } from "../training/inputs";
 import { defineTrainerJobContract } from "../training/trainer-contract";
 import { readsFormats, ZDpoOverrides, ZForecastOverrides, ZGenerateOverrides, ZGrpoOverrides, ZKtoOverrides, ZRlooOverrides, ZPpoOverrides, ZRewardOverrides, ZSafetyOverrides, ZSftOverrides } from "../training/trainer-config";
@@ -247,6 +248,14 @@ export const jobKinds = {
    * disagrees on them; in uncertainty order the scores decide which tasks are labelled first.
    */
   acquire: defineTrainerJobContract({ name: "acquire", payload: ZAcquirePayload, resolve: resolveAcquisition }),
+
+  /**
+   * A model version kept loaded behind an OpenAI-compatible server (the Playground's), until
+   * cancelled: it never finishes on its own. The queue's expiry (under 24 h in pg-boss) ends only the
+   * message's delivery: the job runs on under its heartbeat, and a worker that stops heart-beating
+   * has it taken back and started elsewhere (attempts are the restarts it gets).
+   */
+  serve: defineTrainerJobContract({ name: "serve", maxAttempts: 10, payload: ZServePayload, resolve: resolveServe }),
 } satisfies Record<string, JobContract>;
 
 export type JobKind = keyof typeof jobKinds;

@@ -203,6 +203,8 @@ export type JobProgress = {
   step?: number | null;
   totalSteps?: number | null;
   logTail?: string | null;
+  /** What a job that never finishes reports while it runs (a server's address and load). */
+  result?: Prisma.InputJsonValue;
 };
 
 /**

@@ -24,6 +24,7 @@ export const ZStartRunInput = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("evaluate"), payload: jobKinds.evaluate.payload }),
   z.object({ kind: z.literal("acquire"), payload: jobKinds.acquire.payload }),
   z.object({ kind: z.literal("forecast"), payload: jobKinds.forecast.payload, newSnapshot: ZNewSnapshot.optional() }),
+  z.object({ kind: z.literal("serve"), payload: jobKinds.serve.payload }),
 ]);
 export type TStartRunInput = z.infer<typeof ZStartRunInput>;
 /** What a client sends (dates in filters as ISO strings). */

@@ -54,6 +54,8 @@ const runSelect = {
   finishedAt: true,
   step: true,
   totalSteps: true,
+  // What a running serve job reports (its server's address and load); runs are admin-only.
+  result: true,
   createdBy: { select: { id: true, email: true } },
 } satisfies Prisma.JobSelect;
 
@@ -73,6 +75,8 @@ function payloadRefs(payload: unknown): { snapshots: PayloadRef[]; models: Paylo
   const ids = Object.entries(p).filter((e): e is [string, string] => typeof e[1] === "string");
   const snapshots = ids.filter(([k]) => k === "snapshotId" || k.endsWith("SnapshotId")).map(([k, id]) => ({ role: k === "snapshotId" ? "data" : k.replace(/SnapshotId$/, ""), id }));
   const models = ids.filter(([k]) => k.endsWith("ModelId")).map(([k, id]) => ({ role: k.replace(/ModelId$/, ""), id }));
+  // A serve job's one model.
+  if (typeof p.modelVersionId === "string") models.push({ role: "model", id: p.modelVersionId });
   // Lists under `<role>ModelIds` (an acquisition's ensemble): one entry each, numbered.
   for (const [k, list] of Object.entries(p)) {
     if (!k.endsWith("ModelIds") || !Array.isArray(list)) continue;
@@ -109,7 +113,8 @@ async function resolveInputs(db: Db, payloads: unknown[]) {
 export async function listRuns(db: Db, { limit }: { limit: number }) {
   const jobs = await db.job.findMany({ where: { kind: { in: [...runKinds] } }, orderBy: { createdAt: "desc" }, take: limit, select: runSelect });
   const inputs = await resolveInputs(db, jobs.map((j) => j.payload));
-  return jobs.map((job, i) => ({ ...job, inputs: inputs[i]! }));
+  // Only a serve job's result (its address and load) is the list's business; others can be large.
+  return jobs.map((job, i) => ({ ...job, result: job.kind === "serve" ? job.result : null, inputs: inputs[i]! }));
 }
 
 /**

@@ -17,7 +17,7 @@ const snapshotKey = { train_reward: "snapshotId", train_safety: "snapshotId", tr
  * (Kept out of service.ts: the worker imports that file, and run.schema.ts imports the job kinds.)
  */
 export async function startRun(deps: Deps, input: TStartRunInput, options: { createdById?: string } = {}) {
-  if (input.kind !== "evaluate" && input.kind !== "acquire" && input.newSnapshot) return startWithNewSnapshot(deps, input, input.newSnapshot, options);
+  if (input.kind !== "evaluate" && input.kind !== "acquire" && input.kind !== "serve" && input.newSnapshot) return startWithNewSnapshot(deps, input, input.newSnapshot, options);
   return enqueueRun(deps, input, options);
 }
 
@@ -47,6 +47,8 @@ function enqueueRun(deps: Deps, input: TStartRunInput, options: { createdById?: 
       return enqueue(deps, input.kind, input.payload, options);
     case "forecast":
       return enqueue(deps, input.kind, input.payload, options);
+    case "serve":
+      return enqueue(deps, input.kind, input.payload, options);
   }
 }
 
@@ -54,7 +56,7 @@ function enqueueRun(deps: Deps, input: TStartRunInput, options: { createdById?: 
  * Freezes the chosen filters into a snapshot and starts the run on it. When the run is refused
  * (an empty snapshot, a missing model), the snapshot is removed again, so bad input changes nothing.
  */
-async function startWithNewSnapshot(deps: Deps, input: Exclude<TStartRunInput, { kind: "evaluate" | "acquire" }>, request: TNewSnapshot, options: { createdById?: string }) {
+async function startWithNewSnapshot(deps: Deps, input: Exclude<TStartRunInput, { kind: "evaluate" | "acquire" | "serve" }>, request: TNewSnapshot, options: { createdById?: string }) {
   const key = snapshotKey[input.kind];
   const payload = input.payload as Record<string, unknown>;
   if (payload[key] !== undefined) throw new AppError("BAD_REQUEST", `Choose a snapshot (${key}) or filters for a new one, not both`);

@@ -114,3 +114,8 @@ export const readsFormats = {
   /** The safety classifier is checked against the labels of either layout. */
   safetyLabels: ["rankings", "pairs"],
 } as const;
+
+/** The serve command: the model, where it listens (any free port: the trainer reports the one it got) and its token cap. */
+export function serveConfig(inputs: { modelDir: string; host: string; outputDir: string; maxTokens?: number }): TrainerConfig {
+  return { model: inputs.modelDir, host: inputs.host, port: 0, output_dir: inputs.outputDir, ...(inputs.maxTokens === undefined ? {} : { max_new_tokens: inputs.maxTokens }) };
+}

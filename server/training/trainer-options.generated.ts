@@ -411,6 +411,23 @@ export const ZForecastOverrides = z
   .partial();
 export type ForecastOverrides = z.infer<typeof ZForecastOverrides>;
 
+/** What a job may set of `python -m trainer serve`; an unknown key is refused. */
+export const ZServeOverrides = z
+  .strictObject({
+    attn_implementation: z.enum(["auto", "sdpa", "eager", "flash_attention_2"]),
+    device: z.string().regex(/^(?:auto|cpu|cuda(:[0-9]+)?)$/, "device is auto, cpu, cuda or cuda:N"),
+    keep_checkpoints: z.int().min(1).max(100),
+    max_new_tokens: z.int().min(1).max(1_048_576),
+    max_prompt_length: z.int().min(1).max(1_048_576),
+    max_waiting: z.int().min(0).max(10_000),
+    precision: z.enum(["auto", "fp32", "bf16", "fp64"]),
+    seed: z.int().min(0).max(2_147_483_647),
+    use_vllm: z.enum(["auto", "yes", "no"]),
+    vllm_gpu_memory_utilization: z.number().gt(0).max(1),
+  })
+  .partial();
+export type ServeOverrides = z.infer<typeof ZServeOverrides>;
+
 /** Per command: the overrides' schema, the options the job pins from its own inputs, and those never offered. */
 export const commandKeys = {
   reward: { overrides: ZRewardOverrides, pinned: ["data", "model", "output_dir", "format"], unexposed: ["eval_data"] },
@@ -425,4 +442,5 @@ export const commandKeys = {
   evaluate: { overrides: ZEvaluateOverrides, pinned: ["output_dir", "reward_model", "pairs", "format", "compare_reward_model", "safety_model", "safety_labels", "policy", "prompts", "reference_policy"], unexposed: [] },
   acquire: { overrides: ZAcquireOverrides, pinned: ["pool", "reward_models", "output_dir", "safety_model"], unexposed: ["seed", "keep_checkpoints"] },
   forecast: { overrides: ZForecastOverrides, pinned: ["data", "model", "output_dir", "format"], unexposed: ["eval_data"] },
+  serve: { overrides: ZServeOverrides, pinned: ["model"], unexposed: ["host", "port", "output_dir"] },
 } as const;

@@ -5,6 +5,7 @@ import { forecastHandler } from "./forecast";
 import { generateHandler } from "./generate";
 import type { JobHandler } from "./job-handler";
 import { pingHandler } from "./ping";
+import { serveHandler } from "./serve";
 import { grpoHandler, ppoHandler, rlooHandler } from "./ppo";
 import { dpoHandler, ktoHandler, trainRewardHandler, trainSafetyHandler, trainSftHandler } from "./train-model";
 
@@ -23,4 +24,5 @@ export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
   evaluate: evaluateHandler,
   acquire: acquireHandler,
   forecast: forecastHandler,
+  serve: serveHandler,
 };

@@ -11,14 +11,17 @@ const ZCheckpoint = z.looseObject({ event: z.literal("checkpoint"), step: ZStep,
 const ZEval = z.looseObject({ event: z.literal("eval"), step: ZStep, ...ZTotal });
 const ZDone = z.looseObject({ event: z.literal("done"), command: z.string().optional(), interrupted: z.boolean().optional() });
 const ZError = z.looseObject({ event: z.literal("error"), message: z.string() });
-const ZEvent = z.discriminatedUnion("event", [ZMetric, ZCheckpoint, ZEval, ZDone, ZError]);
+const ZServing = z.looseObject({ event: z.literal("serving"), url: z.url({ protocol: /^https?$/ }), backend: z.string(), model: z.string() });
+const ZEvent = z.discriminatedUnion("event", [ZMetric, ZCheckpoint, ZEval, ZDone, ZError, ZServing]);
 
 export type TrainerEvent =
   | { event: "metric"; step: number; name: string; value: number; totalSteps?: number }
   | { event: "checkpoint"; step: number; path: string; totalSteps?: number }
   | { event: "eval"; step: number; results: Record<string, unknown>; totalSteps?: number }
   | { event: "done"; interrupted: boolean; summary: Record<string, unknown> }
-  | { event: "error"; message: string };
+  | { event: "error"; message: string }
+  /** A server command listens at `url`. */
+  | { event: "serving"; url: string; backend: string; model: string };
 
 /** A stdout line: an event, or text that is not one (kept as log, never interpreted). */
 export type TrainerLine = { kind: "event"; event: TrainerEvent } | { kind: "text"; text: string; problem: string };
@@ -49,6 +52,8 @@ export function parseTrainerLine(line: string): TrainerLine {
       return { kind: "event", event: { event: "done", interrupted: e.interrupted === true, summary: withoutKeys(e, ["event", "time"]) } };
     case "error":
       return { kind: "event", event: { event: "error", message: e.message } };
+    case "serving":
+      return { kind: "event", event: { event: "serving", url: e.url, backend: e.backend, model: e.model } };
   }
 }
 
@@ -81,6 +86,8 @@ export function applyEvent(report: RunReport, event: TrainerEvent): RunReport {
     case "error":
       // The first error is the cause; later ones are usually consequences.
       return { ...report, error: report.error ?? event.message };
+    case "serving":
+      return report;
   }
 }
 

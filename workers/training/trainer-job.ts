@@ -18,7 +18,7 @@ import { decideOutcome, LineTail } from "./run-outcome";
 import { applyEvent, emptyReport, parseTrainerLine, progressOf, type RunReport } from "./trainer-events";
 import { runTrainerProcess } from "./trainer-process";
 
-export type TrainerCommand = "reward" | "safety" | "sft" | "dpo" | "kto" | "ppo" | "grpo" | "rloo" | "generate" | "evaluate" | "acquire" | "forecast";
+export type TrainerCommand = "reward" | "safety" | "sft" | "dpo" | "kto" | "ppo" | "grpo" | "rloo" | "generate" | "evaluate" | "acquire" | "forecast" | "serve";
 
 /** A successful run, as `register` gets it. */
 export type FinishedRun<TPayload, TInputs> = {

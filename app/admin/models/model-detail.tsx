@@ -112,6 +112,7 @@ export function ModelDetail({ modelVersionId }: { modelVersionId: string }) {
       <Cost modelVersionId={m.id} />
       <Promotions promotions={m.promotions} />
       {(m.kind === "policy" || m.kind === "sft") && !m.prunedAt && <PromoteForm modelVersionId={m.id} current={m.currentPolicyOf} />}
+      {(m.kind === "policy" || m.kind === "sft") && !m.prunedAt && <ServeButton modelVersionId={m.id} />}
     </div>
   );
 }
@@ -256,6 +257,35 @@ function Cost({ modelVersionId }: { modelVersionId: string }) {
           </ul>
         </details>
       )}
+    </div>
+  );
+}
+
+/** Starts a serve job: a worker keeps the model loaded for the Playground until the job is cancelled (Runs). */
+function ServeButton({ modelVersionId }: { modelVersionId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const serve = useMutation(trpc.runs.start.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.runs.list.queryKey() }) }));
+  return (
+    <div className="flex flex-wrap items-center gap-2">
+      <button
+        type="button"
+        disabled={serve.isPending}
+        onClick={() => serve.mutate({ kind: "serve", payload: { modelVersionId } })}
+        className="rounded border border-slate-300 px-4 py-1.5 text-sm hover:bg-slate-50 disabled:opacity-50"
+      >
+        Serve
+      </button>
+      {serve.data && (
+        <span data-testid="serve-started">
+          Serving in{" "}
+          <Link href={`/admin/runs/${serve.data.id}`} className="font-mono text-blue-700 underline">
+            run {shortId(serve.data.id)}
+          </Link>
+          ; chat with it in the <Link href="/playground" className="text-blue-700 underline">Playground</Link>.
+        </span>
+      )}
+      <ErrorText message={serve.error?.message} />
     </div>
   );
 }

@@ -62,3 +62,26 @@ export function Timing({ run, now }: { run: Timing; now: number }) {
     </span>
   );
 }
+
+type ServeLoad = { waiting: number; running: number; requests_served: number; completion_tokens: number };
+type ServeReport = { url: string | null; backend?: string; load?: ServeLoad | null };
+
+function serveReport(result: unknown): ServeReport | null {
+  if (!result || typeof result !== "object" || !("url" in result)) return null;
+  return result as ServeReport;
+}
+
+/** A serve job's model server: where it listens (admins only see runs) and how busy it is. */
+export function ServeStatus({ result, state }: { result: unknown; state: string }) {
+  const report = serveReport(result);
+  if (state !== "running") return <span className="text-xs text-slate-500">{state === "queued" ? "waiting for a worker" : "not serving"}</span>;
+  if (!report?.url) return <span className="text-xs text-slate-500">loading the model…</span>;
+  const load = report.load;
+  return (
+    <span className="text-xs text-slate-600" data-testid="serve-status">
+      <span className="font-mono">{report.url}</span>
+      {report.backend && ` (${report.backend})`}
+      {load && ` · ${load.running} running, ${load.waiting} waiting · ${load.requests_served} served, ${load.completion_tokens} tokens`}
+    </span>
+  );
+}

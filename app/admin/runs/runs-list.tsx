@@ -6,7 +6,7 @@ import { useEffect, useState } from "react";
 import { dateTime, shortId } from "../../components/format";
 import { ErrorText, Panel } from "../../components/panel";
 import { useTRPC } from "../../trpc/client";
-import { isActive, ProgressBar, StateBadge, Timing } from "./run-format";
+import { isActive, ProgressBar, ServeStatus, StateBadge, Timing } from "./run-format";
 
 /** A clock that ticks while something is live, so elapsed and ETA move between refetches. */
 export function useNow(live: boolean): number {
@@ -55,7 +55,7 @@ export function RunsList() {
                 <StateBadge state={r.state} />
               </td>
               <td>
-                <ProgressBar progress={r.progress} state={r.state} />
+                {r.kind === "serve" ? <ServeStatus result={r.result} state={r.state} /> : <ProgressBar progress={r.progress} state={r.state} />}
               </td>
               <td>
                 <Timing run={r} now={now} />

@@ -22,7 +22,7 @@ def _load(command: str, *flags: str):
                 "rloo": ["--policy", "p", "--prompts", "q", "--reward-model", "r"],
                 "ppo": ["--policy", "p", "--reward-model", "r", "--prompts", "q"], "generate": ["--policy", "p", "--prompts", "q"],
                 "evaluate": ["--policy", "p", "--prompts", "q"], "acquire": ["--pool", "t", "--reward-models", '["a", "b"]'],
-                "forecast": ["--data", "d", "--model", "m"]}[command]
+                "forecast": ["--data", "d", "--model", "m"], "serve": ["--model", "m"]}[command]
     return load_config(module.Config, command, None, ["--output-dir", "o", *required, *flags])
 
 

@@ -1,7 +1,7 @@
 """`python -m trainer <command> [--config file.json] [--key value …]`
 
 Commands: reward, safety, sft, ppo, dpo, kto, grpo, rloo, generate, evaluate, acquire,
-forecast. Each writes JSON-lines
+forecast, serve (an OpenAI-compatible chat server that runs until stopped). Each writes JSON-lines
 events on stdout (metric, checkpoint, eval, done, error) and its results under --output-dir;
 re-running with the same output directory resumes from the last checkpoint. Exit codes: 0 done (also after SIGTERM, or
 once the process named by TRAINER_PARENT_PID is gone, with the checkpoint saved), 2 bad input (an

@@ -14,7 +14,8 @@ import sys
 import time
 from typing import IO, Any
 
-EVENT_KINDS = ("metric", "checkpoint", "eval", "done", "error")
+# serving: a server command listens (its url), so the worker learns the address.
+EVENT_KINDS = ("metric", "checkpoint", "eval", "done", "error", "serving")
 
 
 class EventWriter:

@@ -11,7 +11,7 @@ import { Headline } from "../../models/model-badges";
 import { ForecastAnswers, ForecastChart } from "../forecast-chart";
 import { MetricChart } from "../metric-chart";
 import { lastStep, mergeSeries, metricNames, type Series } from "../metric-series";
-import { isActive, ProgressBar, StateBadge, Timing } from "../run-format";
+import { isActive, ProgressBar, ServeStatus, StateBadge, Timing } from "../run-format";
 import { useNow } from "../runs-list";
 
 const pollMs = 1500;
@@ -145,7 +145,7 @@ export function RunView({ jobId }: { jobId: string }) {
       <Panel title="Status">
         <div className="flex flex-wrap items-center gap-6 text-sm">
           <StateBadge state={r.state} />
-          <ProgressBar progress={r.progress} state={r.state} />
+          {r.kind === "serve" ? <ServeStatus result={r.result} state={r.state} /> : <ProgressBar progress={r.progress} state={r.state} />}
           <span className="text-slate-600" data-testid="run-step">
             step {r.step ?? 0}
             {r.totalSteps ? ` / ${r.totalSteps}` : ""}

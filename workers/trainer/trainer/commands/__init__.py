@@ -15,4 +15,5 @@ COMMANDS: dict[str, str] = {
     "evaluate": "trainer.commands.evaluate",
     "acquire": "trainer.commands.acquire",
     "forecast": "trainer.commands.forecast",
+    "serve": "trainer.commands.serve",
 }
