@@ -107,7 +107,7 @@ describe("runs.start for every trainer kind", () => {
       [{ kind: "train_safety", payload: { snapshotId: randomUUID(), epochz: 3 } }, /epochz/],
       [{ kind: "train_sft", payload: { snapshotId: randomUUID(), config: { epochs: 0 } } }, /epochs/],
       [{ kind: "ppo", payload: { promptsSnapshotId: randomUUID() } }, /rewardModelId/],
-      [{ kind: "generate", payload: { projectId: randomUUID(), snapshotId: randomUUID(), prompts: ["hi"] } }, /not both/],
+      [{ kind: "generate", payload: { projectId: randomUUID(), snapshotId: randomUUID(), prompts: ["hi"] } }, /only one of them/],
       [{ kind: "evaluate", payload: {} }, /Evaluate a reward model on a snapshot/],
       [{ kind: "ping", payload: {} }, /kind/],
     ];
