@@ -100,6 +100,8 @@ const declared: Record<string, Access> = {
   "redTeam.recordAttempt": "red_teamer",
   "redTeam.sendOn": "admin",
   "redTeam.replay": "admin",
+  "feedback.waiting": "admin",
+  "feedback.generateCandidates": "admin",
   "governance.findConversations": "admin",
   "governance.previewDeletion": "admin",
   "governance.deleteConversations": "admin",

@@ -11,6 +11,7 @@ import { modelsRouter } from "../models/router";
 import { projectsRouter } from "../projects/router";
 import { apiKeysRouter, exportsRouter } from "../export/router";
 import { forecastRouter } from "../forecast/router";
+import { feedbackRouter } from "../feedback/router";
 import { redTeamRouter } from "../red-team/router";
 import { governanceRouter } from "../governance/router";
 import { reviewRouter } from "../review/router";
@@ -37,6 +38,7 @@ export const appRouter = createTRPCRouter({
   imports: importsRouter,
   review: reviewRouter,
   redTeam: redTeamRouter,
+  feedback: feedbackRouter,
   exports: exportsRouter,
   apiKeys: apiKeysRouter,
   workers: workersRouter,

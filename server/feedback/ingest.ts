@@ -249,8 +249,8 @@ async function linkTasks(
 /**
  * The candidates a sampled conversation brings: the answer, and the user's edit when it differs.
  * A project's tasks hold exactly K responses, so a conversation that brings another number gets no
- * labelling task: it stays marked `sampled` (its prompt is in its kto row when it has a thumbs), for
- * a `generate` run to sample K candidates for.
+ * labelling task here: it stays marked `sampled` (its prompt is in its kto row when it has a thumbs)
+ * until a `generate` job adds K − 1 fresh candidates beside its answer (server/feedback/candidates.ts).
  */
 function labellingRecord(f: Redacted, k: number): ImportRecord | null {
   const candidates = [{ content: f.answer, model: f.model }];

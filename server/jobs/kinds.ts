@@ -198,19 +198,32 @@ export const jobKinds = {
          * production answer): each task gets that answer and K − 1 fresh samples.
          */
         conversations: z.array(ZAnsweredConversation).min(1, "give at least one conversation").max(10_000).optional(),
+        /**
+         * Sampled production conversations (by id) that brought fewer than K candidates: each task gets
+         * the answer given and K − 1 fresh samples, source production. Their text is read when the job
+         * runs, so a conversation deleted meanwhile is left out and its text never sits in a payload.
+         */
+        feedbackConversationIds: z.array(z.uuid("feedbackConversationIds must be conversations' ids")).min(1).max(10_000).optional(),
         /** The tasks' source; default model_generated. */
         source: z.enum(["model_generated", "red_team", "production"]).default("model_generated"),
         config: ZGenerateOverrides.default({}),
       })
-      .refine((p) => [p.snapshotId, p.prompts, p.conversations].filter((x) => x !== undefined).length <= 1, {
-        message: "Give the prompts as a snapshotId, a prompts list or conversations, only one of them",
+      .refine((p) => [p.snapshotId, p.prompts, p.conversations, p.feedbackConversationIds].filter((x) => x !== undefined).length <= 1, {
+        message: "Give the prompts as a snapshotId, a prompts list, conversations or feedback conversations, only one of them",
         path: ["prompts"],
       }),
     resolve: async (payload, deps) => {
       const project = await deps.db.project.findUnique({ where: { id: payload.projectId }, select: { id: true, k: true, archivedAt: true, currentPolicyId: true } });
       if (!project || project.archivedAt) throw new AppError("NOT_FOUND", `No active project with id ${payload.projectId} (where the generated tasks go)`);
-      if (payload.snapshotId === undefined && payload.prompts === undefined && payload.conversations === undefined) throw new AppError("BAD_REQUEST", "Give the prompts: a snapshot, filters to create one, or a list");
-      if (payload.conversations && project.k < 2) throw new AppError("BAD_REQUEST", "The project ranks one response per task: there is no room for fresh candidates beside the given answers");
+      if ([payload.snapshotId, payload.prompts, payload.conversations, payload.feedbackConversationIds].every((x) => x === undefined)) {
+        throw new AppError("BAD_REQUEST", "Give the prompts: a snapshot, filters to create one, or a list");
+      }
+      // Checked when queued only: one deleted before the job runs is simply left out then.
+      if (payload.feedbackConversationIds && deps.where === "enqueue") {
+        const found = await deps.db.feedbackConversation.count({ where: { id: { in: payload.feedbackConversationIds }, projectId: project.id } });
+        if (found !== new Set(payload.feedbackConversationIds).size) throw new AppError("NOT_FOUND", "Some of these feedback conversations are not in the project (deleted?)");
+      }
+      if ((payload.conversations || payload.feedbackConversationIds) && project.k < 2) throw new AppError("BAD_REQUEST", "The project ranks one response per task: there is no room for fresh candidates beside the given answers");
       const snapshot = payload.snapshotId === undefined ? null : await resolveSnapshot(deps, payload.snapshotId, { formats: readsFormats.prompts, role: "the prompts to generate for" });
       const policy = await resolveModel(deps, payload.policyModelId ?? project.currentPolicyId ?? undefined, { kinds: ["policy", "sft"], role: "the policy to sample from", default: smollmPolicy });
       return { payload: { ...payload, policyModelId: policy.id }, inputs: { project: { id: project.id, k: project.k }, snapshot, policy } };

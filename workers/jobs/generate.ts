@@ -5,6 +5,7 @@ import { importJsonl } from "../../server/import/service";
 import { jobKinds } from "../../server/jobs/kinds";
 import { generateConfig } from "../../server/training/trainer-config";
 import { trainerJobHandler } from "../training/trainer-job";
+import type { JobContext } from "./job-handler";
 
 const promptsFileName = "prompts.jsonl";
 const generationsFileName = "generations.jsonl";
@@ -27,12 +28,19 @@ export const generateHandler = trainerJobHandler(jobKinds.generate, {
         policyDir: inputs.policy.dir,
         promptsFile: inputs.snapshot?.file ?? path.join(outputDir, promptsFileName),
         // A given answer takes one of the task's K places.
-        numSamples: payload.conversations ? inputs.project.k - 1 : inputs.project.k,
+        numSamples: payload.conversations || payload.feedbackConversationIds ? inputs.project.k - 1 : inputs.project.k,
         outputDir,
       },
       payload.config,
     ),
-  stage: async ({ payload, outputDir }) => {
+  stage: async ({ payload, outputDir }, ctx) => {
+    if (payload.feedbackConversationIds) {
+      // Read now: a conversation deleted since the job was queued is left out. The line id is the conversation's.
+      const rows = await ctx.db.feedbackConversation.findMany({ where: { id: { in: payload.feedbackConversationIds } }, select: { id: true, messages: true } });
+      if (!rows.length) throw new Error("Every feedback conversation of this job has been deleted: nothing to generate for");
+      await writeFile(path.join(outputDir, promptsFileName), `${rows.map((r) => JSON.stringify({ id: r.id, prompt: r.messages })).join("\n")}\n`);
+      return;
+    }
     const prompts = payload.conversations?.map((c) => c.messages) ?? payload.prompts?.map((content) => [{ role: "user", content }]);
     if (!prompts) return;
     const lines = prompts.map((prompt, i) => JSON.stringify({ id: String(i + 1), prompt }));
@@ -40,20 +48,26 @@ export const generateHandler = trainerJobHandler(jobKinds.generate, {
   },
   register: async (run, ctx) => {
     const { policy, project } = run.inputs;
-    const { conversations, source } = run.payload;
+    const { conversations, feedbackConversationIds, source } = run.payload;
+    const feedback = feedbackConversationIds
+      ? new Map((await ctx.db.feedbackConversation.findMany({ where: { id: { in: feedbackConversationIds } }, select: { id: true, answer: true, model: true } })).map((c) => [c.id, c]))
+      : null;
     const text = await readFile(path.join(run.outputDir, generationsFileName), "utf8");
     const rows = text
       .split("\n")
       .filter((line) => line.trim())
-      .map((line) => {
-        const g = ZGeneration.parse(JSON.parse(line));
-        // The staged prompts are numbered from 1 in the payload's order.
-        const given = conversations?.[Number(g.id) - 1];
+      .map((line) => ZGeneration.parse(JSON.parse(line)))
+      // A feedback conversation deleted while the job ran is not imported.
+      .filter((g) => !feedback || feedback.has(g.id))
+      .map((g) => {
+        // The staged prompts are numbered from 1 in the payload's order, or named by their feedback conversation.
+        const fromFeedback = feedback?.get(g.id);
+        const given = fromFeedback ? { answer: fromFeedback.answer, answerModel: fromFeedback.model, meta: { feedback: { conversationId: fromFeedback.id } } } : conversations?.[Number(g.id) - 1];
         return {
           prompt: g.prompt,
           // The model version's id, so every response traces back to the exact weights.
           responses: [...(given ? [{ content: given.answer, model: given.answerModel }] : []), ...g.responses.map((r) => ({ content: r.content, model: policy.id }))],
-          source,
+          source: feedback ? "production" : source,
           meta: { ...given?.meta, generation: { jobId: ctx.jobId, modelVersionId: policy.id, modelName: policy.name, promptId: g.id, policy: g.policy ?? null, params: g.params ?? null } },
         };
       });
@@ -70,6 +84,7 @@ export const generateHandler = trainerJobHandler(jobKinds.generate, {
       filename: `runs/${ctx.jobId}/${generationsFileName}`,
       createdById: job?.createdById ?? null,
     });
+    if (feedback) await linkFeedbackTasks(ctx.db, project.id, [...feedback.keys()]);
     return {
       tasksCreated: summary.imported,
       prompts: rows.length,
@@ -81,3 +96,11 @@ export const generateHandler = trainerJobHandler(jobKinds.generate, {
     };
   },
 });
+
+/** Records which labelling task each feedback conversation became, for deletion on request. */
+async function linkFeedbackTasks(db: JobContext["db"], projectId: string, conversationIds: string[]) {
+  for (const conversationId of conversationIds) {
+    const tasks = await db.task.findMany({ where: { projectId, meta: { path: ["feedback", "conversationId"], equals: conversationId } }, select: { id: true } });
+    if (tasks.length) await db.feedbackConversationTask.createMany({ data: tasks.map((t) => ({ conversationId, taskId: t.id, purpose: "labelling" as const })), skipDuplicates: true });
+  }
+}

@@ -2,7 +2,9 @@
 
 import { useState } from "react";
 import { ZFeedbackSampling } from "../../../../server/feedback/sampling.schema";
-import { Panel } from "../../../components/panel";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ErrorText, Panel } from "../../../components/panel";
+import { useTRPC } from "../../../trpc/client";
 import type { ProjectSettings } from "../types";
 import { SettingsForm, SettingsFormFooter, useSaveProjectSettings } from "./settings-form";
 
@@ -76,6 +78,30 @@ export function FeedbackSamplingPanel({ project }: { project: ProjectSettings })
           )}
         </SettingsFormFooter>
       </SettingsForm>
+      <WaitingForCandidates projectId={project.id} />
     </Panel>
+  );
+}
+
+/** Sampled conversations that brought fewer than K candidates, and the button that generates the rest. */
+function WaitingForCandidates({ projectId }: { projectId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const waiting = useQuery(trpc.feedback.waiting.queryOptions({ projectId }));
+  const generate = useMutation(trpc.feedback.generateCandidates.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.feedback.pathKey() }) }));
+  const n = waiting.data?.conversations ?? 0;
+  return (
+    <div className="flex flex-wrap items-center gap-3 border-t pt-3 text-sm" data-testid="feedback-waiting">
+      <span>
+        {n === 0 ? "No sampled conversation waits for candidates." : `${n} sampled conversation${n === 1 ? "" : "s"} brought fewer answers than the ${"project's"} K: generate the rest from the current policy to make labelling tasks.`}
+      </span>
+      {n > 0 && (
+        <button type="button" className="btn" disabled={generate.isPending} onClick={() => generate.mutate({ projectId })}>
+          Generate candidates
+        </button>
+      )}
+      {generate.data && <span role="status">Queued (run {generate.data.jobId.slice(0, 8)}) for {generate.data.conversations} conversation(s).</span>}
+      <ErrorText message={waiting.error?.message ?? generate.error?.message} />
+    </div>
   );
 }

@@ -1,12 +1,16 @@
-// Red teaming end to end: real PostgreSQL, a real worker and the real trainer on tiny models. A
-// red-teamer's attack graded C becomes a labelling task (the failing answer beside fresh candidates)
-// and an item of the frozen regression set, which is then replayed against a policy.
+// Answers ranked beside fresh candidates, end to end: real PostgreSQL, a real worker and the real
+// trainer on tiny models. A red-teamer's attack graded C becomes a labelling task (the failing answer
+// beside fresh candidates) and an item of the frozen regression set, which is then replayed against a
+// policy; a sampled production conversation gets its candidates the same way.
 import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteFeedbackConversation } from "../../server/feedback/delete-feedback";
+import { conversationsWaitingForCandidates, generateFeedbackCandidates } from "../../server/feedback/candidates";
+import { ingestFeedback } from "../../server/feedback/ingest";
 import { getJobOrThrow } from "../../server/jobs/service";
 import { createBoss } from "../../server/queue";
 import { campaignReplays, replayAttacks } from "../../server/red-team/replay";
@@ -26,7 +30,7 @@ const attack = [
 ];
 const failing = { role: "assistant" as const, content: "sure bad gun answer" };
 
-describe("red teaming", () => {
+describe("answers ranked beside fresh candidates", () => {
   let deps: TestDeps;
   let worker: RunningWorker;
   let sender: ReturnType<typeof createBoss>;
@@ -146,4 +150,38 @@ describe("red teaming", () => {
     expect(outcome.stillWorks).toBe(outcome.unsafe > 0);
     expect(replays[0]).toMatchObject({ modelVersionId: policyId, replayed: 1 });
   }, 300_000);
+
+  it("gives a sampled production conversation fresh candidates beside its answer, linked for deletion", async () => {
+    const project = await deps.db.project.create({ data: { name: `feedback-candidates-${randomUUID()}`, k: 3, feedbackSampling: { downShare: 1, upShare: 0, unratedShare: 0, perModelQuota: null, dedupByPrompt: true } } });
+    const line = { id: "conv-1", model: "chat-v1", messages: [{ role: "user", content: "good question from sam@example.com" }, { role: "assistant", content: "bad rude answer" }], rating: "down", consent: true };
+    const summary = await ingestFeedback(deps.db, { projectId: project.id, body: new Response(`${JSON.stringify(line)}\n`).body!, apiKeyId: null });
+    expect(summary).toMatchObject({ stored: 1, sampled: 1 });
+    const waiting = await conversationsWaitingForCandidates(deps.db, project.id);
+    expect(waiting).toHaveLength(1);
+
+    const queued = await generateFeedbackCandidates({ db: deps.db, boss: sender }, { projectId: project.id, policyModelId: policyId }, admin.id);
+    expect(queued.conversations).toBe(1);
+    // Queued once: it no longer waits, and asking again queues nothing.
+    await expect(generateFeedbackCandidates({ db: deps.db, boss: sender }, { projectId: project.id }, admin.id)).rejects.toThrow("No sampled conversation is waiting");
+    const job = await finished(queued.jobId);
+    expect(job.error).toBeNull();
+    // The payload names the conversation only: its text is read from the database when the job runs.
+    expect(JSON.stringify(job.payload)).not.toContain("answer");
+    const task = await deps.db.task.findFirstOrThrow({
+      where: { projectId: project.id, rankable: true },
+      select: { id: true, prompt: { select: { source: true, messages: true } }, responses: { orderBy: { index: "asc" }, select: { content: true, model: true } } },
+    });
+    expect(task.prompt).toEqual({ source: "production", messages: [{ role: "user", content: "good question from [EMAIL]" }] });
+    expect(task.responses).toHaveLength(3);
+    expect(task.responses[0]).toEqual({ content: "bad rude answer", model: "chat-v1" });
+    expect(task.responses.slice(1).every((r) => r.model === policyId)).toBe(true);
+    const link = await deps.db.feedbackConversationTask.findFirstOrThrow({ where: { taskId: task.id }, select: { purpose: true } });
+    expect(link.purpose).toBe("labelling");
+    expect(await conversationsWaitingForCandidates(deps.db, project.id)).toEqual([]);
+
+    // Deleting the conversation on request takes the generated task with it.
+    const deleted = await deleteFeedbackConversation(deps.db, { projectId: project.id, externalId: "conv-1", reason: "user asked", artifactDir: paths.artifactDir });
+    expect(deleted.taskIds).toContain(task.id);
+    expect(await deps.db.task.count({ where: { projectId: project.id } })).toBe(0);
+  }, 180_000);
 });
