@@ -7,7 +7,7 @@ test("the seeded admin signs in and sees the admin landing page", async ({ page 
   await expect(page).toHaveURL(/\/admin$/);
   await expect(page.getByRole("heading", { name: "Admin console" })).toBeVisible();
   await expect(page.getByTestId("current-user")).toContainText(`${demoAccounts.admin.email} · admin`);
-  await expect(page.getByRole("cell", { name: demoAccounts.annotator.email })).toBeVisible();
+  await expect(page.getByRole("cell", { name: demoAccounts.annotator.email, exact: true })).toBeVisible();
 });
 
 test("an annotator signs in, lands on the labelling queue, and gets 403 on an admin page", async ({ page }) => {
