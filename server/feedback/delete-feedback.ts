@@ -5,6 +5,7 @@ import type { Db } from "../db";
 import { writeAudit } from "../audit/log";
 import { deletePromptsWithLineage, type DeletionResult } from "../governance/delete-conversation";
 import { feedbackLineage } from "./lineage";
+import { scrubGenerateRuns } from "./scrub-runs";
 
 export async function deleteFeedbackConversation(
   db: Db,
@@ -15,7 +16,7 @@ export async function deleteFeedbackConversation(
     // The conversation's row goes in the same transaction: it is linked to the tasks being deleted.
     return deletePromptsWithLineage(db, { ...input, promptIds: lineage.promptIds });
   }
-  return db.$transaction(async (tx) => {
+  const deleted = await db.$transaction(async (tx) => {
     await tx.feedbackConversation.delete({ where: { id: lineage.conversationId } });
     await writeAudit(tx, {
       actorId: input.actorId ?? null,
@@ -26,4 +27,7 @@ export async function deleteFeedbackConversation(
     });
     return { deletionId: null, promptIds: [], taskIds: [], responseIds: [], annotationCount: 0, demonstrationCount: 0, reportCount: 0, feedbackConversationIds: [lineage.conversationId], snapshots: [], models: [] };
   });
+  // A generate run may have staged it without importing a task (all its samples were skipped).
+  await scrubGenerateRuns(db, input.artifactDir, deleted.feedbackConversationIds);
+  return deleted;
 }

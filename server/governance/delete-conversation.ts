@@ -7,6 +7,7 @@ import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 import { snapshotFilePath } from "../export/snapshots";
+import { scrubGenerateRuns } from "../feedback/scrub-runs";
 import { needlesOf, promptsInFile, type ConversationText } from "./snapshot-membership";
 
 export const maxPromptsPerDeletion = 1000;
@@ -147,7 +148,7 @@ export async function deletePromptsWithLineage(db: Db, input: DeletePromptsInput
   });
   if (dryRun) return summary(conversations, null, snapshots, await modelsDerivedFrom(db, snapshots.map((s) => s.id)));
 
-  return db.$transaction(
+  const deleted = await db.$transaction(
     async (tx) => {
       // Locks the prompts: a concurrent deletion of the same conversation waits, then finds it gone.
       const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM prompt WHERE id = ANY(${promptIds}::text[]) AND "projectId" = ${projectId} FOR UPDATE`;
@@ -207,6 +208,9 @@ export async function deletePromptsWithLineage(db: Db, input: DeletePromptsInput
     },
     { timeout: 120_000, maxWait: 10_000 },
   );
+  // Files are not in the transaction: once the rows are gone, the run folders that staged them follow.
+  await scrubGenerateRuns(db, artifactDir, deleted.feedbackConversationIds);
+  return deleted;
 }
 
 export async function listDeletions(db: Db, projectId: string) {

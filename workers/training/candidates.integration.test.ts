@@ -3,7 +3,7 @@
 // beside fresh candidates) and an item of the frozen regression set, which is then replayed against a
 // policy; a sampled production conversation gets its candidates the same way.
 import { randomUUID } from "node:crypto";
-import { mkdir, mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
@@ -179,9 +179,12 @@ describe("answers ranked beside fresh candidates", () => {
     expect(link.purpose).toBe("labelling");
     expect(await conversationsWaitingForCandidates(deps.db, project.id)).toEqual([]);
 
-    // Deleting the conversation on request takes the generated task with it.
+    // Deleting the conversation on request takes the generated task with it, and its lines in the run's files.
+    const runFiles = ["prompts.jsonl", "generations.jsonl"].map((name) => path.join(paths.artifactDir, job.outputDir!, name));
+    for (const file of runFiles) expect(await readFile(file, "utf8")).toContain("good question from [EMAIL]");
     const deleted = await deleteFeedbackConversation(deps.db, { projectId: project.id, externalId: "conv-1", reason: "user asked", artifactDir: paths.artifactDir });
     expect(deleted.taskIds).toContain(task.id);
     expect(await deps.db.task.count({ where: { projectId: project.id } })).toBe(0);
+    for (const file of runFiles) expect(await readFile(file, "utf8")).not.toContain("good question");
   }, 180_000);
 });
