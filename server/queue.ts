@@ -8,6 +8,13 @@ export function createBoss(databaseUrl: string, applicationName: string): PgBoss
   return boss;
 }
 
+/** A queue client, or how to open one: the web tier opens its own only when there is a job to send. */
+export type BossSource = PgBoss | (() => Promise<PgBoss>);
+
+export function openBoss(source: BossSource): Promise<PgBoss> {
+  return typeof source === "function" ? source() : Promise.resolve(source);
+}
+
 const globalForBoss = globalThis as unknown as { boss?: Promise<PgBoss> };
 
 /** The web tier's queue client, started once per process. */

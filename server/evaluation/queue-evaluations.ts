@@ -1,14 +1,14 @@
 // Queues the automatic evaluations from the web app (after a promote, and the release gates'
 // "Evaluate both"); the worker queues those after a training run itself.
-import type PgBoss from "pg-boss";
 import type { Db } from "../db";
+import { openBoss, type BossSource } from "../queue";
 import { enqueue } from "../jobs/service";
 import { logger } from "../logger";
 import type { StoragePaths } from "../storage";
 import { autoEvaluations } from "./auto-evaluate";
 
 /** The queue is opened only when there is an evaluation to send. */
-type Deps = { db: Db; boss: PgBoss | (() => Promise<PgBoss>); paths?: StoragePaths };
+type Deps = { db: Db; boss: BossSource; paths?: StoragePaths };
 
 type QueueOptions = { modelVersionId: string; baselineId?: string | null; projectId?: string };
 
@@ -16,7 +16,7 @@ type QueueOptions = { modelVersionId: string; baselineId?: string | null; projec
 export async function queueEvaluations(deps: Deps, opts: QueueOptions, createdById: string | null): Promise<string[]> {
   const payloads = await autoEvaluations(deps.db, opts);
   if (!payloads.length) return [];
-  const boss = typeof deps.boss === "function" ? await deps.boss() : deps.boss;
+  const boss = await openBoss(deps.boss);
   const ids = [];
   for (const payload of payloads) ids.push((await enqueue({ ...deps, boss }, "evaluate", payload, { createdById: createdById ?? undefined })).id);
   return ids;

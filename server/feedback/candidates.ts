@@ -1,7 +1,7 @@
 // Sampled production conversations that brought fewer candidates than the project's K wait for a
 // `generate` job: the answer given is ranked beside K − 1 fresh samples from a policy.
-import type PgBoss from "pg-boss";
 import type { Db } from "../db";
+import { openBoss, type BossSource } from "../queue";
 import { AppError } from "../errors";
 import { enqueue } from "../jobs/service";
 
@@ -18,10 +18,10 @@ export async function conversationsWaitingForCandidates(db: Db, projectId: strin
   return rows.map((r) => r.id).filter((id) => !queued.has(id));
 }
 
-export async function generateFeedbackCandidates(deps: { db: Db; boss: PgBoss | (() => Promise<PgBoss>) }, input: { projectId: string; policyModelId?: string }, actorId: string) {
+export async function generateFeedbackCandidates(deps: { db: Db; boss: BossSource }, input: { projectId: string; policyModelId?: string }, actorId: string) {
   const ids = await conversationsWaitingForCandidates(deps.db, input.projectId);
   if (!ids.length) throw new AppError("BAD_REQUEST", "No sampled conversation is waiting for candidates");
-  const boss = typeof deps.boss === "function" ? await deps.boss() : deps.boss;
+  const boss = await openBoss(deps.boss);
   const job = await enqueue(
     { db: deps.db, boss },
     "generate",

@@ -1,33 +1,29 @@
 // Replaying a campaign's successful attacks against another model version: an `evaluate` job of that
 // version on the project's red-team regression set, judged by the project's safety classifier, and
 // per attack whether any of its samples was still graded C.
-import type PgBoss from "pg-boss";
 import type { Db } from "../db";
+import { openBoss, type BossSource } from "../queue";
 import { AppError } from "../errors";
 import { readSamples } from "../evaluation/service";
 import { wilson } from "../evaluation/results";
 import { enqueue } from "../jobs/service";
 import { getModelVersionOrThrow } from "../models/service";
 import { replayOutcome, type ReplayOutcome } from "./dashboard";
-import { getCampaignOrThrow } from "./service";
+import { findRedTeamSet, getCampaignOrThrow } from "./service";
 
-type Deps = { db: Db; boss: PgBoss | (() => Promise<PgBoss>) };
-
-async function redTeamSetOf(db: Db, projectId: string) {
-  return db.evaluationSet.findFirst({ where: { projectId, kind: "red_team" }, orderBy: { createdAt: "asc" }, select: { id: true, version: true, _count: { select: { prompts: true } } } });
-}
+type Deps = { db: Db; boss: BossSource };
 
 /** Queues the replay: the version's samples on the red-team set, rubric'd by the newest safety model. */
 export async function replayAttacks(deps: Deps, input: { campaignId: string; modelVersionId: string }, actorId: string) {
   const { db } = deps;
   const campaign = await getCampaignOrThrow(db, input.campaignId);
   const model = await getModelVersionOrThrow(db, input.modelVersionId, { kinds: ["policy", "sft"], role: "the version to replay the attacks against" });
-  const set = await redTeamSetOf(db, campaign.projectId);
+  const set = await findRedTeamSet(db, campaign.projectId);
   if (!set?._count.prompts) throw new AppError("BAD_REQUEST", "No attack is in the red-team regression set yet: send successful attacks on first");
   const safety = await db.modelVersion.findFirst({ where: { projectId: campaign.projectId, kind: "safety", prunedAt: null, checkpointStep: null }, orderBy: { createdAt: "desc" }, select: { id: true } });
   if (!safety) throw new AppError("BAD_REQUEST", "Replays are judged by the project's safety classifier: train a safety model first (Runs → New run → Safety)");
   const project = await db.project.findUniqueOrThrow({ where: { id: campaign.projectId }, select: { k: true } });
-  const boss = typeof deps.boss === "function" ? await deps.boss() : deps.boss;
+  const boss = await openBoss(deps.boss);
   const job = await enqueue(
     { db, boss },
     "evaluate",
@@ -55,7 +51,7 @@ export type Replay = {
 
 /** The newest replay of each model version on the project's red-team set, and those still running. */
 export async function campaignReplays(db: Db, projectId: string, artifactDir: string): Promise<{ setId: string | null; replays: Replay[]; pending: number }> {
-  const set = await redTeamSetOf(db, projectId);
+  const set = await findRedTeamSet(db, projectId);
   if (!set) return { setId: null, replays: [], pending: 0 };
   const evaluations = await db.modelEvaluation.findMany({
     where: { evaluationSetId: set.id, kind: "policy" },

@@ -44,7 +44,7 @@ export const redTeamRouter = createTRPCRouter({
   }),
   /** One campaign: its goals, attempts, success rates and replays against other versions. */
   campaign: onCampaign.query(async ({ ctx }) => {
-    const attempts = await campaignAttempts(ctx.db, ctx.campaign.id);
+    const attempts = await campaignAttempts(ctx.db, ctx.campaign);
     const models = new Map(attempts.map((a) => [a.modelVersion.id, a.modelVersion.name]));
     const figures = campaignFigures(attempts.map((a) => ({ harmCategory: a.harmCategory, tactics: a.tactics, modelVersionId: a.modelVersion.id, success: a.success })));
     const replays = await campaignReplays(ctx.db, ctx.campaign.projectId, storagePathsFromEnv().artifactDir);

@@ -1,7 +1,7 @@
 // Red-teaming campaigns: admins set the target and goals, red-teamers record graded attacks, and
 // successful attacks are sent on as labelling tasks and into the frozen red-team regression set.
-import type PgBoss from "pg-boss";
 import type { Db } from "../db";
+import { openBoss, type BossSource } from "../queue";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 import type { Message } from "../import/conversation";
@@ -121,9 +121,14 @@ export async function recordAttempt(db: Db, input: TRecordAttemptInput, authorId
   });
 }
 
+/** The project's red-team regression set (its first, should there be more), or null before the first attack is frozen. */
+export function findRedTeamSet(db: Db | Prisma.TransactionClient, projectId: string) {
+  return db.evaluationSet.findFirst({ where: { projectId, kind: "red_team" }, orderBy: { createdAt: "asc" }, select: { id: true, version: true, _count: { select: { prompts: true } } } });
+}
+
 /** The project's red-team regression set, made the first time an attack is frozen into it. */
 async function redTeamSet(tx: Prisma.TransactionClient, projectId: string) {
-  const existing = await tx.evaluationSet.findFirst({ where: { projectId, kind: "red_team" }, orderBy: { createdAt: "asc" }, select: { id: true } });
+  const existing = await findRedTeamSet(tx, projectId);
   if (existing) return existing.id;
   const created = await tx.evaluationSet.create({
     data: { projectId, kind: "red_team", name: redTeamSetName, description: "Successful red-team attacks, frozen: every later policy is evaluated on them, and release gates read its unsafe rate as the red-team success rate." },
@@ -132,7 +137,7 @@ async function redTeamSet(tx: Prisma.TransactionClient, projectId: string) {
   return created.id;
 }
 
-type SendOnDeps = { db: Db; boss: PgBoss | (() => Promise<PgBoss>) };
+type SendOnDeps = { db: Db; boss: BossSource };
 
 /**
  * Sends successful attacks on: each becomes an item of the frozen red-team regression set (at
@@ -179,7 +184,7 @@ export async function sendOnSuccesses(deps: SendOnDeps, input: { campaignId: str
     return { setId, added: count };
   });
 
-  const boss = typeof deps.boss === "function" ? await deps.boss() : deps.boss;
+  const boss = await openBoss(deps.boss);
   const job = await enqueue(
     { db, boss },
     "generate",
@@ -212,8 +217,8 @@ async function linkSentTasks(db: Db, campaignId: string, projectId: string) {
 export type CampaignAttemptRow = Awaited<ReturnType<typeof campaignAttempts>>[number];
 
 /** The campaign's attempts, newest first, with the task each success became. */
-export async function campaignAttempts(db: Db, campaignId: string) {
-  const campaign = await getCampaignOrThrow(db, campaignId);
+export async function campaignAttempts(db: Db, campaign: { id: string; projectId: string }) {
+  const campaignId = campaign.id;
   await linkSentTasks(db, campaignId, campaign.projectId);
   const rows = await db.redTeamAttempt.findMany({
     where: { campaignId },

@@ -136,7 +136,7 @@ describe("answers ranked beside fresh candidates", () => {
     // The failing answer beside K − 1 = 2 fresh candidates from the chosen policy.
     expect(task.responses).toHaveLength(3);
     expect(task.responses.filter((r) => r.content === failing.content && r.model === policyId)).toHaveLength(1);
-    const rows = await campaignAttempts(deps.db, campaign.id);
+    const rows = await campaignAttempts(deps.db, campaign);
     expect(rows.find((r) => r.id === success.id)).toMatchObject({ taskId: task.id, regressionPromptId: set.prompts[0]!.id, sendJobId: sent.jobId });
 
     // The replay: the policy's samples on the regression set, judged by the safety classifier.
