@@ -12,6 +12,7 @@ import { ZDataLimitsEnv } from "../env";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 import { ZExportRequest, type ExportRequest } from "./filter";
+import { whileWritingSnapshot } from "./snapshot-writing-lock";
 import { exportChunks } from "./stream";
 import { exportSchemaVersion } from "./types";
 
@@ -95,6 +96,24 @@ export async function createSnapshot(
     replaces?: { snapshotId: string; deletionIds: string[] } | null;
   },
 ): Promise<SnapshotManifest> {
+  // A deletion waits until the row exists, so that it sees every snapshot that read its data.
+  const row = await whileWritingSnapshot(db, projectId, () => writeSnapshot(db, { projectId, request, artifactDir, createdById, createdByKeyId, quotaBytes, replaces }));
+  const { format, aggregate } = request;
+  await writeAudit(db, {
+    actorId: createdById,
+    action: replaces ? "snapshot.rebuild" : "snapshot.create",
+    target: `snapshot:${row.id}`,
+    projectId,
+    after: { format, aggregate, rowCount: row.rowCount, sha256: row.sha256, apiKeyId: createdByKeyId, ...(replaces ? { replaces: replaces.snapshotId, deletionIds: replaces.deletionIds } : {}) },
+  });
+  return manifest(row);
+}
+
+/** The file, then the row, with no lock: createSnapshot holds the project's snapshot-writing lock around it. */
+export async function writeSnapshot(
+  db: Db,
+  { projectId, request, artifactDir, createdById, createdByKeyId, quotaBytes, replaces }: { projectId: string; request: ExportRequest; artifactDir: string; createdById: string | null; createdByKeyId: string | null; quotaBytes: number; replaces: { snapshotId: string; deletionIds: string[] } | null },
+) {
   // Snapshots are kept (they record what was trained on), so a project's disk has a ceiling.
   const before = await usedBytes(db, projectId);
   if (before >= quotaBytes) throw quotaError(before, quotaBytes);
@@ -125,7 +144,7 @@ export async function createSnapshot(
   await chmod(partial, 0o444);
   await rename(partial, final);
   const { format, aggregate, ...filter } = request;
-  const row = await db.snapshot.create({
+  return db.snapshot.create({
     data: {
       id,
       projectId,
@@ -144,14 +163,6 @@ export async function createSnapshot(
     },
     select: snapshotSelect,
   });
-  await writeAudit(db, {
-    actorId: createdById,
-    action: replaces ? "snapshot.rebuild" : "snapshot.create",
-    target: `snapshot:${id}`,
-    projectId,
-    after: { format, aggregate, rowCount, sha256: row.sha256, apiKeyId: createdByKeyId, ...(replaces ? { replaces: replaces.snapshotId, deletionIds: replaces.deletionIds } : {}) },
-  });
-  return manifest(row);
 }
 
 /**

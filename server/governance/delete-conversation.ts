@@ -6,6 +6,7 @@ import { writeAudit } from "../audit/log";
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
+import { holdSnapshotWriters } from "../export/snapshot-writing-lock";
 import { snapshotFilePath } from "../export/snapshots";
 import { scrubGenerateRuns } from "../feedback/scrub-runs";
 import { needlesOf, promptsInFile, type ConversationText } from "./snapshot-membership";
@@ -131,8 +132,7 @@ export async function deletePromptsWithLineage(db: Db, input: DeletePromptsInput
   const texts = conversations.map(textOf);
   const scanned = new Set<string>();
   // Files are read before the transaction so it stays short; snapshots written meanwhile are read
-  // inside it. A snapshot whose export read the prompt before the commit but whose row is inserted
-  // after that second read is not seen (snapshot writing takes no lock a deletion could wait on).
+  // inside it, once the snapshots being written have their rows (snapshot-writing-lock.ts).
   const snapshots = await snapshotsHolding(db, projectId, texts, artifactDir, scanned);
   const summary = (rows: Conversation[], deletionId: string | null, snaps: AffectedSnapshot[], models: AffectedModel[]): DeletionResult => ({
     deletionId,
@@ -150,6 +150,8 @@ export async function deletePromptsWithLineage(db: Db, input: DeletePromptsInput
 
   const deleted = await db.$transaction(
     async (tx) => {
+      // Snapshots in flight get their rows before the look below; new ones wait for the commit.
+      await holdSnapshotWriters(tx, projectId);
       // Locks the prompts: a concurrent deletion of the same conversation waits, then finds it gone.
       const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM prompt WHERE id = ANY(${promptIds}::text[]) AND "projectId" = ${projectId} FOR UPDATE`;
       if (locked.length !== promptIds.length) throw new AppError("CONFLICT", "Some of these conversations were deleted meanwhile; nothing was deleted");

@@ -5,11 +5,12 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { getAssignmentView, nextAssignment, saveDemonstration, submitAnnotation } from "../annotation/service";
 import { ZExportRequest } from "../export/filter";
-import { createSnapshot, getSnapshot, rebuildSnapshot, snapshotFilePath, type SnapshotManifest } from "../export/snapshots";
+import { holdSnapshotWriters, snapshotLockSpace, whileWritingSnapshot } from "../export/snapshot-writing-lock";
+import { createSnapshot, getSnapshot, rebuildSnapshot, snapshotFilePath, writeSnapshot, type SnapshotManifest } from "../export/snapshots";
 import { createApiKey } from "../api-keys/service";
 import { importJsonl } from "../import/service";
 import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
-import { deletePromptsWithLineage, findConversations } from "./delete-conversation";
+import { deletePromptsWithLineage, findConversations, type DeletionResult } from "./delete-conversation";
 
 process.env.DATABASE_URL = inject("databaseUrl");
 process.env.BETTER_AUTH_SECRET ??= "integration-tests-secret-0123456789abcdef";
@@ -182,5 +183,45 @@ describe("deleting a conversation with its lineage", () => {
     expect(manifest.containsDeletedData.deletionIds).toHaveLength(2);
     expect(manifest.containsDeletedData.deletionIds).toContain(result.deletionId);
     expect(manifest.replacedBy).toHaveLength(1);
+  });
+
+  it("waits for a snapshot being written: one that read the conversation before the deletion committed is still marked", async () => {
+    const kept = await deps.db.prompt.findFirstOrThrow({ where: { projectId, messages: { array_contains: [{ role: "user", content: `Keep this ${projectId}` }] } }, select: { id: true } });
+    // Deletions waiting for this project's snapshot-writing lock (a two-key advisory lock: classid, objid).
+    const waiting = async () => {
+      const [row] = await deps.db.$queryRaw<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_locks
+        WHERE locktype = 'advisory' AND NOT granted AND objsubid = 2 AND classid::bigint = ${snapshotLockSpace}
+          AND objid::bigint = (hashtext(${projectId})::bigint + 4294967296) % 4294967296`;
+      return row!.n;
+    };
+    let deletion: Promise<DeletionResult> | undefined;
+    let settled = false;
+    const written = await whileWritingSnapshot(deps.db, projectId, async () => {
+      deletion = deletePromptsWithLineage(deps.db, { projectId, promptIds: [kept.id], reason: "Asked while a snapshot was being written", actorId: admin.id, artifactDir });
+      deletion.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await expect.poll(waiting, { timeout: 20_000 }).toBe(1);
+      // The writer reads the data now: the deletion is waiting and has removed nothing.
+      const row = await writeSnapshot(deps.db, { projectId, request: ZExportRequest.parse({ format: "pairs" }), artifactDir, createdById: admin.id, createdByKeyId: null, quotaBytes: 2 ** 40, replaces: null });
+      expect(settled).toBe(false);
+      return row;
+    });
+    expect(await fileOf(written.id)).toContain(`Keep this ${projectId}`);
+    const result = await deletion!;
+    expect(result.snapshots.map((s) => s.id)).toContain(written.id);
+    expect((await deps.db.snapshot.findUniqueOrThrow({ where: { id: written.id }, select: { deletionIds: true } })).deletionIds).toEqual([result.deletionId]);
+    expect(await deps.db.prompt.count({ where: { id: kept.id } })).toBe(0);
+  });
+
+  it("gives up with a conflict when a snapshot takes too long to write, inside the deletion's transaction", async () => {
+    await whileWritingSnapshot(deps.db, projectId, async () => {
+      const attempt = deps.db.$transaction((tx) => holdSnapshotWriters(tx, projectId, 0.3));
+      await expect(attempt).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/snapshot of this project .* nothing was deleted/) });
+    });
+    // Once the writer is done the lock is free again.
+    await deps.db.$transaction((tx) => holdSnapshotWriters(tx, projectId, 5));
   });
 });
