@@ -2,7 +2,7 @@
 
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 import { compactTick } from "./compact-tick";
-import { chartRows, type Point } from "./metric-series";
+import { chartRows, valueDomain, type Point } from "./metric-series";
 
 const axisTick = { fontSize: 11, fill: "#64748b" };
 const grid = "#e2e8f0";
@@ -24,7 +24,7 @@ export function MetricChart({ name, runs }: { name: string; runs: ChartRun[] }) 
       <LineChart responsive data={data} style={{ width: "100%", height: 180 }} margin={{ top: 4, right: 12, bottom: 0, left: 0 }}>
         <CartesianGrid stroke={grid} vertical={false} />
         <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} allowDecimals={false} tick={axisTick} tickLine={false} axisLine={{ stroke: grid }} />
-        <YAxis tick={axisTick} tickLine={false} axisLine={false} domain={["auto", "auto"]} width={56} tickFormatter={compactTick} />
+        <YAxis tick={axisTick} tickLine={false} axisLine={false} domain={valueDomain(runs)} width={56} tickFormatter={compactTick} />
         <Tooltip labelFormatter={(s) => `step ${String(s)}`} formatter={(v) => (typeof v === "number" ? Number(v.toPrecision(4)) : v)} />
         {runs.length > 1 && <Legend wrapperStyle={{ fontSize: 11 }} />}
         {runs.map((r) => (

@@ -47,3 +47,18 @@ export function chartRows(runs: { key: string; points: Point[] }[]): Record<stri
   }
   return [...byStep.values()].sort((a, b) => a.step! - b.step!);
 }
+
+/**
+ * The value axis of a chart: recharts' own "auto" bounds for curves that move, and a band of
+ * ±10 % of the value (at least ±0.1) around a curve that stays flat, where "auto" would stretch
+ * one value over an axis like −1…3 and make a steady accuracy of 1 look like a line at a quarter.
+ */
+export function valueDomain(runs: { points: Point[] }[]): [number | "auto", number | "auto"] {
+  const values = runs.flatMap((r) => r.points.map((p) => p.value)).filter(Number.isFinite);
+  if (values.length === 0) return ["auto", "auto"];
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  if (max > min) return ["auto", "auto"];
+  const pad = Math.max(Math.abs(min) * 0.1, 0.1);
+  return [min - pad, max + pad];
+}
