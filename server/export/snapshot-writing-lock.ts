@@ -7,6 +7,7 @@
 // have rows, and snapshots started meanwhile wait for it to commit (and then read without the data).
 import pg from "pg";
 import { databaseUrlOf, type Db } from "../db";
+import { hasErrorCode, lockNotAvailable } from "../error-codes";
 import { AppError } from "../errors";
 import type { Prisma } from "../generated/prisma/client";
 
@@ -36,20 +37,10 @@ export async function holdSnapshotWriters(tx: Prisma.TransactionClient, projectI
   try {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${snapshotLockSpace}::int4, hashtext(${projectId}))`;
   } catch (err) {
-    if (isLockTimeout(err)) {
+    if (hasErrorCode(err, lockNotAvailable)) {
       throw new AppError("CONFLICT", `A snapshot of this project is still being written after ${waitSeconds} s of waiting; nothing was deleted. Try again once it is done.`);
     }
     throw err;
   }
   await tx.$executeRawUnsafe("SET LOCAL lock_timeout TO DEFAULT");
-}
-
-type Inspectable = { code?: unknown; originalCode?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: unknown } } };
-
-/** SQLSTATE 55P03 (lock_not_available), however deep the driver adapter wrapped it. */
-function isLockTimeout(err: unknown, depth = 0): boolean {
-  if (depth > 5 || err === null || typeof err !== "object") return false;
-  const e = err as Inspectable;
-  if (e.code === "55P03" || e.originalCode === "55P03") return true;
-  return isLockTimeout(e.meta?.driverAdapterError?.cause, depth + 1) || isLockTimeout(e.cause, depth + 1);
 }

@@ -3,6 +3,7 @@ import type PgBoss from "pg-boss";
 import { z } from "zod";
 import { writeAudit } from "../audit/log";
 import type { Db } from "../db";
+import { hasErrorCode, uniqueViolation } from "../error-codes";
 import { AppError } from "../errors";
 import { type JobState, Prisma } from "../generated/prisma/client";
 import { storagePathsFromEnv, type StoragePaths } from "../storage";
@@ -57,18 +58,25 @@ export async function enqueue<K extends JobKind>(
   const pinned = def.prepare ? await def.prepare(parsed.data, { db, paths: paths ?? storagePathsFromEnv(), where: "enqueue" }) : parsed.data;
   // The queue message's id is chosen here, so the row names it before any worker can see the message.
   const bossJobId = randomUUID();
-  const job = await db.job.create({
-    data: {
-      kind,
-      payload: pinned as Prisma.InputJsonValue,
-      maxAttempts: def.maxAttempts,
-      gpus,
-      bossJobId,
-      createdById: options.createdById,
-      events: { create: { to: "queued" } },
-    },
-    select: jobSelect,
-  });
+  const job = await db.job
+    .create({
+      data: {
+        kind,
+        payload: pinned as Prisma.InputJsonValue,
+        maxAttempts: def.maxAttempts,
+        gpus,
+        bossJobId,
+        createdById: options.createdById,
+        events: { create: { to: "queued" } },
+      },
+      select: jobSelect,
+    })
+    .catch((err: unknown) => {
+      // A unique index on job rows (one active serve job per model version) caught a job that
+      // another request queued after `prepare` looked.
+      if (hasErrorCode(err, uniqueViolation)) throw new AppError("CONFLICT", `An equal ${kind} job was queued at the same moment and is active; cancel it first`);
+      throw err;
+    });
   try {
     await sendToQueue(boss, { id: job.id, kind, gpus, attempt: 0, maxAttempts: def.maxAttempts, bossJobId });
   } catch (err) {
