@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importJsonl } from "../import/service";
 import { callerFor, createTestDeps, createUser, signIn, type TestDeps } from "../test/harness";
+import { myQuality } from "./my-quality";
 
 async function* lines(rows: unknown[]) {
   yield rows.map((r) => JSON.stringify(r)).join("\n");
@@ -93,6 +94,11 @@ describe("the annotator's review inbox", () => {
     await r.review.accept({ annotationId: corrected.annotationId }).catch(() => undefined);
     await r.review.reject({ annotationId: corrected.annotationId, reason: "On second look, no." });
     expect(await a.inbox.unread()).toEqual({ count: 1 });
+    // The rejection queued its task for the project's tallies: an open that cannot count it says
+    // the figures are partial, and the next one that can is whole again.
+    const [partial] = await myQuality(deps.db, annotator.id, { refreshBudgetMs: -1 });
+    expect(partial!.counting).toEqual({ tasksLeft: 1 });
+    expect((await a.inbox.quality())[0]!.counting).toBeNull();
     await expect(a.inbox.markRead({} as never)).rejects.toThrow("Name the reviews (annotationIds) or say all: true");
   });
 

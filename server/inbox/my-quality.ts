@@ -5,14 +5,14 @@ import type { Db } from "../db";
 import { wilson } from "../evaluation/results";
 import { projectQuality } from "../quality/report";
 
-export async function myQuality(db: Db, userId: string) {
+export async function myQuality(db: Db, userId: string, { refreshBudgetMs }: { refreshBudgetMs?: number } = {}) {
   const projects = await db.$queryRaw<{ id: string; name: string; goldThreshold: number; labelled: number }[]>`
     SELECT p.id, p.name, p."goldThreshold", count(*)::int AS labelled FROM annotation n JOIN task t ON t.id = n."taskId" JOIN project p ON p.id = t."projectId"
     WHERE n."annotatorId" = ${userId} AND p."archivedAt" IS NULL GROUP BY p.id ORDER BY p.name`;
   return Promise.all(
     projects.map(async (p) => {
       const [quality, weeks] = await Promise.all([
-        projectQuality(db, p.id),
+        projectQuality(db, p.id, { refreshBudgetMs }),
         db.$queryRaw<{ week: Date; reviewed: number; accepted: number; corrected: number; rejected: number }[]>`
           SELECT date_trunc('week', n."reviewedAt") AS week, count(*)::int AS reviewed,
                  count(*) FILTER (WHERE n."reviewState" = 'accepted')::int AS accepted,
@@ -40,6 +40,8 @@ export async function myQuality(db: Db, userId: string) {
         peerAgreement: me?.peerAgreement ?? null,
         peerComparisons: me?.peerComparisons ?? 0,
         weeks: weeks.map((w) => ({ week: w.week, reviewed: w.reviewed, accepted: w.accepted, rate: w.accepted / w.reviewed })),
+        // Gold accuracy and peer agreement come from the project's tallies: partial while they are counted.
+        counting: quality.counting,
       };
     }),
   );

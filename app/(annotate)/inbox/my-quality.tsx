@@ -8,7 +8,8 @@ import { useTRPC } from "../../trpc/client";
 /** The annotator's own numbers per project, each with what it rests on and the project's bar. */
 export function MyQuality() {
   const trpc = useTRPC();
-  const quality = useQuery(trpc.inbox.quality.queryOptions());
+  // While a project's figures are still being counted, ask again until they are whole.
+  const quality = useQuery({ ...trpc.inbox.quality.queryOptions(), refetchInterval: (query) => (query.state.data?.some((q) => q.counting) ? 2_000 : false) });
   if (quality.error) return <ErrorText message={quality.error.message} />;
   if (!quality.data || quality.data.length === 0) return null;
   return (
@@ -17,6 +18,12 @@ export function MyQuality() {
         {quality.data.map((q) => (
           <div key={q.project.id} data-testid="my-quality" className="space-y-2 rounded border border-slate-200 p-3 text-sm">
             <h3 className="font-medium">{q.project.name}</h3>
+            {q.counting && (
+              <p role="status" data-testid="my-quality-counting" className="rounded border border-amber-300 bg-amber-50 px-2 py-1 text-xs text-amber-900">
+                Still counting this project&apos;s figures ({q.counting.tasksLeft.toLocaleString()} tasks left): gold accuracy and agreement below cover only
+                the tasks counted so far.
+              </p>
+            )}
             <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1">
               <dt className="text-slate-500">Accepted as labelled</dt>
               <dd data-testid="my-acceptance">
