@@ -142,6 +142,12 @@ test("an admin overlays another finished run's curves on a run's charts", async 
   await expect(loss.locator(".recharts-legend-wrapper")).toContainText(first.slice(0, 8));
   await expect(loss.locator(".recharts-legend-wrapper")).toContainText(second.slice(0, 8));
   await expect(page.locator('[data-testid="metric-chart"][data-metric="eval/accuracy"]')).toHaveAttribute("data-points", "2");
+  // A flat curve (0.8 at both points) gets a narrow value axis around its value, not one stretched far past it.
+  const accuracyTick = page.locator('[data-testid="metric-chart"][data-metric="eval/accuracy"] .recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value');
+  await expect(accuracyTick.first()).toBeVisible();
+  const accuracyTicks = await accuracyTick.allTextContents();
+  expect(accuracyTicks.length).toBeGreaterThan(1);
+  for (const tick of accuracyTicks.map(Number)) expect(tick >= 0.7 - 1e-9 && tick <= 0.9 + 1e-9, `tick ${tick}`).toBe(true);
 
   await page.getByLabel("Compare with run").selectOption({ value: "" });
   await expect(loss).toHaveAttribute("data-points", "4");
