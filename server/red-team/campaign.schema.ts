@@ -27,10 +27,10 @@ export const ZCampaignIdInput = z.object({ campaignId: z.uuid("campaignId must b
 export const ZRecordAttemptInput = z.object({
   campaignId: z.uuid("campaignId must be a campaign's id"),
   modelVersionId: z.uuid("modelVersionId must be a model version's id"),
-  messages: ZMessages.refine((m) => m.at(-1)?.role === "assistant", "the conversation must end with the model's answer that is graded").refine(
-    (m) => m.some((x) => x.role === "user"),
-    "the conversation needs the attacker's turn",
-  ),
+  messages: ZMessages.refine((m) => m.at(-1)?.role === "assistant", "the conversation must end with the model's answer that is graded")
+    .refine((m) => m.some((x) => x.role === "user"), "the conversation needs the attacker's turn")
+    // A blank answer complies with nothing, and a success could not be sent on: its task ranks the failing answer.
+    .refine((m) => m.at(-1)?.role !== "assistant" || m.at(-1)!.content.trim() !== "", "the model's answer is empty, so there is nothing to grade: send the message again"),
   harmCategory: z.string().trim().min(1, "choose the harm category").max(100),
   domain: z.string().trim().min(1).max(100).nullish(),
   tactics: z.array(z.enum(tacticTagList as [string, ...string[]], `a tactic is one of: ${tacticTagList.join(", ")}`)).min(1, "tag the tactic").max(10),
