@@ -46,7 +46,7 @@ from typing import Any
 
 import torch
 from common import peak_memory_gib, reset_peak
-from trl_overhead import DEFAULT_POLICY, StepTimer, merge, policy_folder, prompt_messages, run_side, write_jsonl
+from trl_overhead import DEFAULT_POLICY, StepTimer, merge, our_context, policy_folder, precision, prompt_messages, run_side, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 TRL_PPO_VERSION = "1.12.0"
@@ -80,11 +80,6 @@ def reward_folder(policy: str, root: Path, seed: int) -> str:
     return str(out)
 
 
-def precision(device: str) -> dict[str, Any]:
-    cuda = device.startswith("cuda")
-    return {"use_cpu": not cuda, "bf16": cuda and torch.cuda.is_bf16_supported()}
-
-
 # --------------------------------------------------------------------------- the two sides
 
 
@@ -114,8 +109,6 @@ def ours(a: argparse.Namespace, root: Path, policy: str, reward: str, timer: Ste
         return values
 
     events = StepEvents(timer, a.batch)
-    from trl_overhead import our_context
-
     ppo.train(cfg, our_context(a.device, root / "run", events), Scorers(reward=score))
 
 
