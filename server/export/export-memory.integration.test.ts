@@ -28,6 +28,8 @@ describe("export memory", () => {
   it("streams 200k pairs while the process grows far less than the output", { timeout: 300_000 }, async () => {
     const request = ZExportRequest.parse({ format: "pairs" });
     // Collected before each sample, so the figure is what the export holds, not garbage not yet swept.
+    // A sample every 4 MB of output (about 85 in all): a full collection per chunk (the export
+    // hands on one piece per socket read, some 5,000 here) made the test spend minutes collecting.
     v8.setFlagsFromString("--expose-gc");
     const gc = vm.runInNewContext("gc") as () => void;
     gc();
@@ -36,9 +38,15 @@ describe("export memory", () => {
     let peakFirstHalf = before;
     let rows = 0;
     let bytes = 0;
+    let samples = 0;
+    let nextSampleAt = 0;
+    const sampleEvery = 4 * 2 ** 20;
     for await (const chunk of exportChunks(deps.db, { projectId, request })) {
       bytes += Buffer.byteLength(chunk);
       for (let i = chunk.indexOf("\n"); i !== -1; i = chunk.indexOf("\n", i + 1)) rows++;
+      if (bytes < nextSampleAt) continue;
+      nextSampleAt = bytes + sampleEvery;
+      samples++;
       gc();
       const rss = process.memoryUsage().rss;
       peak = Math.max(peak, rss);
@@ -47,12 +55,14 @@ describe("export memory", () => {
     const mb = (n: number) => n / 2 ** 20;
     const growth = mb(peak - before);
     const secondHalfGrowth = mb(peak - peakFirstHalf);
-    console.log(`exported ${rows} pairs, ${mb(bytes).toFixed(0)} MB; peak RSS growth ${growth.toFixed(0)} MB, of which ${secondHalfGrowth.toFixed(0)} MB in the second half`);
+    console.log(`exported ${rows} pairs, ${mb(bytes).toFixed(0)} MB, ${samples} samples; peak RSS growth ${growth.toFixed(0)} MB, of which ${secondHalfGrowth.toFixed(0)} MB in the second half`);
     expect(rows).toBe(tasks * 6);
     expect(mb(bytes)).toBeGreaterThan(300);
+    expect(samples).toBeGreaterThan(50);
     // A buffered export would hold all 300+ MB (and its objects) at once; a streaming one settles
-    // at its working set (one batch, driver and engine buffers) and stops growing.
-    expect(growth).toBeLessThan(160);
+    // at its working set (one batch, driver and engine buffers, a heap grown to fit them: 105-145 MB
+    // over runs here) and stops growing.
+    expect(growth).toBeLessThan(220);
     expect(secondHalfGrowth).toBeLessThan(40);
   });
 });
