@@ -1,14 +1,26 @@
-// The campaign numbers on a project's dashboard, all counted in the database.
+// The campaign numbers on a project's dashboard. What sums over every annotation (review states,
+// policy mix, rubric grades by model, annotators, submissions and skips) comes from the project's
+// quality tallies (./task-tally.ts), brought up to date first as the quality report does; the task
+// counts, the recent hours and the median are read from the database.
 import type { Db } from "../db";
 import { AppError } from "../errors";
+import { refreshQualityTallies } from "./refresh-tallies";
+import { campaignOfTally, type Tally } from "./task-tally";
 
-export async function projectDashboard(db: Db, { projectId, now = new Date(), hours = 48 }: { projectId: string; now?: Date; hours?: number }) {
+/** How long one open spends bringing tallies up to date before answering (as the report). */
+const refreshBudgetMs = 1500;
+
+export async function projectDashboard(
+  db: Db,
+  { projectId, now = new Date(), hours = 48, refreshBudgetMs: budget = refreshBudgetMs }: { projectId: string; now?: Date; hours?: number; refreshBudgetMs?: number },
+) {
   const project = await db.project.findUnique({ where: { id: projectId }, select: { id: true, name: true, overlap: true, k: true, mode: true, archivedAt: true } });
   if (!project) throw new AppError("NOT_FOUND", `No project with id ${projectId}`);
   const since = new Date(now.getTime() - hours * 3600_000);
   const hourAgo = new Date(now.getTime() - 3600_000);
+  const { left } = await refreshQualityTallies(db, projectId, { until: Date.now() + budget });
 
-  const [[tasks], perHour, [activity], policyMix, rubricByModel, reviewStates] = await Promise.all([
+  const [[tasks], perHour, [activity], [tally]] = await Promise.all([
     db.$queryRaw<{ total: bigint; done: bigint; inProgress: bigint; gold: bigint }[]>`
       SELECT count(*) FILTER (WHERE NOT t."isGold") AS total,
         count(*) FILTER (WHERE NOT t."isGold" AND t."annotationCount" >= ${project.overlap}) AS done,
@@ -22,40 +34,27 @@ export async function projectDashboard(db: Db, { projectId, now = new Date(), ho
       FROM annotation n JOIN task t ON t.id = n."taskId"
       WHERE t."projectId" = ${projectId} AND n."createdAt" >= ${since} AND n.origin = 'human'
       GROUP BY 1 ORDER BY 1`,
-    db.$queryRaw<{ activeLastHour: bigint; annotators: bigint; medianTimeMs: number | null; submitted: bigint; skipped: bigint; reports: bigint }[]>`
+    // Leased or finished in the last hour (greatest skips a null finishedAt), by an expression index.
+    db.$queryRaw<{ activeLastHour: bigint; reports: bigint }[]>`
       SELECT
         (SELECT count(DISTINCT a."annotatorId") FROM assignment a JOIN task t ON t.id = a."taskId"
-          WHERE t."projectId" = ${projectId} AND (a."createdAt" >= ${hourAgo} OR a."finishedAt" >= ${hourAgo})) AS "activeLastHour",
-        (SELECT count(DISTINCT n."annotatorId") FROM annotation n JOIN task t ON t.id = n."taskId" WHERE t."projectId" = ${projectId}) AS annotators,
-        (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n."timeSpentMs") FROM annotation n JOIN task t ON t.id = n."taskId"
-          WHERE t."projectId" = ${projectId} AND n."timeSpentMs" IS NOT NULL) AS "medianTimeMs",
-        (SELECT count(*) FROM assignment a JOIN task t ON t.id = a."taskId" WHERE t."projectId" = ${projectId} AND a.state = 'submitted') AS submitted,
-        (SELECT count(*) FROM assignment a JOIN task t ON t.id = a."taskId" WHERE t."projectId" = ${projectId} AND a.state = 'skipped') AS skipped,
+          WHERE t."projectId" = ${projectId} AND greatest(a."createdAt", a."finishedAt") >= ${hourAgo}) AS "activeLastHour",
         (SELECT count(*) FROM prompt_report r JOIN prompt p ON p.id = r."promptId" WHERE p."projectId" = ${projectId}) AS reports`,
-    db.$queryRaw<{ policy: string | null; annotations: bigint }[]>`
-      SELECT n."promptPolicy"::text AS policy, count(*) AS annotations
-      FROM annotation n JOIN task t ON t.id = n."taskId"
-      WHERE t."projectId" = ${projectId} AND n."reviewState" <> 'rejected'
-      GROUP BY 1 ORDER BY 1`,
-    db.$queryRaw<{ model: string; grade: string; count: bigint }[]>`
-      SELECT coalesce(r.model, '(unknown)') AS model, g.value AS grade, count(*) AS count
-      FROM annotation n JOIN task t ON t.id = n."taskId"
-        CROSS JOIN LATERAL jsonb_each_text(n.rubric) AS g
-        JOIN response r ON r.id = g.key
-      WHERE t."projectId" = ${projectId} AND n."reviewState" <> 'rejected'
-      GROUP BY 1, 2 ORDER BY 1, 2`,
-    db.$queryRaw<{ state: string; count: bigint }[]>`
-      SELECT n."reviewState"::text AS state, count(*) AS count
-      FROM annotation n JOIN task t ON t.id = n."taskId" WHERE t."projectId" = ${projectId}
-      GROUP BY 1`,
+    db.$queryRaw<{ tally: string }[]>`SELECT tally FROM project_quality WHERE "projectId" = ${projectId}`,
   ]);
+  const counts = campaignOfTally(JSON.parse(tally?.tally ?? "{}") as Tally);
+  // The middle one or two of the project's times (annotations not rejected, with an annotator),
+  // read from the index in order.
+  const middle = counts.timed
+    ? await db.$queryRaw<{ timeSpentMs: number }[]>`
+        SELECT "timeSpentMs" FROM quality_time_spent WHERE "projectId" = ${projectId}
+        ORDER BY "timeSpentMs" OFFSET ${Math.floor((counts.timed - 1) / 2)} LIMIT ${counts.timed % 2 ? 1 : 2}`
+    : [];
 
   const total = Number(tasks!.total);
   const done = Number(tasks!.done);
   const inProgress = Number(tasks!.inProgress);
-  const finished = Number(activity!.submitted) + Number(activity!.skipped);
-  const models = new Map<string, Record<string, number>>();
-  for (const r of rubricByModel) models.set(r.model, { ...(models.get(r.model) ?? {}), [r.grade]: Number(r.count) });
+  const finished = counts.submitted + counts.skipped;
   const labelsByHour = new Map(perHour.map((h) => [h.hour.getTime(), Number(h.labels)]));
   const firstHour = new Date(since);
   firstHour.setUTCMinutes(0, 0, 0);
@@ -64,15 +63,18 @@ export async function projectDashboard(db: Db, { projectId, now = new Date(), ho
 
   return {
     project,
+    /** Set while tasks are left to count after the refresh budget: the tallied figures then cover
+     *  only the tasks counted so far. */
+    counting: left > 0 ? { tasksLeft: left } : null,
     tasks: { total, done, inProgress, remaining: total - done - inProgress, gold: Number(tasks!.gold) },
     labelsPerHour: series,
     activeAnnotatorsLastHour: Number(activity!.activeLastHour),
-    annotators: Number(activity!.annotators),
-    medianTimeMs: activity!.medianTimeMs,
-    skipRate: finished ? Number(activity!.skipped) / finished : null,
+    annotators: counts.annotators,
+    medianTimeMs: middle.length ? middle.reduce((sum, m) => sum + m.timeSpentMs, 0) / middle.length : null,
+    skipRate: finished ? counts.skipped / finished : null,
     reportRate: finished ? Number(activity!.reports) / finished : null,
-    policyMix: policyMix.map((p) => ({ policy: p.policy ?? "(none)", annotations: Number(p.annotations) })),
-    rubricByModel: [...models].map(([model, grades]) => ({ model, A: grades.A ?? 0, B: grades.B ?? 0, C: grades.C ?? 0, D: grades.D ?? 0 })),
-    reviewStates: Object.fromEntries(reviewStates.map((r) => [r.state, Number(r.count)])) as Partial<Record<"pending" | "accepted" | "rejected" | "corrected", number>>,
+    policyMix: counts.policyMix.map((p) => ({ policy: p.policy ?? "(none)", annotations: p.annotations })),
+    rubricByModel: [...counts.rubricByModel].map(([model, grades]) => ({ model, A: grades.A ?? 0, B: grades.B ?? 0, C: grades.C ?? 0, D: grades.D ?? 0 })),
+    reviewStates: counts.reviewStates as Partial<Record<"pending" | "accepted" | "rejected" | "corrected", number>>,
   };
 }

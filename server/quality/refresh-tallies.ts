@@ -52,12 +52,15 @@ export async function refreshQualityTallies(db: Db, projectId: string, { until =
           SELECT "taskId", "annotatorId", state::text AS state FROM assignment WHERE "taskId" = ANY(${ids}::text[])`;
         const tasks = await tx.$queryRaw<{ id: string; isGold: boolean; goldAnswer: GoldAnswer | null }[]>`
           SELECT id, "isGold", "goldAnswer" FROM task WHERE id = ANY(${ids}::text[])`;
+        const responses = await tx.$queryRaw<{ id: string; taskId: string; model: string | null }[]>`
+          SELECT id, "taskId", model FROM response WHERE "taskId" = ANY(${ids}::text[])`;
         const old = await tx.$queryRaw<{ tally: string }[]>`SELECT tally FROM task_quality WHERE "taskId" = ANY(${ids}::text[])`;
 
         for (const o of old) addTally(total, JSON.parse(o.tally) as Tally, -1);
         const gold = new Map(tasks.map((t) => [t.id, t.isGold && t.goldAnswer ? t.goldAnswer : null]));
         const assigned = byTask(ids, assignments);
-        const fresh = [...byTask(ids, rows)].map(([taskId, own]) => ({ taskId, ...taskQuality(own, assigned.get(taskId)!, gold.get(taskId) ?? null) }));
+        const models = new Map([...byTask(ids, responses)].map(([taskId, own]) => [taskId, new Map(own.map((r) => [r.id, r.model]))]));
+        const fresh = [...byTask(ids, rows)].map(([taskId, own]) => ({ taskId, ...taskQuality(own, assigned.get(taskId)!, gold.get(taskId) ?? null, models.get(taskId)) }));
         for (const f of fresh) addTally(total, f.tally);
 
         // A task with nothing to count (no annotations, no assignments) keeps no row.

@@ -3,7 +3,7 @@ import { projectPreferenceAgreement } from "./agreement";
 import { promptPolicyUnits, rankingUnits, rubricGradeUnits } from "./alpha-units";
 import { ranksOf } from "./gold-score";
 import { krippendorffAlpha } from "./krippendorff";
-import { addTally, qualityOfTally, taskQuality, type Tally, type TaskAnnotation } from "./task-tally";
+import { addTally, campaignOfTally, qualityOfTally, taskQuality, type Tally, type TaskAnnotation } from "./task-tally";
 
 const annotation = (annotatorId: string | null, ranking: string[][], promptPolicy: string, rubric: Record<string, string> = {}): TaskAnnotation => ({
   annotatorId,
@@ -59,5 +59,28 @@ describe("task tallies", () => {
     const q = taskQuality([{ ...tasks[0]![0]!, reviewState: "rejected" }, tasks[0]![1]!], [{ annotatorId: "u1", state: "submitted" }], null);
     expect(q).toMatchObject({ annotations: 1, agreement: null, policyConflict: false });
     expect(qualityOfTally(q.tally).annotators.get("u1")).toMatchObject({ assigned: 1, submitted: 1, rejected: 1, volume: 0 });
+  });
+
+  it("count the dashboard's review states, policy mix, rubric grades by model and finished work", () => {
+    const models = new Map<string, string | null>([["a", "policy-v1"], ["b", null], ["c", "policy-v2"]]);
+    const total: Tally = {};
+    for (const t of tasks) addTally(total, taskQuality(t, [], null, models).tally);
+    // A rejected annotation only counts as rejected; its policy and grades are not shown.
+    addTally(total, taskQuality([{ ...annotation("u4", [["a"], ["b"], ["c"]], "disallowed", { c: "A" }), reviewState: "rejected" }], [{ annotatorId: "u4", state: "submitted" }, { annotatorId: "u5", state: "skipped" }], null, models).tally);
+    const c = campaignOfTally(total);
+    expect(c.reviewStates).toEqual({ pending: 9, rejected: 1 });
+    expect(c.policyMix).toEqual([
+      { policy: "allowed", annotations: 4 },
+      { policy: "disallowed", annotations: 3 },
+      { policy: "sensitive", annotations: 2 },
+    ]);
+    // Grades of responses with no model go under "(unknown)"; a grade for a response that is not
+    // the task's ("z" below) is not counted.
+    expect([...c.rubricByModel]).toEqual([
+      ["(unknown)", { D: 1 }],
+      ["policy-v1", { A: 1, B: 2, C: 1 }],
+    ]);
+    expect(c).toMatchObject({ annotators: 4, submitted: 1, skipped: 1, timed: 8 });
+    expect(campaignOfTally(taskQuality([annotation("u1", [["a"]], "allowed", { z: "A" })], [], null, models).tally).rubricByModel.size).toBe(0);
   });
 });

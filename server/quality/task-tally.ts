@@ -12,6 +12,11 @@
  *   ["firstWins"], ["decisive"]      position-bias trials of every annotation
  *   ["gold", annotatorId, score]     gold annotations with that score
  *   ["@", annotatorId]               that annotator's counts, a vector (see `annotatorFields`)
+ *   ["review", state]                annotations in that review state, rejected ones included
+ *   ["policy", promptPolicy]         annotations (not rejected) choosing that policy, or null
+ *   ["rubric", model, grade]         rubric grades (not rejected) of responses from that model
+ *
+ * The last three are the project dashboard's (`campaignOfTally`).
  */
 import { pairwisePreferenceAgreement, peerAgreementByAnnotator, withRate, type AgreementCount, type ResponseRanks } from "./agreement";
 import { promptPolicyUnits, rankingUnits, rubricGradeUnits, type SafetyLabels } from "./alpha-units";
@@ -76,9 +81,19 @@ export function firstShownWon(a: Pick<TaskAnnotation, "ranking" | "shownOrder">)
   return top[0] === a.shownOrder[0];
 }
 
+/** What a rubric grade is counted under when its response has no model recorded. */
+export const unknownModel = "(unknown)";
+
 /** `all`: the task's annotations, rejected ones included (only counted as rejected);
- *  `assignments`: its assignments; `gold`: its answer when it is a gold task. */
-export function taskQuality(all: readonly TaskAnnotation[], assignments: readonly TaskAssignment[], gold: GoldAnswer | null): TaskQuality {
+ *  `assignments`: its assignments; `gold`: its answer when it is a gold task; `responseModels`:
+ *  the model of each of its responses (null when not recorded), by response id. A rubric grade for
+ *  a response not in it is not counted. */
+export function taskQuality(
+  all: readonly TaskAnnotation[],
+  assignments: readonly TaskAssignment[],
+  gold: GoldAnswer | null,
+  responseModels: ReadonlyMap<string, string | null> = new Map(),
+): TaskQuality {
   const tally: Tally = {};
   const count = (key: readonly unknown[], n = 1) => {
     const k = JSON.stringify(key);
@@ -95,9 +110,16 @@ export function taskQuality(all: readonly TaskAnnotation[], assignments: readonl
     if (s.state === "submitted") byAnnotator(s.annotatorId, "submitted");
     if (s.state === "skipped") byAnnotator(s.annotatorId, "skipped");
   }
-  for (const a of all) if (a.annotatorId && a.reviewState === "rejected") byAnnotator(a.annotatorId, "rejected");
+  for (const a of all) {
+    count(["review", a.reviewState]);
+    if (a.annotatorId && a.reviewState === "rejected") byAnnotator(a.annotatorId, "rejected");
+  }
   const annotations = all.filter((a) => a.reviewState !== "rejected");
   for (const a of annotations) {
+    count(["policy", a.promptPolicy]);
+    for (const [responseId, grade] of Object.entries(a.rubric ?? {})) {
+      if (responseModels.has(responseId)) count(["rubric", responseModels.get(responseId) ?? unknownModel, grade]);
+    }
     const won = firstShownWon(a);
     if (won !== null) count(["decisive"]);
     if (won) count(["firstWins"]);
@@ -243,4 +265,44 @@ export function qualityOfTally(total: Tally): TalliedQuality {
       }),
     ),
   };
+}
+
+export type CampaignCounts = {
+  reviewStates: Record<string, number>;
+  /** Annotations (not rejected) by prompt policy, null last. */
+  policyMix: { policy: string | null; annotations: number }[];
+  /** Grade counts (not rejected) by the graded response's model, in model order. */
+  rubricByModel: Map<string, Record<string, number>>;
+  /** Annotators with at least one annotation, rejected ones included. */
+  annotators: number;
+  submitted: number;
+  skipped: number;
+  /** Annotations (not rejected, with an annotator) whose time was recorded. */
+  timed: number;
+};
+
+/** The dashboard's counts from a project's total tally. */
+export function campaignOfTally(total: Tally): CampaignCounts {
+  const out: CampaignCounts = { reviewStates: {}, policyMix: [], rubricByModel: new Map(), annotators: 0, submitted: 0, skipped: 0, timed: 0 };
+  const field = (name: AnnotatorField) => annotatorFields.indexOf(name);
+  for (const [key, value] of Object.entries(total)) {
+    const [kind, ...rest] = JSON.parse(key) as [string, ...unknown[]];
+    if (kind === "@") {
+      const v = value as number[];
+      if ((v[field("volume")] ?? 0) + (v[field("rejected")] ?? 0) > 0) out.annotators++;
+      out.submitted += v[field("submitted")] ?? 0;
+      out.skipped += v[field("skipped")] ?? 0;
+      out.timed += v[field("timed")] ?? 0;
+    } else if (kind === "review") {
+      out.reviewStates[rest[0] as string] = value as number;
+    } else if (kind === "policy") {
+      out.policyMix.push({ policy: rest[0] as string | null, annotations: value as number });
+    } else if (kind === "rubric") {
+      const [model, grade] = rest as [string, string];
+      out.rubricByModel.set(model, { ...(out.rubricByModel.get(model) ?? {}), [grade]: value as number });
+    }
+  }
+  out.policyMix.sort((a, b) => (a.policy === b.policy ? 0 : a.policy === null ? 1 : b.policy === null ? -1 : a.policy < b.policy ? -1 : 1));
+  out.rubricByModel = new Map([...out.rubricByModel].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return out;
 }

@@ -200,6 +200,62 @@ describe("review, gold and quality", () => {
     expect(d.activeAnnotatorsLastHour).toBe(2);
   });
 
+  it("the dashboard's tallied counts match a count over the annotations, and follow a review", async () => {
+    const project = await makeProject(deps, 3, 2);
+    const [a1, a2, a3, reviewer] = await Promise.all([createUser(deps, "annotator"), createUser(deps, "annotator"), createUser(deps, "annotator"), createUser(deps, "reviewer")]);
+    const first = await label(deps, project.id, a1.id, ([x, y, z]) => [[x!], [y!], [z!]], "sensitive");
+    await label(deps, project.id, a2.id, ([x, y, z]) => [[z!], [y!], [x!]]);
+    await label(deps, project.id, a3.id, ([x, y, z]) => [[y!], [x!], [z!]], "sensitive");
+    const skipped = await nextAssignment(deps.db, { projectId: project.id, annotatorId: a2.id });
+    await deps.db.assignment.update({ where: { id: skipped!.assignmentId }, data: { state: "skipped", finishedAt: new Date() } });
+    // What the dashboard showed when it read every annotation.
+    const direct = async () => {
+      const rows = await deps.db.$queryRaw<{ reviewState: string; promptPolicy: string | null; annotatorId: string | null; model: string | null; grade: string | null }[]>`
+        SELECT n."reviewState"::text AS "reviewState", n."promptPolicy"::text AS "promptPolicy", n."annotatorId", r.model, g.value AS grade
+        FROM annotation n JOIN task t ON t.id = n."taskId"
+          LEFT JOIN LATERAL jsonb_each_text(n.rubric) AS g ON true LEFT JOIN response r ON r.id = g.key
+        WHERE t."projectId" = ${project.id}`;
+      const byAnnotation = new Map<string, number>();
+      const perAnnotation = await deps.db.annotation.findMany({ where: { task: { projectId: project.id } }, select: { reviewState: true, promptPolicy: true } });
+      for (const n of perAnnotation) if (n.reviewState !== "rejected") byAnnotation.set(n.promptPolicy ?? "(none)", (byAnnotation.get(n.promptPolicy ?? "(none)") ?? 0) + 1);
+      const grades = new Map<string, Record<string, number>>();
+      for (const r of rows.filter((r) => r.grade && r.reviewState !== "rejected")) {
+        const g = grades.get(r.model ?? "(unknown)") ?? { A: 0, B: 0, C: 0, D: 0 };
+        g[r.grade!]! += 1;
+        grades.set(r.model ?? "(unknown)", g);
+      }
+      const states: Record<string, number> = {};
+      for (const n of perAnnotation) states[n.reviewState] = (states[n.reviewState] ?? 0) + 1;
+      const finished = await deps.db.assignment.groupBy({ by: ["state"], where: { task: { projectId: project.id } }, _count: true });
+      const count = (state: string) => finished.find((f) => f.state === state)?._count ?? 0;
+      return {
+        reviewStates: states,
+        policyMix: [...byAnnotation].map(([policy, annotations]) => ({ policy, annotations })).sort((x, y) => x.policy.localeCompare(y.policy)),
+        rubricByModel: [...grades].map(([model, g]) => ({ model, ...g })).sort((x, y) => x.model.localeCompare(y.model)),
+        annotators: new Set(rows.map((r) => r.annotatorId)).size,
+        skipRate: count("skipped") / (count("submitted") + count("skipped")),
+      };
+    };
+    const shown = (d: Awaited<ReturnType<typeof projectDashboard>>) => ({ reviewStates: d.reviewStates, policyMix: d.policyMix, rubricByModel: d.rubricByModel, annotators: d.annotators, skipRate: d.skipRate });
+
+    const before = await projectDashboard(deps.db, { projectId: project.id });
+    expect(before.counting).toBeNull();
+    expect(shown(before)).toEqual(await direct());
+    expect(before).toMatchObject({ annotators: 3, skipRate: 0.25, medianTimeMs: 2000, policyMix: [{ policy: "allowed", annotations: 1 }, { policy: "sensitive", annotations: 2 }] });
+
+    await rejectAnnotation(deps.db, { annotationId: first.annotationId, reason: "wrong policy" }, reviewer.id);
+    // With no time to count, the figures are the old ones and say so.
+    const stale = await projectDashboard(deps.db, { projectId: project.id, refreshBudgetMs: -1 });
+    expect(stale.counting).toEqual({ tasksLeft: 1 });
+    expect(shown(stale)).toEqual(shown(before));
+    const after = await projectDashboard(deps.db, { projectId: project.id });
+    expect(after.counting).toBeNull();
+    expect(shown(after)).toEqual(await direct());
+    expect(after.reviewStates).toMatchObject({ rejected: 1, pending: 2 });
+    expect(after.policyMix).toEqual([{ policy: "allowed", annotations: 1 }, { policy: "sensitive", annotations: 1 }]);
+    expect(after.rubricByModel).toEqual([{ model: "policy-v1", A: 0, B: 0, C: 0, D: 1 }, { model: "policy-v2", A: 0, B: 0, C: 0, D: 2 }]);
+  });
+
   it("deactivating an annotator gives their leased tasks back to the pool", async () => {
     const project = await makeProject(deps, 1, 1);
     const [a1, a2, admin] = await Promise.all([createUser(deps, "annotator"), createUser(deps, "annotator"), createUser(deps, "admin")]);

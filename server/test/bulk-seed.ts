@@ -1,5 +1,6 @@
 // Large labelled projects generated inside PostgreSQL, for benchmarks and scale tests: tasks of K
-// responses, `overlap` human annotations per task with their preference pairs.
+// responses, `overlap` human annotations per task with their preference pairs. Task i was created,
+// leased, labelled and submitted i seconds ago (a campaign spread over the days before).
 import type pg from "pg";
 
 export type BulkSeedOptions = {
@@ -32,7 +33,7 @@ export async function seedLabelledProject(client: pg.Client | pg.PoolClient, opt
   await q(`INSERT INTO assignment (id, "taskId", "annotatorId", state, "leaseExpiresAt", "shownOrder", "createdAt", "finishedAt")
     SELECT $1 || '-t' || i || 'a' || s, $1 || '-t' || i, $1 || '-u' || (1 + (i * 7 + s * 13) % $4::int), 'submitted', now(),
            ARRAY(SELECT $1 || '-t' || i || 'r' || j FROM generate_series(0, $5::int - 1) j ORDER BY (j + i + s) % $5::int),
-           now() - (i || ' seconds')::interval, now()
+           now() - (i || ' seconds')::interval, now() - (i || ' seconds')::interval
     FROM generate_series(1, $2::int) i, generate_series(0, $3::int - 1) s`, [p, tasks, overlap, annotators, k]);
   // Strict rankings in the shown order (position bias included, as real data has some).
   await q(`INSERT INTO annotation (id, "taskId", "assignmentId", "annotatorId", ranking, strengths, "shownOrder", "promptPolicy", rubric, flags, "timeSpentMs", "createdAt")

@@ -80,7 +80,7 @@ export function DashboardCards({ dashboard }: { dashboard: Dashboard }) {
       <Card label="Active in the last hour" sub={`${dashboard.annotators} annotator(s) have labelled in this project`} testId="active-annotators">
         {dashboard.activeAnnotatorsLastHour}
       </Card>
-      <Card label="Median time per task" sub="Time from opening a task to submitting it">
+      <Card label="Median time per task" sub="Time from opening a task to submitting it (rejected work left out)">
         {duration(dashboard.medianTimeMs)}
       </Card>
       <Card label="Skip rate" sub="Skipped of all finished assignments">

@@ -30,12 +30,14 @@ function Skeleton({ className }: { className: string }) {
 export function ProjectDashboard({ projectId, canEdit }: { projectId: string; canEdit: boolean }) {
   const trpc = useTRPC();
   const project = useQuery(trpc.projects.get.queryOptions({ projectId }));
-  const dashboard = useQuery({ ...trpc.projects.dashboard.queryOptions({ projectId }), ...live });
   // While a backlog of tasks is being counted, each open counts some more: ask again soon.
+  const dashboard = useQuery({ ...trpc.projects.dashboard.queryOptions({ projectId }), refetchInterval: (query) => (query.state.data?.counting ? 2_000 : live.refetchInterval) });
   const quality = useQuery({ ...trpc.projects.quality.queryOptions({ projectId }), refetchInterval: (query) => (query.state.data?.counting ? 2_000 : live.refetchInterval) });
   const p = project.data;
   const d = dashboard.data;
   const q = quality.data;
+  // Both read the same tallies; whichever answered last knows best how many tasks are left.
+  const counting = [dashboard, quality].sort((x, y) => y.dataUpdatedAt - x.dataUpdatedAt).map((r) => r.data?.counting).find((c) => c !== undefined) ?? null;
   const hasTasks = d ? d.tasks.total + d.tasks.gold > 0 : true;
   // A new project's first step is an import, so the panel comes first; it stays there for this
   // visit, or moving it after the import would remount it and lose its summary.
@@ -96,6 +98,12 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
 
       {d ? (
         <>
+          {counting && (
+            <p role="status" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+              Counting the project&apos;s figures: {counting.tasksLeft.toLocaleString()} tasks left. This happens once after an upgrade or a large import of
+              judgements; until it ends, the figures below cover only the tasks counted so far.
+            </p>
+          )}
           <DashboardCards dashboard={d} />
           <LabelsPerHourChart series={d.labelsPerHour} />
           <div className="grid gap-8 lg:grid-cols-2">
@@ -121,12 +129,6 @@ export function ProjectDashboard({ projectId, canEdit }: { projectId: string; ca
 
       {q ? (
         <>
-          {q.counting && (
-            <p role="status" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
-              Counting the quality figures: {q.counting.tasksLeft.toLocaleString()} tasks left. This happens once after an upgrade or a large import of
-              judgements; until it ends, the figures below cover only the tasks counted so far.
-            </p>
-          )}
           <div className="grid gap-8 lg:grid-cols-[3fr_2fr]">
             <AgreementPanel agreement={q.agreement} />
             <PositionBiasPanel bias={q.positionBias} mode={d?.project.mode ?? p?.mode ?? "rank"} />
