@@ -75,9 +75,10 @@ test-unit: install
 test-integration: install
 	npm run test:integration
 
-# ruff first: a lint error fails in seconds, before the minutes of training tests.
+# ruff first (the trainer and its benchmarks): a lint error fails in seconds, before the minutes of
+# training tests.
 test-python: install
-	cd workers/trainer && ../../$(PY) -m ruff check . && ../../$(PY) -m pytest -q
+	cd workers/trainer && ../../$(PY) -m ruff check . ../../bench/trainer && ../../$(PY) -m pytest -q
 
 build: install
 	npm run build

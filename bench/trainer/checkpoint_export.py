@@ -17,12 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import common  # noqa: F401 - puts the trainer package on the path
 import torch
 
-import common  # noqa: F401 - puts the trainer package on the path
-
 from trainer.checkpoint import Checkpoints
-from trainer.policy import PolicyWithValue, TrainableState, export_policy, load_policy, make_optimizer
+from trainer.loop import make_optimizer
+from trainer.policy import PolicyWithValue, TrainableState, export_policy, load_policy
 
 DEFAULT_POLICY = Path(__file__).resolve().parents[2] / ".data" / "models" / "smollm2-135m-instruct"
 

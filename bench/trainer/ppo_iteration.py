@@ -19,11 +19,11 @@ import tempfile
 from pathlib import Path
 
 import torch
-
 from common import args_parser, llama_config, peak_memory_gib, per_second, reset_peak
 
 from trainer.checkpoint import Checkpoints, StopFlag
-from trainer.commands.ppo import Config as PpoConfig, Scorers, train
+from trainer.commands.ppo import Config as PpoConfig
+from trainer.commands.ppo import Scorers, train
 from trainer.context import RunContext
 from trainer.events import EventWriter
 from trainer.policy import generate
@@ -62,7 +62,14 @@ def rollout(model, tok, batch, new_tokens, device, seconds):
 
     def plain():
         with torch.no_grad(), (dtype_ctx() if dtype_ctx else torch.autocast("cpu", enabled=False)):
-            g = model.generate(input_ids=enc["input_ids"].to(device), attention_mask=enc["attention_mask"].to(device), do_sample=True, top_k=0, max_new_tokens=new_tokens, pad_token_id=tok.pad_token_id)
+            g = model.generate(
+                input_ids=enc["input_ids"].to(device),
+                attention_mask=enc["attention_mask"].to(device),
+                do_sample=True,
+                top_k=0,
+                max_new_tokens=new_tokens,
+                pad_token_id=tok.pad_token_id,
+            )
         new = g[:, enc["input_ids"].shape[1]:]
         # Tokens up to and including the first EOS, as the trainer counts them.
         ended = (new == tok.eos_token_id).int().cumsum(1)

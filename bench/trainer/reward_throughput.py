@@ -28,7 +28,6 @@ import random
 import numpy as np
 import torch
 import torch.nn.functional as F
-
 from common import Clock, args_parser, device_peak, llama_config, non_embedding_params, peak_memory_gib, reset_peak, synthetic_rankings
 
 from trainer.batching import length_buckets
@@ -145,7 +144,13 @@ def run_timed(step, batches, device, seconds):
         p, r, t = step(next(batches))
         pairs, real, total, steps = pairs + p, real + r, total + t, steps + 1
     elapsed = clock.elapsed()
-    return {"steps": steps, "pairs_per_s": pairs / elapsed, "tokens_per_s": real / elapsed, "padding": 1 - real / max(1, total), "peak_gib": peak_memory_gib(device)}
+    return {
+        "steps": steps,
+        "pairs_per_s": pairs / elapsed,
+        "tokens_per_s": real / elapsed,
+        "padding": 1 - real / max(1, total),
+        "peak_gib": peak_memory_gib(device),
+    }
 
 
 def main() -> None:
@@ -175,7 +180,10 @@ def main() -> None:
         if args.device.startswith("cuda"):
             torch.cuda.empty_cache()
         mfu = f"{r['mfu'] * 100:.1f}%" if r["mfu"] is not None else "n/a"
-        print(f"{name:9s} steps {r['steps']:5d}  pairs/s {r['pairs_per_s']:9.1f}  tokens/s {r['tokens_per_s']:10.0f}  padding {r['padding'] * 100:4.1f}%  MFU {mfu:>6s}  peak {r['peak_gib']:.2f} GiB")
+        print(
+            f"{name:9s} steps {r['steps']:5d}  pairs/s {r['pairs_per_s']:9.1f}  tokens/s {r['tokens_per_s']:10.0f}"
+            f"  padding {r['padding'] * 100:4.1f}%  MFU {mfu:>6s}  peak {r['peak_gib']:.2f} GiB"
+        )
     t, b = results["trainer"], results["baseline"]
     print(f"ratio trainer/baseline: pairs/s {t['pairs_per_s'] / b['pairs_per_s']:.2f}  tokens/s {t['tokens_per_s'] / b['tokens_per_s']:.2f}")
 
