@@ -4,15 +4,13 @@
 // counts, the recent hours and the median are read from the database.
 import type { Db } from "../db";
 import { AppError } from "../errors";
-import { refreshQualityTallies } from "./refresh-tallies";
+import { medianOfMiddle, medianWindow } from "./median-window";
+import { openRefreshBudgetMs, refreshQualityTallies } from "./refresh-tallies";
 import { campaignOfTally, type Tally } from "./task-tally";
-
-/** How long one open spends bringing tallies up to date before answering (as the report). */
-const refreshBudgetMs = 1500;
 
 export async function projectDashboard(
   db: Db,
-  { projectId, now = new Date(), hours = 48, refreshBudgetMs: budget = refreshBudgetMs }: { projectId: string; now?: Date; hours?: number; refreshBudgetMs?: number },
+  { projectId, now = new Date(), hours = 48, refreshBudgetMs: budget = openRefreshBudgetMs }: { projectId: string; now?: Date; hours?: number; refreshBudgetMs?: number },
 ) {
   const project = await db.project.findUnique({ where: { id: projectId }, select: { id: true, name: true, overlap: true, k: true, mode: true, archivedAt: true } });
   if (!project) throw new AppError("NOT_FOUND", `No project with id ${projectId}`);
@@ -45,10 +43,10 @@ export async function projectDashboard(
   const counts = campaignOfTally(JSON.parse(tally?.tally ?? "{}") as Tally);
   // The middle one or two of the project's times (annotations not rejected, with an annotator),
   // read from the index in order.
+  const { skip, take } = medianWindow(counts.timed);
   const middle = counts.timed
     ? await db.$queryRaw<{ timeSpentMs: number }[]>`
-        SELECT "timeSpentMs" FROM quality_time_spent WHERE "projectId" = ${projectId}
-        ORDER BY "timeSpentMs" OFFSET ${Math.floor((counts.timed - 1) / 2)} LIMIT ${counts.timed % 2 ? 1 : 2}`
+        SELECT "timeSpentMs" FROM quality_time_spent WHERE "projectId" = ${projectId} ORDER BY "timeSpentMs" OFFSET ${skip} LIMIT ${take}`
     : [];
 
   const total = Number(tasks!.total);
@@ -70,7 +68,7 @@ export async function projectDashboard(
     labelsPerHour: series,
     activeAnnotatorsLastHour: Number(activity!.activeLastHour),
     annotators: counts.annotators,
-    medianTimeMs: middle.length ? middle.reduce((sum, m) => sum + m.timeSpentMs, 0) / middle.length : null,
+    medianTimeMs: medianOfMiddle(middle.map((m) => m.timeSpentMs)),
     skipRate: finished ? counts.skipped / finished : null,
     reportRate: finished ? Number(activity!.reports) / finished : null,
     policyMix: counts.policyMix.map((p) => ({ policy: p.policy ?? "(none)", annotations: p.annotations })),

@@ -5,6 +5,10 @@ import type { Db } from "../db";
 import type { GoldAnswer } from "./gold-score";
 import { addTally, taskQuality, type Tally, type TaskAnnotation, type TaskAssignment } from "./task-tally";
 
+/** How long one open of the quality report or the dashboard spends bringing tallies up to date
+ *  before answering. */
+export const openRefreshBudgetMs = 1500;
+
 /** Tasks recomputed per transaction: bounds memory and lock time when a whole project is new. */
 const batchSize = 1000;
 

@@ -5,7 +5,8 @@
 import type { Db } from "../db";
 import { AppError } from "../errors";
 import { firstPlaceChance, positionBias } from "./position-bias";
-import { refreshQualityTallies } from "./refresh-tallies";
+import { medianOfMiddle, medianWindow } from "./median-window";
+import { openRefreshBudgetMs, refreshQualityTallies } from "./refresh-tallies";
 import { qualityOfTally, type Tally } from "./task-tally";
 import { trustScore } from "./trust-score";
 
@@ -22,14 +23,11 @@ export function groupBy<T>(rows: readonly T[], key: (row: T) => string | null): 
   return groups;
 }
 
-/** How long one open of the report spends bringing tallies up to date before answering. */
-const refreshBudgetMs = 1500;
-
 /**
  * The report. `counting` is set while queued tasks are left after the refresh budget: the figures
  * then cover only the tasks counted so far, and the next open goes on counting.
  */
-export async function projectQuality(db: Db, projectId: string, { refreshBudgetMs: budget = refreshBudgetMs }: { refreshBudgetMs?: number } = {}) {
+export async function projectQuality(db: Db, projectId: string, { refreshBudgetMs: budget = openRefreshBudgetMs }: { refreshBudgetMs?: number } = {}) {
   const project = await db.project.findUnique({ where: { id: projectId }, select: { id: true, k: true, goldThreshold: true } });
   if (!project) throw new AppError("NOT_FOUND", `No project with id ${projectId}`);
   const { left } = await refreshQualityTallies(db, projectId, { until: Date.now() + budget });
@@ -45,22 +43,20 @@ export async function projectQuality(db: Db, projectId: string, { refreshBudgetM
   const tallied = qualityOfTally(JSON.parse(total?.tally ?? "{}") as Tally);
   const assigned = [...tallied.annotators].filter(([, c]) => c.assigned > 0);
   const ids = assigned.map(([id]) => id);
+  const windows = assigned.map(([, c]) => medianWindow(c.timed));
   const [users, middles] = await Promise.all([
     db.$queryRaw<{ id: string; name: string }[]>`SELECT id, name FROM "user" WHERE id = ANY(${ids}::text[])`,
     // The middle one or two of each annotator's times, read from the index in order.
     db.$queryRaw<{ annotatorId: string; timeSpentMs: number }[]>`
       SELECT x.id AS "annotatorId", m."timeSpentMs"
-      FROM unnest(${ids}::text[], ${assigned.map(([, c]) => Math.floor((c.timed - 1) / 2))}::int[], ${assigned.map(([, c]) => (c.timed % 2 ? 1 : 2))}::int[]) AS x(id, skip, take)
+      FROM unnest(${ids}::text[], ${windows.map((w) => w.skip)}::int[], ${windows.map((w) => w.take)}::int[]) AS x(id, skip, take)
       CROSS JOIN LATERAL (
         SELECT q."timeSpentMs" FROM quality_time_spent q WHERE q."projectId" = ${projectId} AND q."annotatorId" = x.id
         ORDER BY q."timeSpentMs" OFFSET x.skip LIMIT x.take) m
       WHERE x.skip >= 0`,
   ]);
   const names = new Map(users.map((u) => [u.id, u.name]));
-  const median = (annotatorId: string) => {
-    const middle = middles.filter((m) => m.annotatorId === annotatorId).map((m) => m.timeSpentMs);
-    return middle.length ? middle.reduce((a, b) => a + b, 0) / middle.length : null;
-  };
+  const median = (annotatorId: string) => medianOfMiddle(middles.filter((m) => m.annotatorId === annotatorId).map((m) => m.timeSpentMs));
 
   const chance = firstPlaceChance(project.k);
   const annotators = assigned

@@ -31,6 +31,9 @@ export const annotatorFields = ["assigned", "submitted", "skipped", "volume", "r
 type AnnotatorField = (typeof annotatorFields)[number];
 export type AnnotatorCounts = Record<AnnotatorField, number>;
 
+/** An ["@", annotatorId] vector as named counts. */
+const annotatorCountsOf = (vector: readonly number[]): AnnotatorCounts => Object.fromEntries(annotatorFields.map((f, i) => [f, vector[i] ?? 0])) as AnnotatorCounts;
+
 export type TaskAnnotation = {
   annotatorId: string | null;
   ranking: string[][];
@@ -208,7 +211,7 @@ export function qualityOfTally(total: Tally): TalliedQuality {
   for (const [key, value] of Object.entries(total)) {
     const [kind, ...rest] = JSON.parse(key) as [string, ...unknown[]];
     if (kind === "@") {
-      counts.set(rest[0] as string, Object.fromEntries(annotatorFields.map((f, i) => [f, (value as number[])[i] ?? 0])) as AnnotatorCounts);
+      counts.set(rest[0] as string, annotatorCountsOf(value as number[]));
       continue;
     }
     const n = value as number;
@@ -284,25 +287,27 @@ export type CampaignCounts = {
 /** The dashboard's counts from a project's total tally. */
 export function campaignOfTally(total: Tally): CampaignCounts {
   const out: CampaignCounts = { reviewStates: {}, policyMix: [], rubricByModel: new Map(), annotators: 0, submitted: 0, skipped: 0, timed: 0 };
-  const field = (name: AnnotatorField) => annotatorFields.indexOf(name);
+  const models = new Map<string, Record<string, number>>();
   for (const [key, value] of Object.entries(total)) {
     const [kind, ...rest] = JSON.parse(key) as [string, ...unknown[]];
     if (kind === "@") {
-      const v = value as number[];
-      if ((v[field("volume")] ?? 0) + (v[field("rejected")] ?? 0) > 0) out.annotators++;
-      out.submitted += v[field("submitted")] ?? 0;
-      out.skipped += v[field("skipped")] ?? 0;
-      out.timed += v[field("timed")] ?? 0;
+      const c = annotatorCountsOf(value as number[]);
+      if (c.volume + c.rejected > 0) out.annotators++;
+      out.submitted += c.submitted;
+      out.skipped += c.skipped;
+      out.timed += c.timed;
     } else if (kind === "review") {
       out.reviewStates[rest[0] as string] = value as number;
     } else if (kind === "policy") {
       out.policyMix.push({ policy: rest[0] as string | null, annotations: value as number });
     } else if (kind === "rubric") {
       const [model, grade] = rest as [string, string];
-      out.rubricByModel.set(model, { ...(out.rubricByModel.get(model) ?? {}), [grade]: value as number });
+      models.set(model, Object.assign(models.get(model) ?? {}, { [grade]: value as number }));
     }
   }
-  out.policyMix.sort((a, b) => (a.policy === b.policy ? 0 : a.policy === null ? 1 : b.policy === null ? -1 : a.policy < b.policy ? -1 : 1));
-  out.rubricByModel = new Map([...out.rubricByModel].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  // In code-unit order, as the keys are written; no policy last.
+  const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  out.policyMix.sort((a, b) => Number(a.policy === null) - Number(b.policy === null) || byText(a.policy ?? "", b.policy ?? ""));
+  out.rubricByModel = new Map([...models].sort(([a], [b]) => byText(a, b)));
   return out;
 }

@@ -22,6 +22,8 @@ import { ProjectSettingsPanel } from "./project-settings-panel";
 
 // Dashboards are left open on a screen: keep the numbers moving without a reload.
 const live = { refetchInterval: 30_000 };
+// While a backlog of tasks is being counted, each open counts some more: ask again soon.
+const soonWhileCounting = (query: { state: { data?: { counting: unknown } } }) => (query.state.data?.counting ? 2_000 : live.refetchInterval);
 
 function Skeleton({ className }: { className: string }) {
   return <div className={`animate-pulse rounded-lg bg-slate-200/70 ${className}`} />;
@@ -30,9 +32,8 @@ function Skeleton({ className }: { className: string }) {
 export function ProjectDashboard({ projectId, canEdit }: { projectId: string; canEdit: boolean }) {
   const trpc = useTRPC();
   const project = useQuery(trpc.projects.get.queryOptions({ projectId }));
-  // While a backlog of tasks is being counted, each open counts some more: ask again soon.
-  const dashboard = useQuery({ ...trpc.projects.dashboard.queryOptions({ projectId }), refetchInterval: (query) => (query.state.data?.counting ? 2_000 : live.refetchInterval) });
-  const quality = useQuery({ ...trpc.projects.quality.queryOptions({ projectId }), refetchInterval: (query) => (query.state.data?.counting ? 2_000 : live.refetchInterval) });
+  const dashboard = useQuery({ ...trpc.projects.dashboard.queryOptions({ projectId }), refetchInterval: soonWhileCounting });
+  const quality = useQuery({ ...trpc.projects.quality.queryOptions({ projectId }), refetchInterval: soonWhileCounting });
   const p = project.data;
   const d = dashboard.data;
   const q = quality.data;
